@@ -1,0 +1,161 @@
+/**
+ * Configuration: config/default.yaml, then the file named by MEDBILL_CONFIG merged over it, then
+ * environment variables. The result is frozen; every module receives it instead of reading env itself.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export interface CallerConfig {
+  appid: string;
+  key: string;
+  name?: string;
+  demo?: boolean;
+  replayProtection?: boolean;
+}
+
+export interface StockSeed {
+  placeCode: string;
+  medium: 'ebill' | 'paper';
+  billKind: string;
+  billBatchCode: string;
+  startNo: string;
+  endNo: string;
+}
+
+export interface RetryPolicyConfig {
+  maxAttempts: number;
+  initialInterval: string;
+  backoffCoefficient: number;
+  maximumInterval: string;
+  jitter: number;
+}
+
+export interface Config {
+  mode: 'demo' | 'production';
+  projectRoot: string;
+  server: {
+    host: string;
+    port: number;
+    servicePath: string;
+    publicBaseUrl: string;
+    publicNetUrl: string;
+    bodyLimitBytes: number;
+    requestDeadlineMs: number;
+  };
+  db: { url: string; groupCommitMaxBatch: number };
+  dataDir: string;
+  log: { level: string; dir: string; stdout: boolean };
+  callers: CallerConfig[];
+  unit: {
+    name: string;
+    creditCode: string;
+    region: string;
+    supervisorAreaCode: string;
+    eInvoiceTag: string;
+    xmlVersion: string;
+    specimenCodes: Record<string, string>;
+    billNames: Record<string, string>;
+    checkCodeSecret: string;
+    orgType: string;
+    recName: string;
+    recAcct: string;
+    recOpBk: string;
+    sealId: string;
+    sealName: string;
+  };
+  demoStock: StockSeed[];
+  signer: { mode: 'in-process' | 'svs'; workers: number; keyFile: string; userId: string };
+  svs: { port: number; start: boolean };
+  finance: { port: number; start: boolean };
+  outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig };
+  schedules: Record<string, string>;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  return out;
+}
+
+/** Environment variables with a fixed meaning (DESIGN §3), applied over the files. */
+const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> = {
+  MEDBILL_PORT: { path: ['server', 'port'], type: 'number' },
+  MEDBILL_HOST: { path: ['server', 'host'], type: 'string' },
+  MEDBILL_PUBLIC_URL: { path: ['server', 'publicBaseUrl'], type: 'string' },
+  MEDBILL_DB_URL: { path: ['db', 'url'], type: 'string' },
+  MEDBILL_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  MEDBILL_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  MEDBILL_LOG_DIR: { path: ['log', 'dir'], type: 'string' },
+  MEDBILL_SVS_PORT: { path: ['svs', 'port'], type: 'number' },
+  MEDBILL_FINANCE_PORT: { path: ['finance', 'port'], type: 'number' },
+  MEDBILL_SIGNER_MODE: { path: ['signer', 'mode'], type: 'string' },
+  MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
+  MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },
+  MEDBILL_MODE: { path: ['mode'], type: 'string' },
+};
+
+function setPath(obj: Plain, p: string[], value: unknown): void {
+  let cur = obj;
+  for (const k of p.slice(0, -1)) {
+    if (!isPlain(cur[k])) cur[k] = {};
+    cur = cur[k] as Plain;
+  }
+  cur[p[p.length - 1]] = value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
+  const defaults = parse(readFileSync(path.join(PROJECT_ROOT, 'config', 'default.yaml'), 'utf8')) as Plain;
+  let merged = defaults;
+  if (env.MEDBILL_CONFIG) merged = deepMerge(merged, (parse(readFileSync(env.MEDBILL_CONFIG, 'utf8')) ?? {}) as Plain);
+  if (env.NODE_ENV === 'production') merged.mode = 'production';
+  for (const [name, spec] of Object.entries(ENV_PATHS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(merged, spec.path, spec.type === 'number' ? Number(v) : v);
+  }
+  // MEDBILL_CALLERS=appid:key,appid2:key2 adds callers without a file (containers, CI).
+  if (env.MEDBILL_CALLERS) {
+    const extra = env.MEDBILL_CALLERS.split(',').filter(Boolean).map((pair) => {
+      const i = pair.indexOf(':');
+      return { appid: pair.slice(0, i), key: pair.slice(i + 1) };
+    });
+    merged.callers = [...((merged.callers as CallerConfig[]) ?? []), ...extra];
+  }
+  merged = deepMerge(merged, overrides);
+  const cfg = merged as unknown as Config;
+  cfg.projectRoot = PROJECT_ROOT;
+  cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
+  if (cfg.log.dir) cfg.log.dir = path.resolve(PROJECT_ROOT, cfg.log.dir);
+  if (cfg.db.url.startsWith('sqlite:')) {
+    const file = cfg.db.url.slice('sqlite:'.length);
+    if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
+  }
+  checkProductionSafety(cfg);
+  return cfg;
+}
+
+export class ConfigError extends Error {}
+
+/** Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them. */
+export function checkProductionSafety(cfg: Config): void {
+  if (cfg.mode !== 'production') return;
+  const problems: string[] = [];
+  for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
+  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
+  if (cfg.signer.mode === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
+  if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
+}
+
+/** Parses "250ms", "5s", "2m", "1h" to milliseconds. */
+export function durationMs(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new ConfigError(`bad duration '${v}' (use 250ms, 5s, 2m, 1h)`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+}

@@ -1,0 +1,56 @@
+/**
+ * Bill times are Beijing time (UTC+8, no daylight saving) whatever the server's TZ, because the
+ * fiscal XML and the HIS both speak local Chinese time.
+ */
+const OFFSET_MS = 8 * 3600 * 1000;
+
+function parts(ms: number) {
+  const d = new Date(ms + OFFSET_MS);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return {
+    y: p(d.getUTCFullYear(), 4),
+    mo: p(d.getUTCMonth() + 1),
+    d: p(d.getUTCDate()),
+    h: p(d.getUTCHours()),
+    mi: p(d.getUTCMinutes()),
+    s: p(d.getUTCSeconds()),
+    ms: p(d.getUTCMilliseconds(), 3),
+  };
+}
+
+/** yyyyMMddHHmmssSSS */
+export function stamp17(ms = Date.now()): string {
+  const t = parts(ms);
+  return t.y + t.mo + t.d + t.h + t.mi + t.s + t.ms;
+}
+
+export function issueDate(ms: number): string {
+  const t = parts(ms);
+  return t.y + t.mo + t.d;
+}
+
+export function issueTime(ms: number): string {
+  const t = parts(ms);
+  return `${t.h}:${t.mi}:${t.s}`;
+}
+
+/** Parses yyyyMMddHHmmssSSS (Beijing time) to epoch ms; null if not a real date-time. */
+export function parseStamp17(s: string): number | null {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d, h, mi, se, ms] = m.slice(1).map(Number);
+  const t = Date.UTC(y, mo - 1, d, h, mi, se, ms);
+  const back = new Date(t);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) return null;
+  return t - OFFSET_MS;
+}
+
+/** Parses yyyyMMdd or yyyy-MM-dd; returns yyyy-MM-dd or null. */
+export function isoDate(s: string): string | null {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d] = m.slice(1).map(Number);
+  const back = new Date(Date.UTC(y, mo - 1, d));
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return null;
+  return `${m[1]}-${m[2]}-${m[3]}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * knex over SQLite (better-sqlite3, WAL) by default, or MySQL/MariaDB (mysql2) for production.
+ *
+ * SQLite runs with synchronous=NORMAL in WAL mode: a committed transaction is in the WAL file before
+ * COMMIT returns, so it survives kill -9 of the process (only an OS crash/power loss could drop the
+ * last commits; production runs MariaDB with its own durability settings).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { Knex } from 'knex';
+import { migrationSource } from './migrations';
+
+export type Db = Knex;
+export type Dialect = 'sqlite' | 'mysql';
+
+export function dialectOf(url: string): Dialect {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (url.startsWith('mysql:') || url.startsWith('mariadb:')) return 'mysql';
+  throw new Error(`unsupported database URL '${url.replace(/\/\/[^@]*@/, '//***@')}' (use sqlite:<file> or mysql://…)`);
+}
+
+export function openDb(url: string): Db {
+  if (dialectOf(url) === 'sqlite') {
+    const file = url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knexFactory({
+    client: 'mysql2',
+    connection: url.replace(/^mariadb:/, 'mysql:') + (url.includes('?') ? '&' : '?') + 'charset=utf8mb4&supportBigNumbers=true&bigNumberStrings=false',
+    pool: { min: 1, max: 10 },
+  });
+}
+
+export async function migrate(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number; message?: string };
+  return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 ||
+    (typeof e?.message === 'string' && e.message.includes('UNIQUE constraint failed'));
+}

@@ -1,0 +1,18 @@
+/** Migrations as modules (not files discovered at run time), so dist/ and tests see the same list. */
+import type { Knex } from 'knex';
+import * as m001 from './001-foundation';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: Record<string, Migration> = {
+  '001-foundation': m001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
