@@ -1,0 +1,168 @@
+/**
+ * Minimal DER TLV reader.
+ *
+ * Why it exists: a signature covers the exact bytes the signer produced. Re-serialising a parsed
+ * structure can change them (a non-minimal length, a different string type, a DEFAULT that was
+ * encoded anyway) and then a perfectly valid signature "fails". So every verifier in this folder
+ * slices the signed part (tbsCertificate, tbsCertList, tbsResponseData) out of the original bytes.
+ *
+ * Every function returns `null` on malformed input instead of throwing: these bytes come from the
+ * network and from the HIS.
+ */
+
+export interface Tlv {
+  /** First identifier octet (single-byte tags only; X.509 never needs more). */
+  tag: number;
+  /** Offset of the identifier octet within the buffer. */
+  start: number;
+  /** Offset of the first content octet. */
+  contentStart: number;
+  /** Offset just past the last content octet. */
+  end: number;
+}
+
+const MAX_LENGTH_OCTETS = 4;
+
+/** Reads one TLV at `offset`, bounded by `limit` (defaults to the buffer's end). */
+export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv | null {
+  if (offset < 0 || offset + 2 > limit || limit > buf.length) return null;
+  const tag = buf[offset];
+  // High-tag-number form (low five bits all set) does not occur in the structures we slice.
+  if ((tag & 0x1f) === 0x1f) return null;
+  let p = offset + 1;
+  const first = buf[p++];
+  let len: number;
+  if (first < 0x80) {
+    len = first;
+  } else {
+    const n = first & 0x7f;
+    // 0x80 is the BER indefinite form, never valid DER; >4 octets would exceed any sane input.
+    if (n === 0 || n > MAX_LENGTH_OCTETS || p + n > limit) return null;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p++];
+  }
+  const end = p + len;
+  if (end > limit) return null;
+  return { tag, start: offset, contentStart: p, end };
+}
+
+/** The TLVs directly inside a constructed element. */
+export function children(buf: Uint8Array, parent: Tlv): Tlv[] | null {
+  const out: Tlv[] = [];
+  let p = parent.contentStart;
+  while (p < parent.end) {
+    const t = readTlv(buf, p, parent.end);
+    if (!t) return null;
+    out.push(t);
+    p = t.end;
+  }
+  return out;
+}
+
+export function tlvBytes(buf: Uint8Array, t: Tlv): Buffer {
+  return Buffer.from(buf.buffer, buf.byteOffset + t.start, t.end - t.start);
+}
+
+export function tlvContent(buf: Uint8Array, t: Tlv): Buffer {
+  return Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart);
+}
+
+/**
+ * For any SIGNED{...} structure — SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } — returns the
+ * raw tbs bytes and the signature value (BIT STRING content without the unused-bits octet).
+ * The outer element must span the whole input: trailing bytes are refused.
+ */
+export function splitSigned(der: Uint8Array): { tbs: Buffer; algorithm: Buffer; signature: Buffer } | null {
+  const outer = readTlv(der, 0);
+  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return null;
+  const parts = children(der, outer);
+  if (!parts || parts.length !== 3) return null;
+  const [tbs, alg, sig] = parts;
+  if (tbs.tag !== 0x30 || alg.tag !== 0x30 || sig.tag !== 0x03) return null;
+  const bits = tlvContent(der, sig);
+  if (bits.length < 1 || bits[0] !== 0) return null;
+  return { tbs: tlvBytes(der, tbs), algorithm: tlvBytes(der, alg), signature: bits.subarray(1) };
+}
+
+/** Walks a path of child indexes from the root element, e.g. [0, 3] = tbs → 4th field. */
+export function tlvAt(der: Uint8Array, path: number[]): Tlv | null {
+  let cur = readTlv(der, 0);
+  for (const i of path) {
+    if (!cur) return null;
+    const kids = children(der, cur);
+    if (!kids || i >= kids.length) return null;
+    cur = kids[i];
+  }
+  return cur;
+}
+
+/** Strips a PEM armour of the given label (or any label) and returns the DER, or null. */
+export function pemToDer(text: string, label?: string): Buffer | null {
+  const re = label
+    ? new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`)
+    : /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
+  const m = re.exec(text);
+  if (!m) return null;
+  const body = (label ? m[1] : m[2]).replace(/[\r\n\t ]/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) return null;
+  const der = Buffer.from(body, 'base64');
+  return der.length ? der : null;
+}
+
+/** All PEM blocks of a label in a text (a CA bundle file). */
+export function pemBlocks(text: string, label: string): Buffer[] {
+  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
+  const out: Buffer[] = [];
+  for (const m of text.matchAll(re)) {
+    const body = m[1].replace(/[\r\n\t ]/g, '');
+    if (/^[A-Za-z0-9+/]*={0,2}$/.test(body) && body.length) out.push(Buffer.from(body, 'base64'));
+  }
+  return out;
+}
+
+export function derToPem(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Accepts DER bytes, or PEM text/bytes of `label`. */
+export function toDer(input: Uint8Array | string, label: string): Buffer | null {
+  if (typeof input === 'string') return pemToDer(input, label);
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  // A DER certificate starts with SEQUENCE (0x30); PEM starts with '-' (0x2d).
+  if (buf.length && buf[0] === 0x2d) return pemToDer(buf.toString('latin1'), label);
+  return buf;
+}
+
+/** DER of an OBJECT IDENTIFIER (tag included); used for AlgorithmIdentifier parameters. */
+export function encodeOid(oid: string): Buffer {
+  const arcs = oid.split('.').map((a) => BigInt(a));
+  if (arcs.length < 2) throw new Error(`bad OID ${oid}`);
+  const bytes: number[] = [];
+  const push = (v: bigint): void => {
+    const tmp: number[] = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
+    bytes.push(...tmp);
+  };
+  push(arcs[0] * 40n + arcs[1]);
+  for (const a of arcs.slice(2)) push(a);
+  return Buffer.from([0x06, bytes.length, ...bytes]);
+}
+
+/** Dotted form of a DER OBJECT IDENTIFIER (tag included), or null. */
+export function decodeOid(der: Uint8Array): string | null {
+  const t = readTlv(der, 0);
+  if (!t || t.tag !== 0x06 || t.end !== der.length || t.end === t.contentStart) return null;
+  const arcs: bigint[] = [];
+  let v = 0n;
+  for (let i = t.contentStart; i < t.end; i++) {
+    v = (v << 7n) | BigInt(der[i] & 0x7f);
+    if (!(der[i] & 0x80)) {
+      arcs.push(v);
+      v = 0n;
+    } else if (i === t.end - 1) return null;
+  }
+  const first = arcs[0] < 80n ? arcs[0] / 40n : 2n;
+  return [first, arcs[0] - first * 40n, ...arcs.slice(1)].join('.');
+}
