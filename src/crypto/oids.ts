@@ -10,6 +10,8 @@ export const OID = {
   sm2WithSm3: '1.2.156.10197.1.501',
   sm2WithSha1: '1.2.156.10197.1.502',
   sm2WithSha256: '1.2.156.10197.1.503',
+  // RSA with SM3 (GM/T 0006), what some GM CAs put in RSA-signed CMS
+  sm3WithRsa: '1.2.156.10197.1.504',
   sm1: '1.2.156.10197.1.102',
   ssf33: '1.2.156.10197.1.103',
   sm4: '1.2.156.10197.1.104',
