@@ -70,13 +70,14 @@ export function tlvContent(buf: Uint8Array, t: Tlv): Buffer {
 /**
  * For any SIGNED{...} structure — SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } — returns the
  * raw tbs bytes and the signature value (BIT STRING content without the unused-bits octet).
- * The outer element must span the whole input: trailing bytes are refused.
+ * The outer element must span the whole input: trailing bytes are refused. `allowMore` admits
+ * fields after the signature (BasicOCSPResponse's certs [0]).
  */
-export function splitSigned(der: Uint8Array): { tbs: Buffer; algorithm: Buffer; signature: Buffer } | null {
+export function splitSigned(der: Uint8Array, allowMore = false): { tbs: Buffer; algorithm: Buffer; signature: Buffer } | null {
   const outer = readTlv(der, 0);
   if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return null;
   const parts = children(der, outer);
-  if (!parts || parts.length !== 3) return null;
+  if (!parts || parts.length < 3 || (parts.length > 3 && !allowMore)) return null;
   const [tbs, alg, sig] = parts;
   if (tbs.tag !== 0x30 || alg.tag !== 0x30 || sig.tag !== 0x03) return null;
   const bits = tlvContent(der, sig);

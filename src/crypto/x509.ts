@@ -295,8 +295,19 @@ export function parseCertificateCached(input: Uint8Array | string): Result<Parse
  * a CA key verifies every certificate it issued, so the 60 ms precompute pays back after a few calls.
  */
 export function verifyCertificateSignature(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  return verifyBytes(cert.tbs, cert.signatureAlgorithm, cert.signature, issuer.publicKey, { cacheKey: true });
+  // Both fingerprints cover the whole DER, so a verified (cert, issuer) pair can never change outcome.
+  const key = cert.fingerprintSha256 + issuer.fingerprintSha256;
+  if (verified.has(key)) return true;
+  const ok = verifyBytes(cert.tbs, cert.signatureAlgorithm, cert.signature, issuer.publicKey, { cacheKey: true });
+  if (ok) {
+    verified.add(key);
+    if (verified.size > VERIFIED_MAX) verified.delete(verified.values().next().value as string);
+  }
+  return ok;
 }
+
+const verified = new Set<string>();
+const VERIFIED_MAX = 4096;
 
 export function isValidAt(cert: ParsedCertificate, at: Date): boolean {
   const t = at.getTime();
@@ -345,7 +356,8 @@ export function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
-function serialBytes(hex?: string): Buffer {
+/** INTEGER content octets for a serial given in hex, or a fresh random positive 128-bit serial. */
+export function serialBytes(hex?: string): Buffer {
   if (hex) {
     const b = Buffer.from(normaliseSerial(hex), 'hex');
     // INTEGER is signed: a magnitude with the top bit set needs a leading zero to stay positive.
