@@ -116,8 +116,9 @@ function valueString(v: AttributeValue): string {
 }
 
 export function describeName(name: Name, der: Buffer): DistinguishedName {
-  const rdns: Rdn[] = name.map((rdn) =>
-    rdn.map((atv) => ({ type: NAME_OF[atv.type] ?? atv.type, oid: atv.type, value: valueString(atv.value) })),
+  // Array.from, not name.map: AsnArray.map would build another Name (array species).
+  const rdns: Rdn[] = Array.from(name, (rdn) =>
+    Array.from(rdn, (atv) => ({ type: NAME_OF[atv.type] ?? atv.type, oid: atv.type, value: valueString(atv.value) })),
   );
   const text = [...rdns]
     .reverse()

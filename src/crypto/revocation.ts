@@ -124,7 +124,9 @@ export class RevocationChecker {
   }
 
   private async viaOcsp(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): Promise<RevocationOutcome> {
-    const url = this.options.ocspUrl ?? cert.extensions.ocspUrls[0];
+    const raw = this.options.ocspUrl ?? cert.extensions.ocspUrls[0];
+    // Some CAs (BJCA among them) write the AIA as "OCSP://host"; the protocol is HTTP all the same.
+    const url = raw?.replace(/^ocsp:\/\//i, 'http://');
     if (!url) return { status: 'unknown', code: 'REVOCATION_UNKNOWN', detail: 'certificate has no OCSP responder URL' };
     const id = certIdFor(cert, issuer, this.options.ocspHash ?? 'sha1');
     const key = `${url}|${id.hash}|${id.issuerKeyHash.toString('hex')}|${id.serialHex}`;
