@@ -39,6 +39,7 @@ export function verifyData(data: Uint8Array, signature: Uint8Array, key: PublicK
   try {
     if (key.kind === 'sm2') {
       if (opts.hash && opts.hash !== 'sm3') return false;
+      if (!isStrictSm2Signature(signature)) return false;
       return sm2Verify(data, signature, sm2VerifyingKey(key.hex, opts.precompute), opts.userId ?? DEFAULT_USER_ID);
     }
     return rsaVerify(data, signature, key.key, opts.hash ?? 'sha256');
@@ -59,4 +60,25 @@ export function sm2VerifyingKey(publicKeyHex: string, policy: Sm2PrecomputePolic
   if (seenOnce.size >= SEEN_MAX) seenOnce.clear();
   seenOnce.add(publicKeyHex);
   return publicKeyHex;
+}
+
+/**
+ * True when `sig` is exactly DER SEQUENCE{INTEGER r, INTEGER s} with minimal, positive integers of at
+ * most 32 significant bytes. sm-crypto-v2 decodes leniently (it accepts a wrong outer tag, for one), which
+ * would let one signature have many encodings; verifiers call this first so only the canonical one passes.
+ */
+export function isStrictSm2Signature(sig: Uint8Array): boolean {
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return false;
+  let p = 2;
+  for (let k = 0; k < 2; k++) {
+    if (sig[p] !== 0x02) return false;
+    const len = sig[p + 1];
+    const v = p + 2;
+    if (len < 1 || len > 33 || v + len > sig.length) return false;
+    if (sig[v] & 0x80) return false; // negative
+    if (len > 1 && sig[v] === 0 && !(sig[v + 1] & 0x80)) return false; // non-minimal
+    if (len === 33 && sig[v] !== 0) return false;
+    p = v + len;
+  }
+  return p === sig.length;
 }

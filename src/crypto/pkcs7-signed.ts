@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
 import { PrivateKey } from './keys';
 import { OID } from './oids';
-import { Sm2PrecomputePolicy, sm2VerifyingKey } from './pkcs1';
+import { isStrictSm2Signature, Sm2PrecomputePolicy, sm2VerifyingKey } from './pkcs1';
 import { RsaHash, rsaSign, rsaVerify } from './rsa';
 import { DEFAULT_USER_ID, sm2SignDigest, sm2VerifyDigest, sm2Z } from './sm2';
 import {
@@ -89,6 +89,8 @@ export interface P7SignerOptions {
   includeCertificate?: boolean;
   /** more certificates to carry, e.g. the issuing CA */
   extraCertificates?: Uint8Array[];
+  /** source of signingTime; default the system clock (tests and replays pin it) */
+  clock?: () => Date;
 }
 
 export interface P7SignOptions extends P7SignerOptions {
@@ -202,7 +204,7 @@ export function signP7(content: Uint8Array, opts: P7SignOptions): Buffer {
   const encap = opts.detached
     ? der(TAG.SEQUENCE, t.eContentTypeOid)
     : der(TAG.SEQUENCE, t.eContentTypeOid, der(ctx(0), octetString(content)));
-  return assemble(t, content, encap, opts.signingTime ?? new Date());
+  return assemble(t, content, encap, opts.signingTime ?? (opts.clock ?? systemClock)());
 }
 
 /**
@@ -212,8 +214,11 @@ export function signP7(content: Uint8Array, opts: P7SignOptions): Buffer {
 export function createDetachedSigner(opts: P7SignerOptions): (data: Uint8Array) => Buffer {
   const t = prepareSigner(opts);
   const encap = der(TAG.SEQUENCE, t.eContentTypeOid);
-  return (data: Uint8Array): Buffer => assemble(t, data, encap, new Date());
+  const clock = opts.clock ?? systemClock;
+  return (data: Uint8Array): Buffer => assemble(t, data, encap, clock());
 }
+
+const systemClock = (): Date => new Date();
 
 // ================================================================ parsing
 
@@ -272,8 +277,13 @@ function smallInt(buf: Buffer, t: Tlv | undefined, what: string): number {
   return v.readUIntBE(0, v.length);
 }
 
+/** OID of an AlgorithmIdentifier whose parameters must be absent or NULL (true of every hash and signature alg here). */
 function algOid(buf: Buffer, t: Tlv | undefined, what: string): string {
-  return readOid(buf, childrenOf(buf, expectTag(t, TAG.SEQUENCE, what))[0], what);
+  const [oidT, paramsT, extra] = childrenOf(buf, expectTag(t, TAG.SEQUENCE, what));
+  if (extra || (paramsT && (paramsT.tag !== TAG.NULL || paramsT.valueEnd !== paramsT.valueStart))) {
+    throw new Error(`${what}: parameters must be absent or NULL`);
+  }
+  return readOid(buf, oidT, what);
 }
 
 function parseSignedData(buf: Buffer): ParsedSignedData {
@@ -286,6 +296,8 @@ function parseSignedData(buf: Buffer): ParsedSignedData {
   const f = childrenOf(buf, expectTag(sdT, TAG.SEQUENCE, 'SignedData'));
   let i = 0;
   const version = smallInt(buf, f[i++], 'SignedData.version');
+  // 1 is what PKCS#7 v1.5 and GM/T 0010 write; 3–5 are the CMS versions for richer contents.
+  if (![1, 3, 4, 5].includes(version)) throw new Error(`SignedData.version ${version}`);
   const digestAlgorithms = childrenOf(buf, expectTag(f[i++], TAG.SET, 'digestAlgorithms')).map((t) => algOid(buf, t, 'digestAlgorithm'));
   const encap = childrenOf(buf, expectTag(f[i++], TAG.SEQUENCE, 'encapContentInfo'));
   const contentType = readOid(buf, encap[0], 'eContentType');
@@ -332,6 +344,8 @@ function parseSignerInfo(buf: Buffer, t: Tlv): ParsedSignerInfo {
   } else {
     throw new Error('SignerInfo.sid is neither IssuerAndSerialNumber nor SubjectKeyIdentifier');
   }
+  // RFC 5652 §5.3: 1 with IssuerAndSerialNumber, 3 with SubjectKeyIdentifier.
+  if (version !== (sid.type === 'ski' ? 3 : 1)) throw new Error(`SignerInfo.version ${version} does not fit its sid`);
   const digestAlgorithm = algOid(buf, f[i++], 'SignerInfo.digestAlgorithm');
   const out: Omit<ParsedSignerInfo, 'signatureAlgorithm' | 'signature'> = { version, sid, digestAlgorithm };
   if (f[i]?.tag === ctx(0)) {
@@ -495,11 +509,16 @@ function verifySigner(si: ParsedSignerInfo, sd: ParsedSignedData, content: Buffe
 
   let ok: boolean;
   if (pub.kind === 'sm2') {
-    const e = createHash('sm3')
-      .update(sm2Z(pub.hex, opts.userId ?? DEFAULT_USER_ID))
-      .update(signed)
-      .digest();
-    ok = sm2VerifyDigest(e, si.signature, sm2VerifyingKey(pub.hex, opts.precompute));
+    let z: Buffer;
+    let verifyingKey: ReturnType<typeof sm2VerifyingKey>;
+    try {
+      z = sm2Z(pub.hex, opts.userId ?? DEFAULT_USER_ID);
+      verifyingKey = sm2VerifyingKey(pub.hex, opts.precompute);
+    } catch {
+      return fail('bad-structure', 'signer certificate public key is not a valid SM2 point', info);
+    }
+    const e = createHash('sm3').update(z).update(signed).digest();
+    ok = isStrictSm2Signature(si.signature) && sm2VerifyDigest(e, si.signature, verifyingKey);
   } else {
     ok = rsaVerify(signed, si.signature, pub.key, sigHash);
   }
