@@ -1,0 +1,61 @@
+/**
+ * Where the unit signing key comes from. Production: `signer.keyFile` — a PEM file holding the signing
+ * certificate and its SM2 private key (PKCS#8 or SEC1), or a JSON identity {certificatePem, privateKey}.
+ * Demo (the embedded default): a demo PKI generated on first start under <dataDir>/pki/ and reused,
+ * shared with the embedded signature server. Production mode refuses the demo PKI (src/config.ts).
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DemoPki, generateDemoPki } from '../../src/crypto/demo-pki';
+import { certificateDer, loadSm2PrivateKey, pemDecode } from '../../src/crypto/keys';
+import { mustParseCertificate } from '../../src/crypto/x509';
+import type { Config } from '../../src/config';
+
+export interface UnitKey {
+  id: string;
+  privateKey: string;
+  publicKey: string;
+  certDer: Buffer;
+  serialHex: string;
+  subject: string;
+}
+
+export function demoPkiFile(dataDir: string): string {
+  return path.join(dataDir, 'pki', 'demo-pki.json');
+}
+
+/** Loads the demo PKI, creating it once (0600: it holds private keys). */
+export function loadOrCreateDemoPki(dataDir: string, svsPort = 17002): DemoPki {
+  const file = demoPkiFile(dataDir);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoPki;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const pki = generateDemoPki({ crlUrls: [`http://127.0.0.1:${svsPort}/crl/root.crl`], ocspUrl: `http://127.0.0.1:${svsPort}/ocsp` });
+  writeFileSync(file, JSON.stringify(pki, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return pki;
+}
+
+function fromIdentity(certPem: string, privateKey: string, publicKey?: string): UnitKey {
+  const cert = mustParseCertificate(certificateDer(certPem));
+  const pub = publicKey ?? (cert.publicKey.kind === 'sm2' ? cert.publicKey.hex : '');
+  if (!pub) throw new Error('the unit signing certificate must carry an SM2 key');
+  return { id: 'unit', privateKey, publicKey: pub, certDer: cert.der, serialHex: cert.serialHex, subject: cert.subject.text };
+}
+
+export function loadUnitSigningKey(cfg: Config): UnitKey {
+  if (!cfg.signer.keyFile) {
+    const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
+    return fromIdentity(pki.unitSigning.certificatePem, pki.unitSigning.privateKey, pki.unitSigning.publicKey);
+  }
+  const text = readFileSync(path.resolve(cfg.projectRoot, cfg.signer.keyFile), 'utf8');
+  if (text.trim().startsWith('{')) {
+    const j = JSON.parse(text) as { certificatePem: string; privateKey: string; publicKey?: string };
+    return fromIdentity(j.certificatePem, j.privateKey, j.publicKey);
+  }
+  const blocks = text.split(/(?=-----BEGIN )/).filter((b) => b.includes('-----BEGIN'));
+  const certPem = blocks.find((b) => pemDecode(b)?.label === 'CERTIFICATE');
+  const keyPem = blocks.find((b) => /PRIVATE KEY/.test(pemDecode(b)?.label ?? ''));
+  if (!certPem || !keyPem) throw new Error(`${cfg.signer.keyFile}: needs a CERTIFICATE and a PRIVATE KEY PEM block`);
+  const key = loadSm2PrivateKey(keyPem, process.env.MEDBILL_SIGNER_KEY_PASSPHRASE);
+  return fromIdentity(certPem, key.privateKey, key.publicKey);
+}

@@ -1,0 +1,93 @@
+/**
+ * HIS JSON channel: POST /{servicePath}/api/medical/{serviceId} with the Bosssoft envelope. Always HTTP
+ * 200 with a signed {data, noise, sign} (clients treat anything else as a transport failure), whatever
+ * the Content-Type and whatever query string (cache busters such as `?random= `) is appended.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallerConfig } from '../../../src/config';
+import { FlowError, RESULT } from '../../../src/engine/errors';
+import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import { buildResponse, decodeData, parseEnvelope, verifySign } from './envelope';
+
+export interface JsonChannelDeps {
+  servicePath: string;
+  bodyLimitBytes: number;
+  callers: Map<string, CallerConfig>;
+  handle(req: InboundRequest): Promise<InboundResult>;
+}
+
+/** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
+class NoiseWindow {
+  private seen = new Map<string, number>();
+  check(appid: string, noise: string): boolean {
+    const now = Date.now();
+    if (this.seen.size > 100_000) for (const [k, t] of this.seen) if (now - t > 600_000) this.seen.delete(k);
+    const k = appid + '\u0000' + noise;
+    const t = this.seen.get(k);
+    if (t !== undefined && now - t < 600_000) return false;
+    this.seen.set(k, now);
+    return true;
+  }
+}
+
+/** Turns a raw body into an inbound request: envelope checks become a stored refusal, not a crash. */
+export function toInbound(body: string, serviceId: string, callers: Map<string, CallerConfig>, noises?: NoiseWindow, channel = 'his-json'): { req: InboundRequest; caller?: CallerConfig } {
+  const base: InboundRequest = { channel, serviceId, raw: body };
+  const parsed = parseEnvelope(body);
+  if (!parsed.ok) return { req: { ...base, refusal: new FlowError('ValidationError', RESULT.badEnvelope, parsed.reason, 'envelope') } };
+  const env = parsed.env;
+  const caller = callers.get(env.appid);
+  const withIds = { ...base, appid: env.appid, noise: env.noise };
+  if (!caller) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.unknownApp, `appid ${env.appid} 不存在或未授权`, 'appid') } };
+  if (!verifySign(env, caller.key))
+    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badSign, '签名验证失败：sign 应为 MD5("appid=…&data=…&noise=…&key=…&version=…") 的大写十六进制，data 取传输时的原值', 'sign') }, caller };
+  if (env.version !== '1.0') return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badEnvelope, `版本号 version 应为 1.0，收到 ${env.version}`, 'version') }, caller };
+  if (caller.replayProtection && noises && !noises.check(env.appid, env.noise))
+    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.replayedNoise, `请求随机数 noise ${env.noise} 在 10 分钟内已使用过，请每次请求生成新的 noise`, 'noise') }, caller };
+  const decoded = decodeData(env.data);
+  if (!decoded.ok) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badData, decoded.reason, 'data') }, caller };
+  return { req: { ...withIds, input: decoded.value }, caller };
+}
+
+export function encodeResult(r: InboundResult, appid: string, caller?: CallerConfig): string {
+  const message = r.error ? r.error.message : r.response ?? '成功';
+  return JSON.stringify(buildResponse(appid, caller?.key, r.result, message));
+}
+
+export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
+  const prefix = `/${deps.servicePath}/api/medical/`;
+  const noises = new NoiseWindow();
+  const send = (res: ServerResponse, body: string) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const serviceId = decodeURIComponent((q < 0 ? url : url.slice(0, q)).slice(prefix.length)).replace(/\/+$/, '');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > deps.bodyLimitBytes) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (tooBig) {
+        send(res, JSON.stringify(buildResponse('', undefined, RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`)));
+        return;
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      const { req: inbound, caller } = toInbound(body, serviceId, deps.callers, noises);
+      const replayOf = req.headers['x-medbill-replay-of'];
+      if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
+      deps
+        .handle(inbound)
+        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
+        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, RESULT.internal, '系统内部错误，请稍后重试'))));
+    });
+  };
+  return { prefix, handler };
+}

@@ -1,0 +1,151 @@
+/**
+ * Assembles medbill: store, catalogue, mappings, flows, signer, outbox and the HTTP server on the HIS
+ * port. `createApp` is what `medbill start`, the tests and the benchmarks all use.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import { schedule, ScheduledTask } from 'node-cron';
+import { InProcessSigner } from '../adapters/ca/in-process-signer';
+import { loadUnitSigningKey } from '../adapters/ca/key-material';
+import type { Signer } from '../adapters/ca/signer';
+import { createJsonChannel } from '../adapters/his/json/channel';
+import type { Config } from './config';
+import { loadCatalogue } from './engine/catalogue';
+import { CpuPool } from './engine/cpu-pool';
+import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
+import { setFunctionContext } from './engine/functions';
+import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
+import { loadMappings } from './engine/mapping';
+import { JobHandler, OutboxWorker } from './engine/outbox';
+import { recoverReservations } from './engine/recovery';
+import { retryPolicy } from './engine/retry';
+import { Router } from './engine/router';
+import type { Services } from './engine/services';
+import { configureLogging, log } from './log';
+import { BillStore } from './store/bills';
+import { migrate, openDb } from './store/db';
+import { GroupCommit } from './store/group-commit';
+import { MessageStore } from './store/messages';
+import { webRoutes } from './web/routes';
+
+export interface AppOptions {
+  listen?: boolean;
+  /** start the outbox worker and schedules (off for one-shot CLI commands) */
+  background?: boolean;
+  /** replaces the configured signer (tests of failure paths) */
+  signer?: Signer;
+  outboxHandlers?: Map<string, JobHandler>;
+}
+
+export interface App {
+  config: Config;
+  services: Services;
+  router: Router;
+  flows: Flow[];
+  outbox: OutboxWorker;
+  server?: http.Server;
+  port?: number;
+  handle(req: InboundRequest): Promise<InboundResult>;
+  close(): Promise<void>;
+}
+
+export function loadDefinitions(cfg: Config) {
+  const root = cfg.projectRoot;
+  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
+  const mappings = loadMappings(path.join(root, 'mappings'));
+  const flows = flowFiles(path.join(root, 'flows')).map((f) => loadFlow(f, catalogue, mappings));
+  return { catalogue, mappings, flows, router: new Router(flows) };
+}
+
+export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
+  configureLogging(cfg.log);
+  setFunctionContext(cfg.server);
+  const { catalogue, mappings, flows, router } = loadDefinitions(cfg);
+  const db = openDb(cfg.db.url);
+  await migrate(db);
+  const writer = new GroupCommit(db, cfg.db.groupCommitMaxBatch);
+  const bills = new BillStore(db, writer);
+  if (cfg.mode === 'demo') {
+    const added = await bills.seedStock(cfg.demoStock);
+    if (added) log().info('demo stock seeded', { ranges: added });
+  }
+  const unitKey = loadUnitSigningKey(cfg);
+  const pool = new CpuPool(cfg.signer.workers, [
+    { id: unitKey.id, privateKey: unitKey.privateKey, publicKey: unitKey.publicKey, certDer: unitKey.certDer.toString('base64'), userId: cfg.signer.userId },
+  ]);
+  const signer = opts.signer ?? new InProcessSigner(pool, unitKey.id, unitKey.serialHex);
+  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
+  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? new Map(), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
+  const handle = (req: InboundRequest) => handleInbound(services, router, req);
+
+  const interrupted = await services.messages.markInterrupted();
+  if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
+  const recovered = await recoverReservations(services, router, 0);
+  if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
+
+  const tasks: ScheduledTask[] = [];
+  if (opts.background !== false) {
+    outbox.start();
+    const expr = cfg.schedules['recover-reservations'];
+    if (expr)
+      tasks.push(
+        schedule(expr, () => {
+          void recoverReservations(services, router, 60_000).catch((e) => log().error('recovery failed', { error: (e as Error).message }));
+        }),
+      );
+  }
+
+  let ready = false;
+  let server: http.Server | undefined;
+  let port: number | undefined;
+  if (opts.listen !== false) {
+    const json = createJsonChannel({
+      servicePath: cfg.server.servicePath,
+      bodyLimitBytes: cfg.server.bodyLimitBytes,
+      callers: new Map(cfg.callers.map((c) => [c.appid, c])),
+      handle,
+    });
+    const web = express();
+    web.disable('x-powered-by');
+    web.use(webRoutes({ services, outbox, ready: () => ready }));
+    // The JSON channel is the hot path: served straight from node:http, ahead of express.
+    server = http.createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
+      else web(req, res);
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(cfg.server.port, cfg.server.host, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    log().info('medbill listening', { port, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+  }
+  ready = true;
+
+  return {
+    config: cfg,
+    services,
+    router,
+    flows,
+    outbox,
+    server,
+    port,
+    handle,
+    async close() {
+      ready = false;
+      for (const t of tasks) t.stop();
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server!.close(() => r()));
+      }
+      await outbox.stop();
+      await writer.drain();
+      await signer.close();
+      await pool.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** The `medbill` command. */
+import { Command } from 'commander';
+import { registerOps } from './ops';
+import { registerStart } from './start';
+import { registerValidate } from './validate';
+
+const program = new Command();
+program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
+registerStart(program);
+registerValidate(program);
+registerOps(program);
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`medbill: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { createApp } from '../app';
+import { loadConfig } from '../config';
+import { log } from '../log';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start medbill on the HIS port (17001), with the embedded signature server and finance system unless configured off')
+    .action(async () => {
+      const cfg = loadConfig();
+      const app = await createApp(cfg);
+      const peers = await startEmbeddedPeers(cfg);
+      process.stdout.write(
+        `medbill ${cfg.mode === 'demo' ? '(demo mode) ' : ''}listening on http://127.0.0.1:${app.port}\n` +
+          `  HIS JSON: POST http://127.0.0.1:${app.port}/${cfg.server.servicePath}/api/medical/{serviceId}\n` +
+          `  health:   http://127.0.0.1:${app.port}/healthz   metrics: /metrics\n` +
+          peers.map((p) => `  ${p}\n`).join(''),
+      );
+      const stop = async (sig: string) => {
+        log().info('stopping', { signal: sig });
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+/** Hook for the embedded signature server and finance system (adapters/ca, adapters/finance). */
+async function startEmbeddedPeers(_cfg: ReturnType<typeof loadConfig>): Promise<string[]> {
+  return [];
+}

@@ -1,0 +1,22 @@
+/** The runtime services steps use, built once at start-up (src/engine/boot.ts). */
+import type { Signer } from '../../adapters/ca/signer';
+import type { Config } from '../config';
+import type { BillStore } from '../store/bills';
+import type { Db } from '../store/db';
+import type { GroupCommit } from '../store/group-commit';
+import type { MessageStore } from '../store/messages';
+import type { Catalogue } from './catalogue';
+import type { CpuPool } from './cpu-pool';
+import type { Mapping } from './mapping';
+
+export interface Services {
+  config: Config;
+  db: Db;
+  writer: GroupCommit;
+  catalogue: Catalogue;
+  mappings: Map<string, Mapping>;
+  messages: MessageStore;
+  bills: BillStore;
+  pool: CpuPool;
+  signer: Signer;
+}

@@ -1,0 +1,70 @@
+/**
+ * Group commit (DESIGN §8): concurrent requests share one transaction. Work submitted while a commit
+ * is in flight waits for the next one, so the batch size follows the load without any fixed delay.
+ * Each unit of work runs in its own savepoint, so one failing unit (a unique violation, say) rolls
+ * back alone and its caller gets the error while the rest of the batch commits.
+ * A unit's promise resolves only after COMMIT returns: callers may then say "done" to the outside.
+ */
+import type { Knex } from 'knex';
+
+type Work<T> = (trx: Knex.Transaction) => Promise<T>;
+
+interface Pending {
+  work: Work<unknown>;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private flushing = false;
+  batches = 0;
+  units = 0;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly maxBatch = 256,
+    private readonly useSavepoints = true,
+  ) {}
+
+  run<T>(work: Work<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work: work as Work<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      const results: { ok: boolean; value: unknown }[] = [];
+      try {
+        await this.db.transaction(async (trx) => {
+          for (const p of batch) {
+            try {
+              const value = this.useSavepoints && batch.length > 1 ? await trx.transaction((sp) => p.work(sp)) : await p.work(trx);
+              results.push({ ok: true, value });
+            } catch (e) {
+              if (!this.useSavepoints || batch.length === 1) throw e;
+              results.push({ ok: false, value: e });
+            }
+          }
+        });
+        this.batches++;
+        this.units += batch.length;
+        batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));
+      } catch (e) {
+        batch.forEach((p, i) => (results[i] && !results[i].ok ? p.reject(results[i].value) : p.reject(e)));
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Resolves once everything queued so far has been committed or failed. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+  }
+}

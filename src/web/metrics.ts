@@ -1,0 +1,28 @@
+/** Prometheus metrics (GET /metrics on the HIS port). */
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const messagesTotal = new client.Counter({
+  name: 'medbill_messages_total',
+  help: 'Inbound messages by channel, service and result code',
+  labelNames: ['channel', 'service', 'result'] as const,
+  registers: [registry],
+});
+
+export const flowSeconds = new client.Histogram({
+  name: 'medbill_flow_duration_seconds',
+  help: 'Time from receipt to response, by service',
+  labelNames: ['service'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+  registers: [registry],
+});
+
+export const stepSeconds = new client.Histogram({
+  name: 'medbill_step_duration_seconds',
+  help: 'Step duration by flow and step id',
+  labelNames: ['flow', 'step'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+  registers: [registry],
+});
