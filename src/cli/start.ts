@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { startEmbeddedSvs } from '../../adapters/ca/embedded';
+import { startEmbeddedFinance } from '../../adapters/finance/embedded';
 import { createApp } from '../app';
 import { loadConfig } from '../config';
 import { log } from '../log';
@@ -27,7 +29,16 @@ export function registerStart(program: Command): void {
     });
 }
 
-/** Hook for the embedded signature server and finance system (adapters/ca, adapters/finance). */
-async function startEmbeddedPeers(_cfg: ReturnType<typeof loadConfig>): Promise<string[]> {
-  return [];
+/** The embedded signature server and finance system, each on its own port (DESIGN §3). */
+async function startEmbeddedPeers(cfg: ReturnType<typeof loadConfig>): Promise<string[]> {
+  const lines: string[] = [];
+  if (cfg.svs.start) {
+    const p = await startEmbeddedSvs(cfg);
+    if (p) lines.push(`${p.name}: ${p.url}`);
+  }
+  if (cfg.finance.start) {
+    const p = await startEmbeddedFinance(cfg);
+    if (p) lines.push(`${p.name}: ${p.url}`);
+  }
+  return lines;
 }
