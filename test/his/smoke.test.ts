@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { callJson, dbKinds, SAMPLE_FILE, startTestApp, TestApp } from '../helpers/app';
+
+for (const db of dbKinds()) {
+  describe(`outpatient issuance end to end (${db})`, function () {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp({ db });
+    });
+    after(async () => app?.stop());
+
+    it('issues the sample bill and answers getEBillByBusNo with the same identity', async () => {
+      const sample = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8'));
+      const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', sample);
+      assert.equal(r.result, 'S0000', r.text);
+      assert.ok(r.signOk);
+      assert.match(String(r.body!.billBatchCode), /^\d{8}$/);
+      assert.match(String(r.body!.billNo), /^\d{10}$/);
+      assert.match(String(r.body!.random), /^[0-9a-f]{6}$/);
+      assert.match(String(r.body!.createTime), /^\d{17}$/);
+      assert.ok(Buffer.from(String(r.body!.billQRCode), 'base64').subarray(1, 4).toString() === 'PNG');
+      const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo: sample.busNo, busDateTime: sample.busDateTime });
+      assert.equal(q.result, 'S0000', q.text);
+      assert.equal(q.body!.billNo, r.body!.billNo);
+      assert.equal(q.body!.isScarlet, '0');
+    });
+  });
+}
