@@ -19,7 +19,7 @@ import {
   Time,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, readTlv, splitSigned, tlvBytes, toDer, derToPem } from './der';
+import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer } from './der';
 import { describeName, DistinguishedName, sameName } from './dn';
 import { OID } from './oids';
 import { ab, signatureAlgorithm, signBytes, SigningKey, verifyBytes } from './pki-alg';
@@ -118,7 +118,7 @@ const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyIdentifier, OID.cR
 export function parseCrl(input: Uint8Array | string): Result<ParsedCrl> {
   const der = toDer(input, 'X509 CRL');
   if (!der) return { ok: false, reason: 'not a DER or PEM CRL' };
-  const parts = splitSigned(der);
+  const parts = isWellFormed(der) ? splitSigned(der) : null;
   if (!parts) return { ok: false, reason: 'malformed CRL encoding' };
   let list: CertificateList;
   try {

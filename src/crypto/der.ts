@@ -167,3 +167,20 @@ export function decodeOid(der: Uint8Array): string | null {
   const first = arcs[0] < 80n ? arcs[0] / 40n : 2n;
   return [first, arcs[0] - first * 40n, ...arcs.slice(1)].join('.');
 }
+
+/**
+ * True when `der` is exactly one element whose every constructed descendant is exactly filled by
+ * its children. The ASN.1 library is lenient about lengths that overrun their parent; this check
+ * runs first so malformed framing is refused instead of being read some lenient way.
+ */
+export function isWellFormed(der: Uint8Array, maxDepth = 32): boolean {
+  const top = readTlv(der, 0);
+  if (!top || top.end !== der.length) return false;
+  const walk = (t: Tlv, depth: number): boolean => {
+    if (!(t.tag & 0x20)) return true;
+    if (depth > maxDepth) return false;
+    const kids = children(der, t);
+    return !!kids && kids.every((k) => walk(k, depth + 1));
+  };
+  return walk(top, 0);
+}

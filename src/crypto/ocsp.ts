@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
 import {
   BasicOCSPResponse,
   CertID,
@@ -18,7 +18,7 @@ import {
   ResponseData,
   TBSRequest,
 } from '@peculiar/asn1-ocsp';
-import { children, readTlv, splitSigned, tlvBytes } from './der';
+import { children, isWellFormed, readTlv, splitSigned, tlvBytes } from './der';
 import { describeName, DistinguishedName, sameName } from './dn';
 import { CRL_REASONS, CrlReason } from './crl';
 import { OID } from './oids';
@@ -131,8 +131,7 @@ export interface ParsedOcspRequest {
 export function parseOcspRequest(der: Uint8Array): Result<ParsedOcspRequest> {
   let req: OCSPRequest;
   try {
-    const outer = readTlv(der, 0);
-    if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return { ok: false, reason: 'malformed OCSP request encoding' };
+    if (!isWellFormed(der) || der[0] !== 0x30) return { ok: false, reason: 'malformed OCSP request encoding' };
     req = AsnConvert.parse(der, OCSPRequest);
   } catch (e) {
     return { ok: false, reason: `malformed OCSP request: ${(e as Error).message}` };
@@ -194,8 +193,7 @@ export interface ParsedOcspResponse {
 export function parseOcspResponse(der: Uint8Array): Result<ParsedOcspResponse> {
   let resp: OCSPResponse;
   try {
-    const outer = readTlv(der, 0);
-    if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return { ok: false, reason: 'malformed OCSP response encoding' };
+    if (!isWellFormed(der) || der[0] !== 0x30) return { ok: false, reason: 'malformed OCSP response encoding' };
     resp = AsnConvert.parse(der, OCSPResponse);
   } catch (e) {
     return { ok: false, reason: `malformed OCSP response: ${(e as Error).message}` };
@@ -206,7 +204,7 @@ export function parseOcspResponse(der: Uint8Array): Result<ParsedOcspResponse> {
     return { ok: false, reason: 'OCSP response is not a BasicOCSPResponse' };
   }
   const basicDer = Buffer.from(resp.responseBytes.response.buffer);
-  const parts = splitSigned(basicDer, true);
+  const parts = isWellFormed(basicDer) ? splitSigned(basicDer, true) : null;
   if (!parts) return { ok: false, reason: 'malformed BasicOCSPResponse encoding' };
   let basic: BasicOCSPResponse;
   try {
@@ -225,11 +223,20 @@ export function parseOcspResponse(der: Uint8Array): Result<ParsedOcspResponse> {
     if (!inner) return { ok: false, reason: 'malformed responderID' };
     responderByName = describeName(data.responderID.byName, Buffer.from(tlvBytes(parts.tbs, inner)));
   }
+  // Take the included certificates' original bytes (certs [0] EXPLICIT SEQUENCE OF Certificate):
+  // re-serialising a parsed certificate could change the bytes its issuer signed.
   const certs: ParsedCertificate[] = [];
-  for (const c of basic.certs ?? []) {
-    const pc = parseCertificateCached(Buffer.from(AsnConvert.serialize(c as Certificate)));
-    if (!pc.ok) return { ok: false, reason: `OCSP responder certificate: ${pc.reason}` };
-    certs.push(pc.value);
+  const basicT = readTlv(basicDer, 0);
+  const certsField = basicT && children(basicDer, basicT)?.find((f) => f.tag === 0xa0);
+  if (certsField) {
+    const seq = readTlv(basicDer, certsField.contentStart, certsField.end);
+    const list = seq && seq.tag === 0x30 ? children(basicDer, seq) : null;
+    if (!list) return { ok: false, reason: 'malformed BasicOCSPResponse certs' };
+    for (const t of list) {
+      const pc = parseCertificateCached(tlvBytes(basicDer, t));
+      if (!pc.ok) return { ok: false, reason: `OCSP responder certificate: ${pc.reason}` };
+      certs.push(pc.value);
+    }
   }
   const responses: OcspSingleResponse[] = [];
   for (const r of data.responses) {
@@ -326,6 +333,9 @@ export function verifyOcspResponse(resp: ParsedOcspResponse, opts: OcspVerifyOpt
   if (opts.nonce && !basic.nonce && opts.requireNonce) return { ok: false, code: 'OCSP_INVALID', reason: 'OCSP response has no nonce' };
   const single = basic.responses.find((r) => r.certId && sameCertId(r.certId, opts.certId));
   if (!single) return { ok: false, code: 'OCSP_INVALID', reason: 'OCSP response does not cover the requested certificate' };
+  if (Number.isNaN(single.thisUpdate.getTime()) || (single.nextUpdate && Number.isNaN(single.nextUpdate.getTime()))) {
+    return { ok: false, code: 'OCSP_INVALID', reason: 'OCSP response has invalid times' };
+  }
   const skew = opts.clockSkewMs ?? 5 * 60_000;
   const t = now.getTime();
   if (single.thisUpdate.getTime() > t + skew) return { ok: false, code: 'OCSP_INVALID', reason: 'OCSP thisUpdate is in the future' };

@@ -11,6 +11,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { OID } from './oids';
 import { decodeOid, encodeOid } from './der';
+import { isStrictSm2Signature } from './pkcs1';
 import { normalisePublicKey, publicKeyFromPrivate, publicKeyTable, sm2Sign, sm2Verify } from './sm2';
 
 export type PublicKey =
@@ -100,6 +101,8 @@ export function verifyBytes(data: Uint8Array, sigAlgOid: string, signature: Uint
     if (pub.kind === 'sm2') {
       // Some CAs label the signature with the bare SM2-1 OID instead of SM2-with-SM3; the math is the same.
       if (sigAlgOid !== OID.sm2WithSm3 && sigAlgOid !== OID.sm2Sign) return false;
+      // sm-crypto-v2 decodes the DER leniently; only the canonical encoding may verify.
+      if (!isStrictSm2Signature(signature)) return false;
       return sm2Verify(data, signature, opts.cacheKey ? publicKeyTable(pub.hex) : pub.hex);
     }
     if (pub.kind === 'rsa') {

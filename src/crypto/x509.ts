@@ -28,7 +28,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, derToPem, readTlv, splitSigned, tlvBytes, toDer, pemBlocks } from './der';
+import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer, pemBlocks } from './der';
 import { buildName, describeName, DistinguishedName, DnInput } from './dn';
 import { OID } from './oids';
 import { ab, fromSpki, PublicKey, publicKeyOf, signatureAlgorithm, signBytes, SigningKey, toSpki, verifyBytes } from './pki-alg';
@@ -207,7 +207,7 @@ function decodeExtensions(exts: Extensions | undefined): Result<CertificateExten
 export function parseCertificate(input: Uint8Array | string): Result<ParsedCertificate> {
   const der = toDer(input, 'CERTIFICATE');
   if (!der) return { ok: false, reason: 'not a DER or PEM certificate' };
-  const parts = splitSigned(der);
+  const parts = isWellFormed(der) ? splitSigned(der) : null;
   if (!parts) return { ok: false, reason: 'malformed certificate encoding' };
   let cert: Certificate;
   try {

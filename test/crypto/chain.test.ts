@@ -82,6 +82,18 @@ describe('chain: path building and validation', () => {
     assert.equal(r2.code, 'BAD_SIGNATURE');
   });
 
+  it('no single-bit change anywhere in a certificate validates', async () => {
+    let parsed = 0;
+    for (let i = 0; i < unitSign.der.length; i++) {
+      const d = Buffer.from(unitSign.der);
+      d[i] ^= 1 << i % 8;
+      const r = await validator.validate(d, { purpose: 'signing' });
+      if (r.code !== 'MALFORMED') parsed++;
+      assert.notEqual(r.code, 'OK', `flip at ${i} accepted`);
+    }
+    assert.ok(parsed > unitSign.der.length / 4);
+  });
+
   it('NOT_A_CA when an end-entity certificate signs another', async () => {
     const ca = makeRoot('Root X');
     const ee = makeCert(ca, 'Not A CA', { keyUsage: ['digitalSignature', 'keyCertSign'] });
@@ -141,6 +153,18 @@ describe('chain: path building and validation', () => {
     assert.equal(a.chain[1].fingerprintSha256, newCa.cert.fingerprintSha256);
     const b = await v.validate(leafOld.cert);
     assert.equal(b.chain[1].fingerprintSha256, oldCa.cert.fingerprintSha256);
+  });
+
+  it('repeat validations are served from the parse, key-table and signature caches', async () => {
+    await validator.validate(unitSign.der, { purpose: 'signing' });
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 500; i++) {
+      const r = await validator.validate(unitSign.der, { purpose: 'signing' });
+      assert.equal(r.code, 'OK');
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    // One uncached SM2 verification alone costs ~4 ms here; 500 uncached ones would take seconds.
+    assert.ok(ms < 1000, `500 cached validations took ${ms.toFixed(0)} ms`);
   });
 
   it('MALFORMED for garbage and a clear error for a bad trust root', async () => {

@@ -204,6 +204,22 @@ describe('ocsp: requests, responder, client, verification', () => {
     assert.equal(!v.ok && v.code, 'REVOCATION_UNKNOWN');
   });
 
+  it('no single-bit change anywhere in a response is accepted, and nothing throws', async () => {
+    const req = buildOcspRequest(revokedLeaf.cert, ca.cert);
+    const der = await responder(req.der);
+    let parsed = 0;
+    for (let i = 0; i < der.length; i++) {
+      const d = Buffer.from(der);
+      d[i] ^= 1 << i % 8;
+      const p = parseOcspResponse(d);
+      if (!p.ok) continue;
+      parsed++;
+      const v = verifyOcspResponse(p.value, { issuer: ca.cert, certId: req.certId, nonce: req.nonce });
+      assert.equal(v.ok, false, `flip at ${i} accepted`);
+    }
+    assert.ok(parsed > der.length / 4, `only ${parsed} variants parsed; the check would be vacuous`);
+  });
+
   it('a CertID of another CA is answered unknown', async () => {
     const other = makeRoot('Unrelated CA');
     const stranger = makeCert(other, 'stranger', {});
