@@ -67,7 +67,16 @@ export interface Config {
   demoStock: StockSeed[];
   signer: { mode: 'in-process' | 'svs'; workers: number; keyFile: string; userId: string };
   svs: { port: number; start: boolean };
-  finance: { port: number; start: boolean };
+  finance: {
+    port: number;
+    start: boolean;
+    /** where the simulator listens */
+    host: string;
+    /** where medbill uploads bills; empty in the files = http://127.0.0.1:<port> (the embedded simulator) */
+    url: string;
+    bodyLimitBytes: number;
+    uploadTimeoutMs: number;
+  };
   outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig };
   schedules: Record<string, string>;
 }
@@ -94,6 +103,7 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_LOG_DIR: { path: ['log', 'dir'], type: 'string' },
   MEDBILL_SVS_PORT: { path: ['svs', 'port'], type: 'number' },
   MEDBILL_FINANCE_PORT: { path: ['finance', 'port'], type: 'number' },
+  MEDBILL_FINANCE_URL: { path: ['finance', 'url'], type: 'string' },
   MEDBILL_SIGNER_MODE: { path: ['signer', 'mode'], type: 'string' },
   MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
   MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },
@@ -130,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
   const cfg = merged as unknown as Config;
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
+  if (!cfg.finance.url) cfg.finance.url = `http://127.0.0.1:${cfg.finance.port}`;
   if (cfg.log.dir) cfg.log.dir = path.resolve(PROJECT_ROOT, cfg.log.dir);
   if (cfg.db.url.startsWith('sqlite:')) {
     const file = cfg.db.url.slice('sqlite:'.length);

@@ -1,5 +1,6 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
+import { registerFinance } from './finance';
 import { registerOps } from './ops';
 import { registerStart } from './start';
 import { registerValidate } from './validate';
@@ -9,6 +10,7 @@ program.name('medbill').description('medbill — 医疗电子票据管理平台 
 registerStart(program);
 registerValidate(program);
 registerOps(program);
+registerFinance(program);
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`medbill: ${e.message}\n`);
   process.exit(1);

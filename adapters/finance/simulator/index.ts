@@ -1,0 +1,94 @@
+/**
+ * The embedded finance e-bill system simulator (DESIGN §3: http://HOST:17003/, its own port and its
+ * own database file). It receives unit-signed e-bills, checks them, adds the finance supervisory
+ * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
+ * (`medbill finance`), so tests can stop and restart it.
+ *
+ *   POST /api/bills   upload (protocol in ../api.ts)
+ *   GET|POST /billcheck   public verification, HTML or JSON
+ *   GET /healthz
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { loadOrCreateDemoPki } from '../../ca/key-material';
+import type { Config } from '../../../src/config';
+import { log } from '../../../src/log';
+import { billcheckRoutes } from './billcheck';
+import { financeDbFile, FinanceBillStore } from './store';
+import { FinanceTrust } from './trust';
+import { refusal, uploadRoutes } from './upload';
+
+export interface FinanceSimulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulator> {
+  const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
+  const trust = new FinanceTrust(pki);
+  const store = await FinanceBillStore.open(financeDbFile(cfg.dataDir));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await store.db.raw('select 1');
+      res.json({ status: 'ok', service: 'finance-simulator' });
+    } catch (e) {
+      res.status(503).json({ status: 'error', error: (e as Error).message });
+    }
+  });
+  app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes }));
+  app.use(billcheckRoutes({ store, trust }));
+  app.use((_req, res) => {
+    res.status(404).json({ ok: false, message: '未找到' });
+  });
+  app.use(errorHandler);
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(cfg.finance.port, cfg.finance.host, () => resolve());
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = cfg.finance.host === '0.0.0.0' || cfg.finance.host === '::' ? '127.0.0.1' : cfg.finance.host;
+  const url = `http://${host}:${port}`;
+  log().info('finance simulator listening', { port, supervisorCertSerial: trust.supervisorCertSerial });
+  return {
+    url,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Body-parser failures become refusals (the sender must not retry them); anything else is a 500
+ * without a stack trace, which the sender treats as transient.
+ */
+const errorHandler: express.ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') {
+    const r = refusal('body-too-large', e.message);
+    res.status(r.status).json(r.body);
+    return;
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    const r = refusal('bad-request', e.type ?? e.message);
+    res.status(e.status).json(r.body);
+    return;
+  }
+  log().error('finance simulator error', { error: e?.message ?? String(err) });
+  res.status(500).json({ ok: false, message: '财政模拟系统内部错误' });
+};

@@ -1,0 +1,64 @@
+/** The simulator's bill table: accepted e-bills with their supervisory signature. */
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { isUniqueViolation, openDb } from '../../../src/store/db';
+import { financeMigrationSource } from './migrations';
+
+export interface FinanceBillRow {
+  id: number;
+  bill_batch_code: string;
+  bill_no: string;
+  random: string;
+  fiscal_xml: string;
+  content_sha256: string;
+  payer: string | null;
+  total_amount: string | null;
+  issue_date: string | null;
+  unit_signature: string;
+  unit_cert_serial: string | null;
+  supervisor_signature: string;
+  supervisor_cert_serial: string;
+  supervisor_time: string;
+  received_at: number;
+}
+
+export type NewFinanceBill = Omit<FinanceBillRow, 'id'>;
+
+export function financeDbFile(dataDir: string): string {
+  return path.join(dataDir, 'finance.sqlite');
+}
+
+export class FinanceBillStore {
+  private constructor(readonly db: Knex) {}
+
+  /** Opens (creating and migrating) the simulator's own SQLite file. */
+  static async open(file: string): Promise<FinanceBillStore> {
+    const db = openDb(`sqlite:${file}`);
+    await db.migrate.latest({ migrationSource: financeMigrationSource });
+    return new FinanceBillStore(db);
+  }
+
+  byNumber(billBatchCode: string, billNo: string): Promise<FinanceBillRow | undefined> {
+    return this.db<FinanceBillRow>('fin_bills').where({ bill_batch_code: billBatchCode, bill_no: billNo }).first();
+  }
+
+  /**
+   * Inserts unless the number is taken; then returns the row that holds it. Two concurrent uploads of
+   * one number both end here, and exactly one row wins.
+   */
+  async insertOrGet(row: NewFinanceBill): Promise<{ inserted: boolean; row: FinanceBillRow }> {
+    try {
+      const [id] = await this.db('fin_bills').insert(row);
+      return { inserted: true, row: { ...row, id: Number(id) } };
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      const existing = await this.byNumber(row.bill_batch_code, row.bill_no);
+      if (!existing) throw e;
+      return { inserted: false, row: existing };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}
