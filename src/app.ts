@@ -10,6 +10,7 @@ import { schedule, ScheduledTask } from 'node-cron';
 import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import type { Signer } from '../adapters/ca/signer';
+import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import type { Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
@@ -59,6 +60,11 @@ export function loadDefinitions(cfg: Config) {
   return { catalogue, mappings, flows, router: new Router(flows) };
 }
 
+/** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
+export function defaultOutboxHandlers(services: Services): Map<string, JobHandler> {
+  return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services)]]);
+}
+
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
   setFunctionContext(cfg.server);
@@ -77,7 +83,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   ]);
   const signer = opts.signer ?? new InProcessSigner(pool, unitKey.id, unitKey.serialHex);
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
-  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? new Map(), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
+  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);
 
   const interrupted = await services.messages.markInterrupted();

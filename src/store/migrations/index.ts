@@ -1,6 +1,7 @@
 /** Migrations as modules (not files discovered at run time), so dist/ and tests see the same list. */
 import type { Knex } from 'knex';
 import * as m001 from './001-foundation';
+import * as m002 from './002-supervisor-signature';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 
 const migrations: Record<string, Migration> = {
   '001-foundation': m001,
+  '002-supervisor-signature': m002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
