@@ -4,12 +4,14 @@ import { registerFinance } from './finance';
 import { registerOps } from './ops';
 import { registerStart } from './start';
 import { registerValidate } from './validate';
+import { registerWsdl } from './wsdl';
 
 const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
 registerStart(program);
 registerValidate(program);
 registerOps(program);
+registerWsdl(program);
 registerFinance(program);
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`medbill: ${e.message}\n`);
