@@ -197,6 +197,24 @@ describe('openssl interop (crypto core)', function () {
     });
   });
 
+  describe('BER (indefinite-length) input, as streaming encoders write it', () => {
+    it('we verify `openssl cms -sign -stream` and open `openssl cms -encrypt -stream` output', () => {
+      const content = randomBytes(3000); // spans several constructed OCTET STRING chunks
+      ssl.write('content-ber', content);
+      ssl.ok(['cms', '-sign', '-binary', '-nodetach', '-stream', '-in', 'content-ber', '-signer', 'rsa-cert.pem', '-inkey', 'rsa-key.pem', '-outform', 'DER', '-out', 'ber-sd.der']);
+      const sd = ssl.read('ber-sd.der');
+      assert.equal(sd[1], 0x80, 'really indefinite length');
+      const r = verifyP7(sd);
+      assert.equal(r.reason, 'ok', r.detail);
+      assert.ok(r.content?.equals(content));
+      ssl.ok(['cms', '-encrypt', '-binary', '-stream', '-aes128', '-in', 'content-ber', '-outform', 'DER', '-out', 'ber-ed.der', 'rsa-cert.pem']);
+      const ed = ssl.read('ber-ed.der');
+      assert.equal(ed[1], 0x80);
+      const o = openEnvelope(ed, { privateKey: rsa.key });
+      assert.ok(o.ok && o.content.equals(content));
+    });
+  });
+
   describe('structure of the GM forms', () => {
     it('`openssl asn1parse` reads our GM SignedData and EnvelopedData and names the GM algorithms', () => {
       ssl.write('gm-p7.der', signP7(Buffer.from('x'), { privateKey: sm2.key, certDer: sm2.certDer, signedAttributes: true }));
