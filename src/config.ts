@@ -31,6 +31,72 @@ export interface RetryPolicyConfig {
   jitter: number;
 }
 
+/** A private key of the embedded signature server, addressed by its key index (GM/T 0029 keyIndex). */
+export interface SvsKeyConfig {
+  index: number;
+  /** demo PKI identity (demo mode only): unitSigning | unitEncryption */
+  demo?: 'unitSigning' | 'unitEncryption';
+  /** PEM file: the certificate, its private key (PKCS#8/SEC1, SM2 or RSA) and optionally the issuing CA certificates */
+  file?: string;
+  /** name of the environment variable holding the passphrase of an encrypted key in `file` */
+  passphraseEnv?: string;
+}
+
+/** An application account of the signature server and its access rule. */
+export interface SvsApplicationConfig {
+  appName: string;
+  /** scrypt hash (`medbill svs --hash-password`); the password itself is never configured here */
+  passwordHash: string;
+  /** key indexes the application may use */
+  keyIndexes: number[];
+  /** operation names (SVS_SignMessage, …) or "*" */
+  operations: string[];
+  /** client IP allowlist (exact addresses or IPv4 CIDR); empty = any */
+  clientIps?: string[];
+  /** the demo account: refused in production mode */
+  demo?: boolean;
+}
+
+export interface SvsConfig {
+  port: number;
+  host: string;
+  start: boolean;
+  /** SOAP engine: the hand-rolled document/literal parser (fast) or node-soap on the same WSDL (docs/ca-svs.md) */
+  engine: 'fast' | 'node-soap';
+  workers: number;
+  /** tasks waiting for a worker before new requests get "busy" */
+  maxQueue: number;
+  bodyLimitBytes: number;
+  keys: SvsKeyConfig[];
+  applications: SvsApplicationConfig[];
+  /** audit trail of every private-key use (its own database, so the SVS can run alone) */
+  audit: { dbUrl: string };
+  validation: {
+    revocation: 'none' | 'crl' | 'ocsp' | 'ocsp-then-crl' | 'crl-then-ocsp';
+    softFail: boolean;
+    timeoutMs: number;
+    /** extra trust roots (PEM files) beside the demo roots */
+    trustRoots: string[];
+  };
+  /** the demo CA's CRL (/crl/root.crl) and OCSP responder (/ocsp), served in demo mode */
+  demoCa: { crlValidityHours: number; revoked: Array<{ serial: string; reason?: string; at?: string }> };
+}
+
+/** How medbill reaches a signature server (the embedded one or the hospital's CA box). */
+export interface CaClientConfig {
+  /** SOAP endpoint; empty = the embedded SVS at http://127.0.0.1:<svs.port>/svs */
+  url: string;
+  /** mapping file config/ca-vendors/<vendor>.yaml */
+  vendor: string;
+  appName: string;
+  keyIndex: number;
+  /** MEDBILL_CA_PASSWORD */
+  password: string;
+  timeoutMs: number;
+  keepAlive: boolean;
+  maxSockets: number;
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -66,7 +132,8 @@ export interface Config {
   };
   demoStock: StockSeed[];
   signer: { mode: 'in-process' | 'svs'; workers: number; keyFile: string; userId: string };
-  svs: { port: number; start: boolean };
+  svs: SvsConfig;
+  ca: CaClientConfig;
   finance: {
     port: number;
     start: boolean;
@@ -102,6 +169,9 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   MEDBILL_LOG_DIR: { path: ['log', 'dir'], type: 'string' },
   MEDBILL_SVS_PORT: { path: ['svs', 'port'], type: 'number' },
+  MEDBILL_CA_URL: { path: ['ca', 'url'], type: 'string' },
+  MEDBILL_CA_VENDOR: { path: ['ca', 'vendor'], type: 'string' },
+  MEDBILL_CA_PASSWORD: { path: ['ca', 'password'], type: 'string' },
   MEDBILL_FINANCE_PORT: { path: ['finance', 'port'], type: 'number' },
   MEDBILL_FINANCE_URL: { path: ['finance', 'url'], type: 'string' },
   MEDBILL_SIGNER_MODE: { path: ['signer', 'mode'], type: 'string' },
@@ -142,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
   if (!cfg.finance.url) cfg.finance.url = `http://127.0.0.1:${cfg.finance.port}`;
   if (cfg.log.dir) cfg.log.dir = path.resolve(PROJECT_ROOT, cfg.log.dir);
+  if (!cfg.db.url) cfg.db.url = 'sqlite:' + path.join(cfg.dataDir, 'medbill.sqlite');
   if (cfg.db.url.startsWith('sqlite:')) {
     const file = cfg.db.url.slice('sqlite:'.length);
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
@@ -152,6 +223,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
 
 export class ConfigError extends Error {}
 
+/** The demo signature-server password of config/default.yaml (refused in production). */
+export const DEMO_CA_PASSWORD = 'demo-svs-password';
+
 /** Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them. */
 export function checkProductionSafety(cfg: Config): void {
   if (cfg.mode !== 'production') return;
@@ -159,6 +233,11 @@ export function checkProductionSafety(cfg: Config): void {
   for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
   if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
   if (cfg.signer.mode === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
+  if (cfg.signer.mode === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
+  if (cfg.svs.start) {
+    for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
+    for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);
+  }
   if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
 }
 

@@ -11,13 +11,18 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import jsonata from 'jsonata';
 import { FlowError, RESULT } from './errors';
+import { compileFast, Compiled, Env, Unsupported } from './fast-eval';
 import { FUNCTION_BINDINGS, FUNCTIONS, JSONATA_BUILTINS } from './functions';
 import { LintError, loadYamlSource, YamlSource } from './yaml-source';
 
 export interface Mapping {
   name: string;
   file: string;
+  /** true when every expression runs on the compiled fast path (see fast-eval.ts) */
+  fast: boolean;
   evaluate(input: unknown, extra?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** the reference evaluator (jsonata), for equivalence tests */
+  evaluateReference(input: unknown, extra?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 interface JsonataError {
@@ -38,7 +43,9 @@ function calledFunctions(ast: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-function compileChecked(src: YamlSource, at: (string | number)[], expr: unknown, allowed: Set<string>): string {
+const FAST_FNS = Object.fromEntries(Object.entries(FUNCTIONS).map(([k, v]) => [k, v.fn]));
+
+function compileChecked(src: YamlSource, at: (string | number)[], expr: unknown, allowed: Set<string>, fast?: Compiled[]): string {
   if (typeof expr !== 'string' || !expr.trim())
     throw new LintError(src.loc(at), 'MAP_EXPR_TYPE', at.join('.'), 'expected a JSONata expression (a non-empty string)');
   let compiled: jsonata.Expression;
@@ -53,6 +60,10 @@ function compileChecked(src: YamlSource, at: (string | number)[], expr: unknown,
   for (const fn of calledFunctions(compiled.ast()))
     if (!allowed.has(fn))
       throw new LintError(src.loc(at), 'MAP_UNKNOWN_FUNCTION', at.join('.'), `unknown function $${fn}`, `known: ${Object.keys(FUNCTIONS).map((f) => '$' + f).join(', ')}`);
+  if (fast) {
+    const f = compileFast(compiled.ast(), FAST_FNS);
+    if (f) fast.push(f);
+  }
   return expr;
 }
 
@@ -80,12 +91,16 @@ export function loadMapping(file: string): Mapping {
   if (!fields || typeof fields !== 'object' || !Object.keys(fields).length)
     throw new LintError(src.loc(['fields']), 'MAP_NO_FIELDS', 'fields', 'a mapping needs at least one field');
   const allowed = new Set([...Object.keys(FUNCTIONS), ...JSONATA_BUILTINS, ...Object.keys(lets)]);
+  const fastLets: Compiled[] = [];
   const letParts = Object.entries(lets).map(([k, v]) => {
     if (!/^[A-Za-z_]\w*$/.test(k)) throw new LintError(src.loc(['let', k], true), 'MAP_LET_NAME', `let.${k}`, 'let names must be identifiers');
-    return `$${k} := (${compileChecked(src, ['let', k], v, allowed)})`;
+    return `$${k} := (${compileChecked(src, ['let', k], v, allowed, fastLets)})`;
   });
   const tree: Tree = {};
+  const fastFields: { path: string[]; f: Compiled }[] = [];
   for (const [target, expr] of Object.entries(fields)) {
+    const before = fastFields.length;
+    const sink: Compiled[] = [];
     const parts = target.split('.');
     if (parts.some((p) => !p)) throw new LintError(src.loc(['fields', target], true), 'MAP_TARGET', target, 'empty path segment');
     let node = tree;
@@ -93,19 +108,45 @@ export function loadMapping(file: string): Mapping {
       if (typeof node[p] === 'string') throw new LintError(src.loc(['fields', target], true), 'MAP_TARGET', target, `'${p}' is already a value`);
       node = (node[p] ??= {}) as Tree;
     }
-    node[parts[parts.length - 1]] = compileChecked(src, ['fields', target], expr, allowed);
+    node[parts[parts.length - 1]] = compileChecked(src, ['fields', target], expr, allowed, sink);
+    if (sink.length && fastFields.length === before) fastFields.push({ path: parts, f: sink[0] });
   }
   const program = jsonata(`(${[...letParts, render(tree)].join('; ')})`);
+  const letNames = Object.keys(lets);
+  const fast = fastLets.length === letNames.length && fastFields.length === Object.keys(fields).length && process.env.MEDBILL_MAPPING_ENGINE !== 'jsonata';
+  const reference = async (input: unknown, extra?: Record<string, unknown>) => {
+    try {
+      const out = await program.evaluate(input, extra ? { ...FUNCTION_BINDINGS, ...extra } : FUNCTION_BINDINGS);
+      return (out ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      const je = e as JsonataError;
+      throw new FlowError('Internal', RESULT.internal, `映射 ${name} 执行失败：${je.message}`, undefined, e);
+    }
+  };
+  const runFast = (input: unknown, extra?: Record<string, unknown>): Record<string, unknown> => {
+    const env: Env = extra ? { ...extra } : {};
+    letNames.forEach((k, i) => (env[k] = fastLets[i](input, env)));
+    const out: Record<string, unknown> = {};
+    for (const { path: p, f } of fastFields) {
+      let node = out;
+      for (let i = 0; i < p.length - 1; i++) node = (node[p[i]] ??= {}) as Record<string, unknown>;
+      const v = f(input, env);
+      if (v !== undefined) node[p[p.length - 1]] = v;
+    }
+    return out;
+  };
   return {
     name,
     file,
+    fast,
+    evaluateReference: reference,
     async evaluate(input, extra) {
+      if (!fast) return reference(input, extra);
       try {
-        const out = await program.evaluate(input, extra ? { ...FUNCTION_BINDINGS, ...extra } : FUNCTION_BINDINGS);
-        return (out ?? {}) as Record<string, unknown>;
+        return runFast(input, extra);
       } catch (e) {
-        const je = e as JsonataError;
-        throw new FlowError('Internal', RESULT.internal, `映射 ${name} 执行失败：${je.message}`, undefined, e);
+        if (e instanceof Unsupported) return reference(input, extra);
+        throw new FlowError('Internal', RESULT.internal, `映射 ${name} 执行失败：${(e as Error).message}`, undefined, e);
       }
     },
   };

@@ -34,7 +34,6 @@ export interface BillRow {
   stock_range_id: number | null;
   related_bill_id: number | null;
   canonical: string | null;
-  signed_content: string | null;
   fiscal_xml: string | null;
   unit_signature: string | null;
   sig_cert_serial: string | null;
@@ -61,7 +60,6 @@ export interface Reservation {
 export interface Issuance {
   random: string;
   createTime: string;
-  signedContent: string;
   fiscalXml: string;
   unitSignature: string;
   sigCertSerial: string;
@@ -134,7 +132,6 @@ export class BillStore {
         state: 'issued',
         random: iss.random,
         create_time: iss.createTime,
-        signed_content: iss.signedContent,
         fiscal_xml: iss.fiscalXml,
         unit_signature: iss.unitSignature,
         sig_cert_serial: iss.sigCertSerial,

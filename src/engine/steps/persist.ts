@@ -37,7 +37,6 @@ export const persistStep: StepKind<{ enqueue?: string[] }> = {
         {
           random: p.random,
           createTime: p.createTime,
-          signedContent: p.content,
           fiscalXml: xml,
           unitSignature: sig.signature,
           sigCertSerial: sig.certSerial,

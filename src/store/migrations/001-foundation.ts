@@ -64,8 +64,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('stock_range_id');
     t.integer('related_bill_id');
     t.text('canonical', 'mediumtext');
-    t.text('signed_content', 'mediumtext');
-    t.text('fiscal_xml', 'mediumtext');
+    t.text('fiscal_xml', 'mediumtext'); // holds the signed text verbatim: slice it out, never re-serialise
     t.text('unit_signature');
     t.string('sig_cert_serial', 64);
     t.text('qr_png');
