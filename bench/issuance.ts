@@ -82,7 +82,13 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-bench-'));
   const port = await freePort();
   const cfgFile = path.join(dir, 'bench.yaml');
-  writeFileSync(cfgFile, `log: { dir: "", stdout: false }\n${signer ? `signer: { mode: ${signer} }\n` : ''}`);
+  // The finance simulator stands in for the provincial system, which is not ours to load: it stays off and
+  // the finance-upload jobs wait in the outbox (--finance starts it in this process, as `npm start` does).
+  const finance = process.argv.includes('--finance');
+  writeFileSync(
+    cfgFile,
+    `log: { dir: "", stdout: false }\nfinance: { start: ${finance} }\nsvs: { start: ${signer === 'svs'} }\n${signer ? `signer: { mode: ${signer} }\n` : ''}`,
+  );
   let child: ChildProcess | undefined;
   try {
     child = spawn(process.execPath, [path.join(ROOT, 'bin', 'medbill.js'), 'start'], {

@@ -12,6 +12,9 @@ export class CpuPool {
       minThreads: threads,
       maxThreads: threads,
       workerData: { keys },
+      // Workers wait on their message port instead of Atomics.wait: measured ~15% more signs/s here,
+      // and no futex wake-up on the event loop for every task.
+      atomics: 'disabled',
       // A bounded queue turns overload into fast errors instead of unbounded memory.
       maxQueue: 10_000,
     });
