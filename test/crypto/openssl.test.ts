@@ -1,6 +1,6 @@
 /**
  * Interop with the OpenSSL 3 CLI, both directions: SM2 raw signatures (distid 1234567812345678), SM2 key
- * files, SM4 ciphertext, RSA PKCS#1 v1.5 signatures, RSA-form CMS SignedData and EnvelopedData
+ * files, the GM envelope's SM2Cipher key transport and SM4-CBC content, SM4 ciphertext, RSA PKCS#1 v1.5 signatures, RSA-form CMS SignedData and EnvelopedData
  * (including SM4-CBC content encryption). SM2 *CMS* is not compared: OpenSSL 3.0 handles SM2 IDs in CMS
  * inconsistently (shared/reference/gm-crypto-and-svs.md §3).
  */
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { loadPrivateKey, loadPublicKey, loadSm2PrivateKey, publicOf, sm2PrivateKeyToPem, sm2PublicKeyToPem } from '../../src/crypto/keys';
 import { OID } from '../../src/crypto/oids';
 import { signData, verifyData } from '../../src/crypto/pkcs1';
-import { makeEnvelope, openEnvelope, parseEnvelope } from '../../src/crypto/pkcs7-enveloped';
+import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/pkcs7-enveloped';
 import { signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
 import { rsaSign, rsaVerify } from '../../src/crypto/rsa';
 import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbEncrypt } from '../../src/crypto/sm4';
@@ -82,6 +82,50 @@ describe('openssl interop (crypto core)', function () {
       }
       const text = ssl.ok(['pkey', '-in', 'ours-pkcs8.pem', '-text', '-noout']).toString();
       assert.match(text, /ASN1 OID: SM2/);
+    });
+  });
+
+  describe('GM envelope pieces', () => {
+    before(() => {
+      ssl.write('sm2-key.pem', sm2PrivateKeyToPem(sm2.key));
+      ssl.write('sm2-pub.pem', sm2PublicKeyToPem(sm2.key.publicKey));
+    });
+
+    it('our GM envelope opens with OpenSSL alone: `pkeyutl -decrypt` of the SM2Cipher key, then `enc -d -sm4-cbc`', () => {
+      const content = randomBytes(1000);
+      for (let i = 0; i < 8; i++) {
+        // several envelopes: x and y of C1 need a sign octet about half the time, which must be DER-correct
+        const p = parseEnvelope(makeEnvelope(content, sm2.certDer));
+        assert.ok(p.ok && p.value.iv && p.value.ciphertext);
+        const ri = p.value.recipients[0] as ParsedKeyTransRecipient;
+        ssl.write('ek', ri.encryptedKey);
+        const cek = ssl.ok(['pkeyutl', '-decrypt', '-inkey', 'sm2-key.pem', '-in', 'ek']);
+        assert.equal(cek.length, 16);
+        ssl.write('ct', p.value.ciphertext);
+        const pt = ssl.ok(['enc', '-d', '-sm4-cbc', '-K', cek.toString('hex'), '-iv', p.value.iv.toString('hex'), '-in', 'ct']);
+        assert.ok(pt.equals(content));
+      }
+    });
+
+    it('an SM2Cipher made by `openssl pkeyutl -encrypt` unwraps in openEnvelope', () => {
+      const content = Buffer.from('票据数字信封');
+      const der = makeEnvelope(content, sm2.certDer);
+      const p = parseEnvelope(der);
+      assert.ok(p.ok);
+      const ours = (p.value.recipients[0] as ParsedKeyTransRecipient).encryptedKey;
+      ssl.write('ek', ours);
+      const cek = ssl.ok(['pkeyutl', '-decrypt', '-inkey', 'sm2-key.pem', '-in', 'ek']);
+      // re-wrap the same content key with OpenSSL and splice it in place of ours (both are 120–123 bytes)
+      ssl.write('cek', cek);
+      let theirs: Buffer = Buffer.alloc(0);
+      for (let tries = 0; tries < 50 && theirs.length !== ours.length; tries++) {
+        theirs = ssl.ok(['pkeyutl', '-encrypt', '-pubin', '-inkey', 'sm2-pub.pem', '-in', 'cek']);
+      }
+      assert.equal(theirs.length, ours.length, 'OpenSSL never produced a same-length SM2Cipher');
+      const spliced = Buffer.from(der);
+      theirs.copy(spliced, der.indexOf(ours));
+      const o = openEnvelope(spliced, { privateKey: sm2.key, certDer: sm2.certDer });
+      assert.ok(o.ok && o.content.equals(content));
     });
   });
 
