@@ -1,5 +1,7 @@
-/** Starts the embedded signature server (SVS) beside medbill when configured (svs.start). */
+/** Starts the embedded signature server (SVS) beside medbill when configured (svs.start), or alone (`medbill svs`). */
 import type { Config } from '../../src/config';
+import { startSvsServer, type SvsServer } from './svs/server';
+import { auditDbUrl, svsEngineSettings } from './svs/settings';
 
 export interface EmbeddedPeer {
   name: string;
@@ -7,6 +9,15 @@ export interface EmbeddedPeer {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedSvs(_cfg: Config): Promise<EmbeddedPeer | undefined> {
-  return undefined; // filled in by the SVS work (issue #3)
+export function startEmbeddedSvs(cfg: Config): Promise<SvsServer> {
+  return startSvsServer({
+    settings: svsEngineSettings(cfg),
+    port: cfg.svs.port,
+    host: cfg.svs.host,
+    workers: cfg.svs.workers,
+    maxQueue: cfg.svs.maxQueue,
+    bodyLimitBytes: cfg.svs.bodyLimitBytes,
+    auditDbUrl: auditDbUrl(cfg),
+    engine: cfg.svs.engine,
+  });
 }

@@ -4,10 +4,10 @@
  * Demo (the embedded default): a demo PKI generated on first start under <dataDir>/pki/ and reused,
  * shared with the embedded signature server. Production mode refuses the demo PKI (src/config.ts).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DemoPki, generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, loadSm2PrivateKey, pemDecode } from '../../src/crypto/keys';
+import { certificateDer, loadPrivateKey, loadSm2PrivateKey, pemDecode, PrivateKey } from '../../src/crypto/keys';
 import { mustParseCertificate } from '../../src/crypto/x509';
 import type { Config } from '../../src/config';
 
@@ -24,15 +24,50 @@ export function demoPkiFile(dataDir: string): string {
   return path.join(dataDir, 'pki', 'demo-pki.json');
 }
 
-/** Loads the demo PKI, creating it once (0600: it holds private keys). */
+/**
+ * Loads the demo PKI, creating it once (0600: it holds private keys). medbill and a separately started
+ * `medbill svs` may both get here first on a fresh data dir; the file is published with link(), which
+ * fails if it already exists, so exactly one PKI wins and both processes use it.
+ */
 export function loadOrCreateDemoPki(dataDir: string, svsPort = 17002): DemoPki {
   const file = demoPkiFile(dataDir);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoPki;
   mkdirSync(path.dirname(file), { recursive: true });
   const pki = generateDemoPki({ crlUrls: [`http://127.0.0.1:${svsPort}/crl/root.crl`], ocspUrl: `http://127.0.0.1:${svsPort}/ocsp` });
-  writeFileSync(file, JSON.stringify(pki, null, 2), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return pki;
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(pki, null, 2), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as DemoPki;
+}
+
+/** A PEM bundle holding a private key, its certificate and optionally the issuing CA certificates. */
+export interface PemIdentity {
+  key: PrivateKey;
+  certPem: string;
+  /** the other certificates of the bundle (issuing CAs), in file order */
+  chainPem: string[];
+}
+
+export function parseIdentityPem(text: string, source: string, passphrase?: string): PemIdentity {
+  const blocks = text.split(/(?=-----BEGIN )/).filter((b) => b.includes('-----BEGIN'));
+  const keyPem = blocks.find((b) => /PRIVATE KEY/.test(pemDecode(b)?.label ?? ''));
+  const certs = blocks.filter((b) => pemDecode(b)?.label === 'CERTIFICATE').map((b) => b.trim() + '\n');
+  if (!keyPem || !certs.length) throw new Error(`${source}: needs a CERTIFICATE and a PRIVATE KEY PEM block`);
+  const key = loadPrivateKey(keyPem, passphrase);
+  const pubOf = (pem: string) => mustParseCertificate(certificateDer(pem)).publicKey;
+  const own = certs.find((c) => {
+    const p = pubOf(c);
+    if (key.kind === 'sm2') return p.kind === 'sm2' && p.hex === key.publicKey;
+    return p.kind === 'rsa' && p.key.export({ format: 'der', type: 'spki' }).equals(key.publicKey.export({ format: 'der', type: 'spki' }));
+  });
+  if (!own) throw new Error(`${source}: no certificate in the file belongs to its private key`);
+  return { key, certPem: own, chainPem: certs.filter((c) => c !== own) };
 }
 
 function fromIdentity(certPem: string, privateKey: string, publicKey?: string): UnitKey {
