@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerFinance } from './finance';
 import { registerOps } from './ops';
 import { registerStart } from './start';
+import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
 
@@ -10,6 +11,7 @@ const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
 registerStart(program);
 registerValidate(program);
+registerTestMappings(program);
 registerOps(program);
 registerWsdl(program);
 registerFinance(program);

@@ -56,8 +56,8 @@ export const FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
     fn: ((v: unknown) => (present(v) ? (isoDate(String(v)) ?? '').replace(/-/g, '') || undefined : undefined)) as Fn,
   },
   first: {
-    doc: '$first(a, b, ...): the first argument that is present and non-empty',
-    fn: ((...vs: unknown[]) => vs.find(present)) as Fn,
+    doc: "$first(a, b, ..., fallback): the first argument that is present and non-empty, else the last one ($first(x, '') gives an empty element)",
+    fn: ((...vs: unknown[]) => vs.find(present) ?? vs[vs.length - 1]) as Fn,
   },
   h5Url: {
     doc: '$h5Url(bill): intranet H5 page of a bill (server.publicBaseUrl); absent bill stays absent',
