@@ -12,6 +12,7 @@ import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import type { Signer } from '../adapters/ca/signer';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
+import { mountSoapChannel } from '../adapters/his/soap/channel';
 import type { Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
 import { CpuPool } from './engine/cpu-pool';
@@ -115,6 +116,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     });
     const web = express();
     web.disable('x-powered-by');
+    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle });
     web.use(webRoutes({ services, outbox, ready: () => ready }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
 import { FlowError, RESULT } from '../../../src/engine/errors';
 import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
-import { buildResponse, decodeData, parseEnvelope, verifySign } from './envelope';
+import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
   servicePath: string;
@@ -17,7 +17,7 @@ export interface JsonChannelDeps {
 }
 
 /** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
-class NoiseWindow {
+export class NoiseWindow {
   private seen = new Map<string, number>();
   check(appid: string, noise: string): boolean {
     const now = Date.now();
@@ -32,8 +32,11 @@ class NoiseWindow {
 
 /** Turns a raw body into an inbound request: envelope checks become a stored refusal, not a crash. */
 export function toInbound(body: string, serviceId: string, callers: Map<string, CallerConfig>, noises?: NoiseWindow, channel = 'his-json'): { req: InboundRequest; caller?: CallerConfig } {
-  const base: InboundRequest = { channel, serviceId, raw: body };
-  const parsed = parseEnvelope(body);
+  return envelopeToInbound(parseEnvelope(body), { channel, serviceId, raw: body }, callers, noises);
+}
+
+/** The envelope checks (appid, sign, version, noise, data) on an already-extracted envelope; shared with SOAP. */
+export function envelopeToInbound(parsed: Parsed, base: InboundRequest, callers: Map<string, CallerConfig>, noises?: NoiseWindow): { req: InboundRequest; caller?: CallerConfig } {
   if (!parsed.ok) return { req: { ...base, refusal: new FlowError('ValidationError', RESULT.badEnvelope, parsed.reason, 'envelope') } };
   const env = parsed.env;
   const caller = callers.get(env.appid);
@@ -50,8 +53,12 @@ export function toInbound(body: string, serviceId: string, callers: Map<string, 
 }
 
 export function encodeResult(r: InboundResult, appid: string, caller?: CallerConfig): string {
+  return JSON.stringify(resultEnvelope(r, appid, caller));
+}
+
+export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerConfig): ResponseEnvelope {
   const message = r.error ? r.error.message : r.response ?? '成功';
-  return JSON.stringify(buildResponse(appid, caller?.key, r.result, message));
+  return buildResponse(appid, caller?.key, r.result, message);
 }
 
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
@@ -64,7 +71,14 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const serviceId = decodeURIComponent((q < 0 ? url : url.slice(0, q)).slice(prefix.length)).replace(/\/+$/, '');
+    const rawId = (q < 0 ? url : url.slice(0, q)).slice(prefix.length);
+    let serviceId = rawId;
+    try {
+      serviceId = decodeURIComponent(rawId);
+    } catch {
+      // A malformed %-escape is just an unknown serviceId: refused and stored, never an uncaught URIError.
+    }
+    serviceId = serviceId.replace(/\/+$/, '');
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;

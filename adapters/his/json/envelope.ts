@@ -41,7 +41,12 @@ export function parseEnvelope(body: string): Parsed {
     for (const part of text.split('&')) {
       const i = part.indexOf('=');
       if (i < 0) continue;
-      const k = decodeURIComponent(part.slice(0, i).replace(/\+/g, ' '));
+      let k = part.slice(0, i);
+      try {
+        k = decodeURIComponent(k.replace(/\+/g, ' '));
+      } catch {
+        return { ok: false, reason: `表单字段名 ${k} 的 URL 编码无效` };
+      }
       // A raw '+' in a form value is a space by the form rules, but Base64 never holds spaces: clients
       // that skipped URL-encoding meant '+'. Keep '+' literally; only %XX escapes are decoded.
       let v = part.slice(i + 1);
@@ -54,6 +59,11 @@ export function parseEnvelope(body: string): Parsed {
     }
   } else return { ok: false, reason: '请求体既不是 JSON 也不是表单格式' };
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, reason: '请求体必须是 JSON 对象' };
+  return envelopeFromFields(obj, form);
+}
+
+/** The field checks alone, for channels that carry the envelope fields in another syntax (SOAP). */
+export function envelopeFromFields(obj: Record<string, unknown>, form = false): Parsed {
   const env = {} as Record<(typeof FIELDS)[number], string>;
   for (const f of FIELDS) {
     const v = obj[f];

@@ -1,0 +1,251 @@
+/**
+ * HIS SOAP channel (DESIGN §3): GET …/ws/EBillService?wsdl serves the committed WSDL with its address
+ * rewritten to the public URL; POST at the same URL takes SOAP 1.1 (text/xml) and SOAP 1.2
+ * (application/soap+xml) and answers each in its own version. Every call, and every refusal that got as
+ * far as a request body, goes through handleInbound (channel his-soap, the XML text as the raw message),
+ * so SOAP shares the JSON channel's flows, message store, idempotency and metrics.
+ *
+ * Business errors (bad sign, unknown appid, invalid field, no stock…) are answered like JSON: a normal
+ * response whose result is not S0000. SOAP Faults are for messages that are not a call at all:
+ * malformed XML, a DOCTYPE, an unknown operation, an oversize or undecodable body.
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { TextDecoder } from 'node:util';
+import type express from 'express';
+import type { CallerConfig, Config } from '../../../src/config';
+import type { Catalogue } from '../../../src/engine/catalogue';
+import { FlowError, RESULT } from '../../../src/engine/errors';
+import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import { log } from '../../../src/log';
+import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
+import { envelopeFromFields } from '../json/envelope';
+import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
+import { contentType, envelopeXml, FaultCode, faultXml, readEnvelope, SoapVersion, wrapperXml, XNode } from './soap-xml';
+import { Business, businessToXml, xmlToBusiness } from './typed';
+import { generateWsdl } from './wsdl-gen';
+import { checkUsernameToken, NonceCheck } from './wssec';
+import { xmlText } from './xml';
+
+export const CHANNEL = 'his-soap';
+/** How much of an oversize body the message store keeps (enough to see who sent what). */
+const OVERSIZE_KEEP = 64 * 1024;
+
+export interface SoapChannelDeps {
+  config: Pick<Config, 'projectRoot' | 'server'>;
+  catalogue: Catalogue;
+  callers: Map<string, CallerConfig>;
+  handle(req: InboundRequest): Promise<InboundResult>;
+}
+
+export interface SoapReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface RequestMeta {
+  contentType?: string;
+  contentEncoding?: string;
+  /** total bytes received; larger than the body when the body was cut at the limit */
+  size?: number;
+}
+
+export interface DecodeOptions {
+  callers: Map<string, CallerConfig>;
+  /** opt-in noise replay protection of envelope operations (as on the JSON channel) */
+  noises?: NoiseWindow;
+  /** WS-Security nonce window of typed operations; undefined when replaying a stored message */
+  nonces?: NonceCheck;
+  /** clock for wsu:Created; a replay passes the original receive time */
+  now?: number;
+}
+
+type Answer = { fault: FaultCode } | { op: SoapOperation; caller?: CallerConfig };
+
+export interface Decoded {
+  version: SoapVersion;
+  req: InboundRequest;
+  answer: Answer;
+}
+
+const refusal = (code: string, message: string, field?: string) => new FlowError('ValidationError', code, message, field);
+
+/** Bytes → text: BOM, then the XML declaration, then the Content-Type charset, then UTF-8. */
+export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | { ok: false; reason: string } {
+  let label = 'utf-8';
+  let start = 0;
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
+  else if (buf[0] === 0xff && buf[1] === 0xfe) (label = 'utf-16le'), (start = 2);
+  else if (buf[0] === 0xfe && buf[1] === 0xff) (label = 'utf-16be'), (start = 2);
+  else {
+    const decl = /^<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(buf.subarray(0, 200).toString('latin1'));
+    const charset = /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(ct);
+    label = (decl?.[1] ?? charset?.[1] ?? 'utf-8').toLowerCase();
+  }
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(label, { fatal: true });
+  } catch {
+    return { ok: false, reason: `不支持的字符编码 ${label}（请使用 UTF-8，或 GBK/GB18030）` };
+  }
+  try {
+    return { ok: true, text: decoder.decode(buf.subarray(start)) };
+  } catch {
+    return { ok: false, reason: `请求体不是有效的 ${label} 编码文本` };
+  }
+}
+
+/**
+ * A request body → the inbound request to store and run, and how to answer it. Pure (no I/O), so the
+ * replay CLI can decode a stored SOAP message exactly as the live channel did.
+ */
+export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, SoapOperation>, o: DecodeOptions): Decoded {
+  const base = (serviceId: string): InboundRequest => ({ channel: CHANNEL, serviceId, raw: text });
+  const fault = (version: SoapVersion, code: FaultCode, result: string, reason: string, serviceId = '-', field?: string): Decoded => ({
+    version,
+    req: { ...base(serviceId), refusal: refusal(result, reason, field) },
+    answer: { fault: code },
+  });
+  // Refused before any parser sees it: no DTD, no entity, no XXE, whatever the parser's settings.
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) return fault(hinted, 'Sender', RESULT.badEnvelope, '请求含有 DOCTYPE/ENTITY 声明，出于安全原因拒绝处理（SOAP 消息不得包含 DTD）', '-', 'DOCTYPE');
+  const env = readEnvelope(text, hinted);
+  if (!env.ok) return fault(env.version, env.code, RESULT.badEnvelope, env.reason, '-', 'Envelope');
+  const { version, op: el } = env;
+  const op = ops.get(el.local);
+  if (!op) return fault(version, 'Sender', RESULT.unknownService, `未知操作 ${el.local}：可用操作见 ${SERVICE_NAME}?wsdl（区分大小写）`, el.local, 'operation');
+  if (el.ns !== TNS && el.ns !== '')
+    return fault(version, 'Sender', RESULT.badEnvelope, `操作元素 ${el.local} 的命名空间应为 ${TNS}，收到 ${el.ns}`, op.serviceId, 'operation');
+  if (op.style === 'envelope') {
+    const fields: Record<string, unknown> = {};
+    for (const name of ENVELOPE_REQUEST_FIELDS) {
+      const c = el.children.find((n) => n.local === name);
+      // Surrounding whitespace is formatting, not data (Base64 never holds spaces).
+      if (c) fields[name] = c.text.trim();
+    }
+    const { req, caller } = envelopeToInbound(envelopeFromFields(fields), base(op.serviceId), o.callers, o.noises);
+    return { version, req, answer: { op, caller } };
+  }
+  const auth = checkUsernameToken(env.headers, o.callers, o.nonces, o.now);
+  if (!auth.ok) return { version, req: { ...base(op.serviceId), appid: auth.appid, noise: auth.nonce, refusal: auth.error }, answer: { op } };
+  const request: XNode | undefined = el.children.find((c) => c.local === 'request');
+  const ids = { appid: auth.appid, noise: auth.nonce };
+  if (!request)
+    return { version, req: { ...base(op.serviceId), ...ids, refusal: refusal(RESULT.badEnvelope, `缺少 request 元素：业务参数应放在 <${op.name}><request>…</request></${op.name}> 中`, 'request') }, answer: { op, caller: auth.caller } };
+  return { version, req: { ...base(op.serviceId), ...ids, input: xmlToBusiness(request, op.request ?? []) }, answer: { op, caller: auth.caller } };
+}
+
+/** The SOAP body content answering a call. */
+export function answerXml(op: SoapOperation, r: InboundResult, req: InboundRequest, caller?: CallerConfig): string {
+  if (op.style === 'envelope') {
+    const env = resultEnvelope(r, req.appid ?? '', caller);
+    return wrapperXml(`${op.name}Response`, [
+      ['data', env.data],
+      ['noise', env.noise],
+      ['sign', env.sign],
+    ]);
+  }
+  const resp = r.error ? undefined : r.response;
+  const message = r.error ? r.error.message : typeof resp === 'string' ? resp : '成功';
+  const fields = resp && typeof resp === 'object' ? businessToXml(resp as Business, op.response ?? []) : '';
+  return (
+    `<tns:${op.name}Response xmlns:tns="${TNS}"><tns:response>` +
+    `<tns:result>${xmlText(r.result)}</tns:result><tns:message>${xmlText(message)}</tns:message>${fields}` +
+    `</tns:response></tns:${op.name}Response>`
+  );
+}
+
+export class SoapEndpoint {
+  readonly path: string;
+  readonly wsdl: string;
+  readonly ops: Map<string, SoapOperation>;
+  private readonly noises = new NoiseWindow();
+  private readonly nonces = new NoiseWindow();
+
+  constructor(private readonly deps: SoapChannelDeps) {
+    const { server, projectRoot } = deps.config;
+    this.path = `/${server.servicePath}/ws/${SERVICE_NAME}`;
+    this.ops = new Map(soapOperations(deps.catalogue).map((o) => [o.name, o]));
+    const generated = generateWsdl(deps.catalogue);
+    const file = path.join(projectRoot, 'wsdl', `${SERVICE_NAME}.wsdl`);
+    let committed: string;
+    try {
+      committed = readFileSync(file, 'utf8');
+    } catch {
+      log().warn('WSDL file missing: serving a freshly generated one (run `medbill wsdl` and commit it)', { file });
+      committed = generated;
+    }
+    // Dispatch follows the live catalogue; a stale file would describe other operations than we serve.
+    if (committed !== generated) log().warn('WSDL file differs from the catalogue: run `medbill wsdl` and commit it', { file });
+    const address = `${server.publicBaseUrl.replace(/\/+$/, '')}${this.path}`;
+    this.wsdl = committed.split(`location="${ADDRESS_PLACEHOLDER}"`).join(`location="${xmlText(address).replace(/"/g, '&quot;')}"`);
+  }
+
+  private reply(d: Decoded, r: InboundResult): SoapReply {
+    if ('fault' in d.answer) {
+      const reason = r.error?.message ?? d.req.refusal?.message ?? '请求无法处理';
+      return faultXml(d.version, d.answer.fault, reason, { result: r.result, msgId: r.msgId });
+    }
+    return { status: 200, contentType: contentType(d.version), body: envelopeXml(d.version, answerXml(d.answer.op, r, d.req, d.answer.caller)) };
+  }
+
+  /** One POST body (possibly cut at the size limit) → the HTTP answer. Never throws. */
+  async process(body: Buffer, meta: RequestMeta = {}): Promise<SoapReply> {
+    const ct = meta.contentType ?? '';
+    const hinted: SoapVersion = /application\/soap\+xml/i.test(ct) ? '1.2' : '1.1';
+    const limit = this.deps.config.server.bodyLimitBytes;
+    const size = meta.size ?? body.length;
+    let d: Decoded;
+    if (size > limit) {
+      const head = body.subarray(0, OVERSIZE_KEEP).toString('utf8');
+      d = this.refused(hinted, `${head}\n<!-- medbill: 请求体共 ${size} 字节，超过上限，仅保留前 ${OVERSIZE_KEEP} 字节 -->`, `请求过大：${size} 字节，超过上限 ${limit} 字节`, 'body');
+    } else if (meta.contentEncoding && !/^identity$/i.test(meta.contentEncoding.trim())) {
+      d = this.refused(hinted, body.subarray(0, OVERSIZE_KEEP).toString('latin1'), `不支持压缩的请求体（Content-Encoding: ${meta.contentEncoding}），请直接发送 XML`, 'Content-Encoding');
+    } else {
+      const text = decodeBody(body, ct);
+      if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.reason, 'encoding');
+      else d = decodeSoap(text.text, hinted, this.ops, { callers: this.deps.callers, noises: this.noises, nonces: this.nonces });
+    }
+    try {
+      return this.reply(d, await this.deps.handle(d.req));
+    } catch (e) {
+      log().error('SOAP request failed', { error: (e as Error).message, service: d.req.serviceId });
+      return faultXml(d.version, 'Receiver', '系统内部错误，请稍后重试', { result: RESULT.internal });
+    }
+  }
+
+  private refused(version: SoapVersion, raw: string, reason: string, field: string): Decoded {
+    return { version, req: { channel: CHANNEL, serviceId: '-', raw, refusal: refusal(RESULT.badEnvelope, reason, field) }, answer: { fault: 'Sender' } };
+  }
+}
+
+/** Reads the body without a size-unbounded buffer: past the limit bytes are counted, not kept. */
+function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit + OVERSIZE_KEEP) chunks.push(c);
+    });
+    req.on('end', () => resolve({ body: Buffer.concat(chunks), size }));
+    req.on('error', reject);
+  });
+}
+
+/** Mounts the channel on the web app: one line in createApp. */
+export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): SoapEndpoint {
+  const ep = new SoapEndpoint(deps);
+  web.get(ep.path, (req, res) => {
+    if (Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) res.type('text/xml; charset=utf-8').send(ep.wsdl);
+    else res.type('text/plain; charset=utf-8').send(`${SERVICE_NAME}：WSDL 见 ${ep.path}?wsdl；调用方式见 docs/guides/his-soap.md\n`);
+  });
+  web.post(ep.path, (req, res) => {
+    readBody(req, deps.config.server.bodyLimitBytes)
+      .then(({ body, size }) => ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size }))
+      .then((r) => res.status(r.status).type(r.contentType).send(r.body))
+      .catch(() => res.destroy());
+  });
+  return ep;
+}
