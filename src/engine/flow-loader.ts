@@ -36,7 +36,7 @@ export interface Flow {
 
 const SHARED_KEYS = new Set(['id', 'when', 'timeout', 'note']);
 const TOP_KEYS = new Set(['version', 'flow', 'description', 'trigger', 'deadline', 'steps']);
-const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 
 function suggest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -111,7 +111,8 @@ export function loadFlow(file: string, catalogue: Catalogue, mappings: Map<strin
     const options = (raw[kindName] ?? {}) as Record<string, unknown>;
     const validate = ajv.compile(kind!.optionsSchema);
     if (!validate(options)) {
-      const e = validate.errors![0];
+      // An unknown (often misspelt) option explains a "missing required" one: report it first.
+      const e = validate.errors!.find((x) => x.keyword === 'additionalProperties') ?? validate.errors![0];
       const p = e.instancePath.split('/').filter(Boolean);
       if (e.keyword === 'additionalProperties') {
         const extra = String((e.params as { additionalProperty: string }).additionalProperty);
