@@ -61,6 +61,9 @@ export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerC
   return buildResponse(appid, caller?.key, r.result, message);
 }
 
+/** How much of an oversize body the message store keeps. */
+const OVERSIZE_HEAD_BYTES = 64 * 1024;
+
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
@@ -90,7 +93,15 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     req.on('error', () => res.destroy());
     req.on('end', () => {
       if (tooBig) {
-        send(res, JSON.stringify(buildResponse('', undefined, RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`)));
+        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+        // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
+        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
+        const refusal = new FlowError('ValidationError', RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`, 'body');
+        const inbound: InboundRequest = { channel: 'his-json', serviceId, raw: `${head}…[已截断，原请求共 ${size} 字节]`, refusal };
+        deps
+          .handle(inbound)
+          .then((r) => send(res, encodeResult(r, '', undefined)))
+          .catch(() => send(res, JSON.stringify(buildResponse('', undefined, RESULT.badEnvelope, refusal.message))));
         return;
       }
       const body = Buffer.concat(chunks).toString('utf8');
