@@ -1,0 +1,94 @@
+/**
+ * Helpers shared by the HIS JSON suites (test/his/*.test.ts): the sample settlement, raw posts that
+ * bypass the signing client (for the quirks real clients have), and direct reads of the tables a test
+ * must check (bills, stock, message store).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { DEMO_APPID, DEMO_KEY, decodeReply, Reply, SAMPLE_FILE, TestApp } from '../helpers/app';
+import type { App } from '../../src/app';
+import type { MessageRow } from '../../src/store/messages';
+
+export type Json = Record<string, unknown>;
+
+/** A fresh deep copy of shared/samples/outpatient-v3.2.json with its own busNo. */
+export function sample(busNo?: string): Json {
+  const s = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as Json;
+  if (busNo) s.busNo = busNo;
+  return s;
+}
+
+let seq = 0;
+/** A busNo unique within this test process (≤ 50 chars). */
+export function uniqueBusNo(tag = 'T'): string {
+  return `${tag}${process.pid}${Date.now().toString(36)}${(seq++).toString(36)}`.slice(0, 50);
+}
+
+/** Any CJK ideograph: every refusal must explain itself in Chinese to the HIS programmer. */
+export const CHINESE = /[\u4e00-\u9fff]/;
+
+/** POSTs a raw body (whatever a client sends) to the JSON channel and decodes the reply. */
+export async function postRaw(
+  baseUrl: string,
+  serviceId: string,
+  body: string | Buffer,
+  o: { headers?: Record<string, string>; query?: string; appid?: string; key?: string } = {},
+): Promise<Reply> {
+  const res = await fetch(`${baseUrl}/medical-web/api/medical/${serviceId}${o.query ?? ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(o.headers ?? {}) },
+    body,
+  });
+  const text = await res.text();
+  let raw: Reply['raw'];
+  try {
+    raw = JSON.parse(text) as Reply['raw'];
+  } catch {
+    assert.fail(`HTTP ${res.status}: reply is not a JSON envelope: ${text.slice(0, 300)}`);
+  }
+  return decodeReply(res.status, raw, o.appid ?? DEMO_APPID, o.key ?? DEMO_KEY);
+}
+
+/** The message store row whose raw text is `raw` (after the writer has flushed). */
+export async function storedMessage(app: App, pick: (m: MessageRow) => boolean): Promise<MessageRow> {
+  await app.services.writer.drain();
+  const rows = await app.services.messages.find({ limit: 100_000 });
+  const hit = rows.filter(pick);
+  assert.equal(hit.length, 1, `expected exactly one stored message, found ${hit.length}`);
+  return hit[0];
+}
+
+export interface BillRowLite {
+  bill_batch_code: string;
+  bill_no: string;
+  state: string;
+  bus_no: string | null;
+  random: string | null;
+  void_reason: string | null;
+  kind: string;
+  create_time: string | null;
+}
+
+export async function allBills(app: App): Promise<BillRowLite[]> {
+  await app.services.writer.drain();
+  return app.services.db('bills').select('bill_batch_code', 'bill_no', 'state', 'bus_no', 'random', 'void_reason', 'kind', 'create_time').orderBy('bill_no');
+}
+
+/** next_no of the demo outpatient e-bill range of MZSF01: the number the next issue will take. */
+export async function nextOutpatientNo(app: App): Promise<number> {
+  await app.services.writer.drain();
+  const r = await app.services.db('stock_ranges').where({ place_code: 'MZSF01', medium: 'ebill', bill_kind: 'outpatient' }).first();
+  assert.ok(r, 'demo outpatient stock range missing');
+  return Number(r.next_no);
+}
+
+export async function startNoOutpatient(app: App): Promise<number> {
+  const r = await app.services.db('stock_ranges').where({ place_code: 'MZSF01', medium: 'ebill', bill_kind: 'outpatient' }).first();
+  return Number(r.start_no);
+}
+
+export function demoKey(): { appid: string; key: string } {
+  return { appid: DEMO_APPID, key: DEMO_KEY };
+}
+
+export type { TestApp };
