@@ -97,8 +97,9 @@ async function storeSupervisorSignature(services: Services, bill: BillWithFinanc
 
 /**
  * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
- * named. The cryptographic check (SM2, ~1 ms) is left to verifiers such as the check page, so this
- * handler stays off medbill's CPU budget (DESIGN §8: SM2 work belongs in the worker pool).
+ * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
+ * the check page, so this handler stays off medbill's event loop (DESIGN §8: SM2 work belongs in the
+ * worker pool, which has no verify task yet).
  */
 function supervisorSignatureProblem(acc: UploadAccepted): string | undefined {
   const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));
