@@ -1,8 +1,10 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
+import { registerCall } from './call';
 import { registerFinance } from './finance';
 import { registerOps } from './ops';
 import { registerStart } from './start';
+import { registerSvs } from './svs';
 import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
@@ -13,8 +15,10 @@ registerStart(program);
 registerValidate(program);
 registerTestMappings(program);
 registerOps(program);
+registerCall(program);
 registerWsdl(program);
 registerFinance(program);
+registerSvs(program);
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`medbill: ${e.message}\n`);
   process.exit(1);
