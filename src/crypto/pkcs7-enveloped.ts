@@ -7,8 +7,8 @@
  * Opening accepts both SM4 OIDs (bare …104 as NHSA writes it, and …104.2) and both recipient identifier
  * forms (IssuerAndSerialNumber, SubjectKeyIdentifier as CFCA SADK ≥ 3.2 writes). parse/open never throw.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { CmsCertificate, certThumbprint, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
 import { PrivateKey, PublicKey } from './keys';
 import { OID } from './oids';
 import { P7Form } from './pkcs7-signed';
@@ -66,9 +66,9 @@ export interface EnvelopeRecipient {
 const recipientCache = new Map<string, EnvelopeRecipient>();
 const RECIPIENT_CACHE_MAX = 128;
 
-/** Parses a recipient certificate once and keeps it (and its SM2 table) in a small LRU by thumbprint. */
+/** Parses a recipient certificate once and keeps it (and its SM2 table) in a small LRU by SHA-256 of the DER. */
 export function prepareRecipient(certDer: Uint8Array): EnvelopeRecipient {
-  const id = certThumbprint(certDer);
+  const id = createHash('sha256').update(certDer).digest('base64');
   const hit = recipientCache.get(id);
   if (hit) {
     recipientCache.delete(id);
@@ -289,7 +289,7 @@ export function openEnvelope(p7: Uint8Array, opts: OpenEnvelopeOptions): Envelop
   const parsed = parseEnvelope(p7);
   if (!parsed.ok) return parsed;
   const env = parsed.value;
-  const cipher = CIPHER_BY_OID[env.contentEncryptionAlgorithm];
+  const cipher = Object.hasOwn(CIPHER_BY_OID, env.contentEncryptionAlgorithm) ? CIPHER_BY_OID[env.contentEncryptionAlgorithm] : undefined;
   if (!cipher) return failure('unsupported-algorithm', `content encryption ${env.contentEncryptionAlgorithm}`);
   if (cipher.iv && env.iv?.length !== 16) return failure('bad-structure', 'content encryption IV missing or not 16 bytes');
   if (!env.ciphertext) return failure('bad-structure', 'no encrypted content inside the envelope');

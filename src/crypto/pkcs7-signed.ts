@@ -306,7 +306,8 @@ function parseSignedData(buf: Buffer): ParsedSignedData {
     const [inner] = childrenOf(buf, expectTag(encap[1], ctx(0), 'eContent'));
     if (!inner) throw new Error('eContent is empty');
     // PKCS#7 v1.5 allows non-data content types whose signed bytes are the contents octets of the value.
-    content = (inner.tag & 0x1f) === TAG.OCTET_STRING ? octetStringValue(buf, inner) : valueOf(buf, inner);
+    // copied: the caller may reuse its input buffer while still holding the result
+    content = Buffer.from((inner.tag & 0x1f) === TAG.OCTET_STRING ? octetStringValue(buf, inner) : valueOf(buf, inner));
   }
   const certificates: Buffer[] = [];
   if (f[i]?.tag === ctx(0)) {
@@ -484,7 +485,7 @@ function verifySigner(si: ParsedSignerInfo, sd: ParsedSignedData, content: Buffe
   const pub = cert.publicKey;
   if (!pub) return fail('unsupported-algorithm', `signer key algorithm ${cert.publicKeyAlgorithm}`, info);
 
-  const digestHash = HASH_BY_OID[si.digestAlgorithm];
+  const digestHash = Object.hasOwn(HASH_BY_OID, si.digestAlgorithm) ? HASH_BY_OID[si.digestAlgorithm] : undefined;
   if (!digestHash) return fail('unsupported-algorithm', `digest algorithm ${si.digestAlgorithm}`, info);
   let sigHash: RsaHash;
   if (pub.kind === 'sm2') {
@@ -492,7 +493,7 @@ function verifySigner(si: ParsedSignerInfo, sd: ParsedSignedData, content: Buffe
     if (digestHash !== 'sm3') return fail('unsupported-algorithm', `SM2 with digest ${digestHash}`, info);
     sigHash = 'sm3';
   } else {
-    if (!(si.signatureAlgorithm in RSA_SIG_ALGS)) return fail('unsupported-algorithm', `signature algorithm ${si.signatureAlgorithm} with an RSA key`, info);
+    if (!Object.hasOwn(RSA_SIG_ALGS, si.signatureAlgorithm)) return fail('unsupported-algorithm', `signature algorithm ${si.signatureAlgorithm} with an RSA key`, info);
     sigHash = RSA_SIG_ALGS[si.signatureAlgorithm] ?? digestHash;
   }
 

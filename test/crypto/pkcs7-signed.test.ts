@@ -131,6 +131,29 @@ describe('pkcs7 SignedData', function () {
       assert.ok(r.signerCert?.equals(sm2.certDer));
     });
 
+    it('several SignerInfos (SM2 + RSA, merged with asn1-cms): all must verify; the failing one is reported', () => {
+      const a = AsnConvert.parse(AsnConvert.parse(signP7(MESSAGE, { privateKey: sm2.key, certDer: sm2.certDer }), ContentInfo).content, SignedData);
+      const b = AsnConvert.parse(AsnConvert.parse(signP7(MESSAGE, { privateKey: rsa.key, certDer: rsa.certDer, form: 'gm' }), ContentInfo).content, SignedData);
+      a.digestAlgorithms.push(b.digestAlgorithms[0]);
+      a.certificates?.push(...(b.certificates ?? []));
+      a.signerInfos.push(b.signerInfos[0]);
+      const wrap = (sd: SignedData): Buffer =>
+        Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: OID.gmSignedData, content: AsnConvert.serialize(sd) })));
+      const both = verifyP7(wrap(a));
+      assert.equal(both.reason, 'ok', both.detail);
+      assert.deepEqual(both.signers.map((x) => [x.valid, x.signerSerial]), [
+        [true, sm2.serial.toString('hex').toUpperCase()],
+        [true, rsa.serial.toString('hex').toUpperCase()],
+      ]);
+      const sig = new Uint8Array(a.signerInfos[1].signature.buffer);
+      sig[10] ^= 1;
+      const forged = verifyP7(wrap(a));
+      assert.equal(forged.valid, false);
+      assert.equal(forged.reason, 'signature-invalid');
+      assert.equal(forged.signerSerial, rsa.serial.toString('hex').toUpperCase(), 'top level names the failing signer');
+      assert.deepEqual(forged.signers.map((x) => x.valid), [true, false]);
+    });
+
     it('refuses at setup a certificate that does not belong to the key, and SM2 with a non-SM3 hash', () => {
       const other = makeSm2TestCert();
       assert.throws(() => signP7(MESSAGE, { privateKey: sm2.key, certDer: other.certDer }), /does not belong/);
