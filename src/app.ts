@@ -10,6 +10,7 @@ import { schedule, ScheduledTask } from 'node-cron';
 import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import type { Signer } from '../adapters/ca/signer';
+import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
@@ -82,7 +83,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const pool = new CpuPool(cfg.signer.workers, [
     { id: unitKey.id, privateKey: unitKey.privateKey, publicKey: unitKey.publicKey, certDer: unitKey.certDer.toString('base64'), userId: cfg.signer.userId },
   ]);
-  const signer = opts.signer ?? new InProcessSigner(pool, unitKey.id, unitKey.serialHex);
+  const signer = opts.signer ?? (cfg.signer.mode === 'svs' ? SvsSigner.fromConfig(cfg) : new InProcessSigner(pool, unitKey.id, unitKey.serialHex));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);

@@ -11,8 +11,10 @@ export function registerStart(program: Command): void {
     .description('start medbill on the HIS port (17001), with the embedded signature server and finance system unless configured off')
     .action(async () => {
       const cfg = loadConfig();
+      // The signature server first: with signer.mode svs, createApp's start-up recovery already signs through it.
+      const svs = cfg.svs.start ? await startEmbeddedSvs(cfg) : undefined;
       const app = await createApp(cfg);
-      const peers = await startEmbeddedPeers(cfg);
+      const peers = [...(svs ? [`${svs.name}: ${svs.url}`] : []), ...(await startEmbeddedPeers(cfg))];
       process.stdout.write(
         `medbill ${cfg.mode === 'demo' ? '(demo mode) ' : ''}listening on http://127.0.0.1:${app.port}\n` +
           `  HIS JSON: POST http://127.0.0.1:${app.port}/${cfg.server.servicePath}/api/medical/{serviceId}\n` +
@@ -22,6 +24,7 @@ export function registerStart(program: Command): void {
       const stop = async (sig: string) => {
         log().info('stopping', { signal: sig });
         await app.close();
+        await svs?.close();
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));
@@ -29,13 +32,9 @@ export function registerStart(program: Command): void {
     });
 }
 
-/** The embedded signature server and finance system, each on its own port (DESIGN §3). */
+/** The embedded finance system, on its own port (DESIGN §3); the SVS is started before createApp above. */
 async function startEmbeddedPeers(cfg: ReturnType<typeof loadConfig>): Promise<string[]> {
   const lines: string[] = [];
-  if (cfg.svs.start) {
-    const p = await startEmbeddedSvs(cfg);
-    if (p) lines.push(`${p.name}: ${p.url}`);
-  }
   if (cfg.finance.start) {
     const p = await startEmbeddedFinance(cfg);
     if (p) lines.push(`${p.name}: ${p.url}`);

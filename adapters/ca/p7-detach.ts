@@ -1,0 +1,64 @@
+/**
+ * SignedData helpers for the CA client.
+ *
+ * detachSignedData: a signature server that only signs attached (BJCA's SignDataByP7Attach) still
+ * yields the detached unit signature the e-bill needs: the signature covers the content (or, with
+ * signed attributes, their DER, which holds the content's digest) and never the encapsulation, so
+ * removing eContent from EncapsulatedContentInfo leaves a SignedData that verifies against the same
+ * content supplied separately. Every other byte is kept as the server produced it.
+ *
+ * signerSerialOf: the signer certificate serial (lower-case hex, as medbill stores it) of a SignedData.
+ */
+import { children, readTlv, Tlv, tlvBytes } from '../../src/crypto/der';
+import { parseP7 } from '../../src/crypto/pkcs7-signed';
+import { readCmsCertificate } from '../../src/crypto/cms-cert';
+import { normaliseSerial } from '../../src/crypto/x509';
+
+function encodeLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+const tlv = (tag: number, ...content: Buffer[]): Buffer => {
+  const body = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
+};
+
+function kids(buf: Buffer, t: Tlv | null | undefined, tag: number, what: string): Tlv[] {
+  if (!t || t.tag !== tag) throw new Error(`SignedData: ${what} missing or not tag 0x${tag.toString(16)}`);
+  const c = children(buf, t);
+  if (!c) throw new Error(`SignedData: ${what} is malformed`);
+  return c;
+}
+
+export function detachSignedData(p7: Buffer): Buffer {
+  const root = readTlv(p7);
+  if (!root || root.end !== p7.length) throw new Error('SignedData: not one DER element');
+  const [oidT, explicitT] = kids(p7, root, 0x30, 'ContentInfo');
+  const [sdT] = kids(p7, explicitT, 0xa0, 'ContentInfo.content');
+  const fields = kids(p7, sdT, 0x30, 'SignedData');
+  const encapT = fields[2];
+  const [eTypeT, eContentT] = kids(p7, encapT, 0x30, 'EncapsulatedContentInfo');
+  if (!eContentT) return p7; // already detached
+  const encap = tlv(0x30, tlvBytes(p7, eTypeT));
+  const sd = tlv(0x30, ...fields.slice(0, 2).map((f) => tlvBytes(p7, f)), encap, ...fields.slice(3).map((f) => tlvBytes(p7, f)));
+  return tlv(0x30, tlvBytes(p7, oidT), tlv(0xa0, sd));
+}
+
+export function signerSerialOf(p7: Buffer): string | undefined {
+  const r = parseP7(p7);
+  if (!r.ok || !r.value.signers.length) return undefined;
+  const sid = r.value.signers[0].sid;
+  if (sid.type === 'issuerSerial') return normaliseSerial(sid.serialHex);
+  for (const c of r.value.certificates) {
+    try {
+      const cert = readCmsCertificate(c);
+      if (cert.subjectKeyIdentifier?.equals(sid.ski)) return normaliseSerial(cert.serialHex);
+    } catch {
+      // an unreadable certificate is not the signer's; try the next
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,327 @@
+/**
+ * SOAP client for signature servers (SVS), vendor-neutral: which operation, which parameter names,
+ * which namespace and SOAPAction, and what a reply means all come from the vendor mapping
+ * (vendor-mapping.ts, config/ca-vendors/*.yaml). Requests are written and replies read by hand (no
+ * WSDL download, no node-soap on the hot path) over a keep-alive agent.
+ *
+ * Failures become FlowErrors of three classes, so the issuance flow knows what to tell the HIS:
+ *   Timeout      no complete reply within ca.timeoutMs                          → E3002
+ *   Unavailable  no connection, reset, HTTP 5xx without a SOAP reply, an unreadable reply,
+ *                or a vendor code listed as `unavailable` (busy)               → E3001
+ *   Rejected     the server answered and refused: SOAP fault, a non-success code → E3001
+ * The vendor's code and message are kept verbatim on the error and in the log line; passwords and
+ * data never reach a log.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { XMLParser } from 'fast-xml-parser';
+import { FlowError, RESULT } from '../../src/engine/errors';
+import { log } from '../../src/log';
+import { detachSignedData } from './p7-detach';
+import { LogicalOperation, normaliseCode, OperationMapping, TemplateVariable, VendorMapping } from './vendor-mapping';
+
+export interface SvsClientOptions {
+  url: string;
+  mapping: VendorMapping;
+  appName: string;
+  keyIndex: number;
+  password: string;
+  timeoutMs: number;
+  keepAlive: boolean;
+  maxSockets: number;
+  maxResponseBytes?: number;
+}
+
+export interface CallContext {
+  msgId?: string;
+  busNo?: string;
+}
+
+export type CaErrorClass = 'Timeout' | 'Unavailable' | 'Rejected';
+
+export class CaError extends FlowError {
+  constructor(
+    readonly caClass: CaErrorClass,
+    message: string,
+    readonly detail: { vendorCode?: string; vendorMessage?: string; httpStatus?: number; operation?: string },
+    cause?: unknown,
+  ) {
+    super(caClass, caClass === 'Timeout' ? RESULT.timeout : RESULT.signUnavailable, message, undefined, cause);
+  }
+}
+
+/** A reply: the value asked for, or the verdict of a verify call with the server's words. */
+export interface CaReply {
+  value?: Buffer;
+  valid?: boolean;
+  code?: string;
+  message?: string;
+}
+
+export type CallVars = Partial<Record<TemplateVariable, Buffer | string | number | undefined>>;
+
+const SOAP_ENV = { '1.1': 'http://schemas.xmlsoap.org/soap/envelope/', '1.2': 'http://www.w3.org/2003/05/soap-envelope' } as const;
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  maxNestedTags: 64,
+});
+
+const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+
+type Node = Record<string, unknown>;
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : isNode(v) ? undefined : String(v));
+
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+
+interface RawReply {
+  status: number;
+  body: string;
+}
+
+export class SvsClient {
+  private readonly agent: http.Agent;
+  private readonly target: URL;
+  private readonly transport: typeof http | typeof https;
+
+  constructor(private readonly o: SvsClientOptions) {
+    this.target = new URL(o.url);
+    this.transport = this.target.protocol === 'https:' ? https : http;
+    const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: o.keepAlive, maxSockets: o.maxSockets, keepAliveMsecs: 10_000 });
+  }
+
+  get vendor(): string {
+    return this.o.mapping.vendor;
+  }
+
+  supports(op: LogicalOperation): boolean {
+    return this.o.mapping.operations[op] !== undefined;
+  }
+
+  async call(op: LogicalOperation, vars: CallVars = {}, ctx: CallContext = {}): Promise<CaReply> {
+    const m = this.o.mapping.operations[op];
+    if (!m) throw new CaError('Rejected', `签名服务器（${this.vendor}）的接口映射没有 ${op} 操作`, { operation: op });
+    if (m.via) {
+      const r = await this.call(m.via, vars, ctx);
+      if (m.detach && r.value) {
+        try {
+          r.value = detachSignedData(r.value);
+        } catch (e) {
+          throw new CaError('Rejected', `签名服务器返回的签名无法转为不带原文形式：${(e as Error).message}`, { operation: op }, e);
+        }
+      }
+      return r;
+    }
+    const t0 = Date.now();
+    const base = { msgId: ctx.msgId, busNo: ctx.busNo, vendor: this.vendor, op, operation: m.operation };
+    try {
+      const reply = this.interpret(op, m, await this.exchange(m, vars));
+      log().debug('ca call', { ...base, ms: Date.now() - t0, valid: reply.valid });
+      return reply;
+    } catch (e) {
+      const err = e instanceof CaError ? e : new CaError('Unavailable', `签名服务器调用失败：${(e as Error).message}`, { operation: m.operation }, e);
+      log().warn('ca call failed', { ...base, ms: Date.now() - t0, errorClass: err.caClass, httpStatus: err.detail.httpStatus, vendorCode: err.detail.vendorCode, vendorMessage: err.detail.vendorMessage, error: err.message });
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- logical operations
+
+  async exportCert(certSN?: string, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('exportCert', { certSN }, ctx), 'exportCert');
+  }
+
+  async signData(data: Buffer, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('signData', { data }, ctx), 'signData');
+  }
+
+  async verifyData(data: Buffer, signature: Buffer, cert: Buffer, ctx?: CallContext): Promise<CaReply> {
+    return this.call('verifyData', { data, signature, cert }, ctx);
+  }
+
+  async signMessage(data: Buffer, opts: { detached: boolean }, ctx?: CallContext): Promise<Buffer> {
+    const op = opts.detached ? 'signMessageDetached' : 'signMessageAttached';
+    return this.value(await this.call(op, { data }, ctx), op);
+  }
+
+  async verifyMessage(signedMessage: Buffer, data?: Buffer, ctx?: CallContext): Promise<CaReply> {
+    return this.call('verifyMessage', { signedMessage, data }, ctx);
+  }
+
+  async makeEnvelope(data: Buffer, cert: Buffer, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('makeEnvelope', { data, cert }, ctx), 'makeEnvelope');
+  }
+
+  async openEnvelope(envelope: Buffer, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('openEnvelope', { envelope }, ctx), 'openEnvelope');
+  }
+
+  async validateCert(cert: Buffer, ctx?: CallContext): Promise<CaReply> {
+    return this.call('validateCert', { cert }, ctx);
+  }
+
+  async hash(data: Buffer, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('hash', { data }, ctx), 'hash');
+  }
+
+  async genRandom(length: number, ctx?: CallContext): Promise<Buffer> {
+    return this.value(await this.call('genRandom', { length }, ctx), 'genRandom');
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // ---------------------------------------------------------------- wire
+
+  private value(r: CaReply, op: string): Buffer {
+    if (!r.value) throw new CaError('Rejected', `签名服务器的 ${op} 没有返回结果`, { operation: op });
+    return r.value;
+  }
+
+  requestXml(m: OperationMapping, vars: CallVars): string {
+    const s = this.o.mapping.soap;
+    const all: CallVars = { appName: this.o.appName, password: this.o.password, keyIndex: this.o.keyIndex, ...vars };
+    const q = s.qualified ? `${s.prefix}:` : '';
+    let fields = '';
+    for (const [name, tpl] of Object.entries(m.params ?? {})) {
+      const ref = /^\{([A-Za-z]+)(\?)?\}$/.exec(String(tpl));
+      let v: string;
+      if (ref) {
+        const val = all[ref[1] as TemplateVariable];
+        if (val === undefined) {
+          if (ref[2]) continue;
+          throw new Error(`the mapping of ${m.operation} needs {${ref[1]}}, which this call does not supply`);
+        }
+        v = Buffer.isBuffer(val) ? val.toString('base64') : esc(String(val));
+      } else v = esc(String(tpl));
+      fields += `<${q}${name}>${v}</${q}${name}>`;
+    }
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${SOAP_ENV[s.version]}" xmlns:${s.prefix}="${esc(s.namespace)}">` +
+      `<soapenv:Header/><soapenv:Body><${s.prefix}:${m.operation}>${fields}</${s.prefix}:${m.operation}></soapenv:Body></soapenv:Envelope>`
+    );
+  }
+
+  private async exchange(m: OperationMapping, vars: CallVars): Promise<RawReply> {
+    const body = this.requestXml(m, vars);
+    try {
+      return await this.post(m, body);
+    } catch (e) {
+      // A keep-alive socket the server had already closed: the request never reached it, send it again once.
+      if ((e as { reusedSocket?: boolean }).reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET') return this.post(m, body);
+      throw e;
+    }
+  }
+
+  private post(m: OperationMapping, body: string): Promise<RawReply> {
+    const s = this.o.mapping.soap;
+    const action = s.soapAction.replace('{operation}', m.operation ?? '');
+    const headers: http.OutgoingHttpHeaders =
+      s.version === '1.1'
+        ? { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${action}"` }
+        : { 'content-type': `application/soap+xml; charset=utf-8${action ? `; action="${action}"` : ''}` };
+    headers['content-length'] = Buffer.byteLength(body);
+    const limit = this.o.maxResponseBytes ?? 32 * 1024 * 1024;
+    return new Promise<RawReply>((resolve, reject) => {
+      let settled = false;
+      const done = (err: Error | null, r?: RawReply) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(r as RawReply);
+      };
+      const req = this.transport.request(this.target, { method: 'POST', agent: this.agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > limit) {
+            req.destroy();
+            done(new CaError('Unavailable', `签名服务器的应答超过 ${limit} 字节`, { httpStatus: res.statusCode, operation: m.operation }));
+          } else chunks.push(c);
+        });
+        res.on('end', () => done(null, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e) => done(e));
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        done(new CaError('Timeout', `签名服务器 ${this.o.timeoutMs} ms 内未应答（${this.vendor} ${m.operation}）`, { operation: m.operation }));
+      }, this.o.timeoutMs);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (UNAVAILABLE_ERRNO.has(e.code ?? '') || /socket hang up/i.test(e.message)) {
+          const err = new CaError('Unavailable', `签名服务器不可用（${e.code ?? e.message}，${this.target.host}）`, { operation: m.operation }, e);
+          done(Object.assign(err, { reusedSocket: req.reusedSocket, code: e.code }));
+        } else done(e);
+      });
+      req.end(body);
+    });
+  }
+
+  interpret(op: LogicalOperation, m: OperationMapping, raw: RawReply): CaReply {
+    const where = { httpStatus: raw.status, operation: m.operation };
+    if (/<!DOCTYPE|<!ENTITY/i.test(raw.body)) throw new CaError('Unavailable', '签名服务器的应答含 DOCTYPE/ENTITY 声明，已拒绝', where);
+    let env: unknown;
+    try {
+      env = (parser.parse(raw.body) as Node).Envelope;
+    } catch {
+      env = undefined;
+    }
+    const body = isNode(env) ? env.Body : undefined;
+    if (!isNode(body)) {
+      const cls: CaErrorClass = raw.status >= 400 && raw.status < 500 ? 'Rejected' : 'Unavailable';
+      throw new CaError(cls, `签名服务器应答不是 SOAP 报文（HTTP ${raw.status}）：${raw.body.slice(0, 120).replace(/\s+/g, ' ')}`, where);
+    }
+    if (isNode(body.Fault)) {
+      const f = body.Fault;
+      const message = text(f.faultstring) ?? text(isNode(f.Reason) ? f.Reason.Text : undefined) ?? 'SOAP Fault';
+      const det = isNode(f.detail) ? f.detail : isNode(f.Detail) ? f.Detail : undefined;
+      const inner = det ? Object.values(det).find(isNode) : undefined;
+      const code = inner && this.o.mapping.result.code ? text(inner[this.o.mapping.result.code]) : undefined;
+      const unavailable = raw.status === 503 || (code !== undefined && this.o.mapping.result.unavailable.includes(normaliseCode(code)));
+      throw new CaError(unavailable ? 'Unavailable' : 'Rejected', `签名服务器拒绝了 ${m.operation}：${code ? `[${code}] ` : ''}${message}`, { ...where, vendorCode: code, vendorMessage: message });
+    }
+    if (raw.status >= 500 || raw.status < 200) throw new CaError('Unavailable', `签名服务器 HTTP ${raw.status}`, where);
+    const wanted = m.responseElement ?? `${m.operation}Response`;
+    const el = body[wanted] ?? Object.values(body)[0];
+    const reply: Node = isNode(el) ? el : {};
+    const r = this.o.mapping.result;
+    let code: string | undefined;
+    let message: string | undefined;
+    if (r.code) {
+      code = text(reply[r.code]);
+      message = r.message ? text(reply[r.message]) : undefined;
+      if (code === undefined) throw new CaError('Unavailable', `签名服务器应答缺少返回码 <${r.code}>`, where);
+      const c = normaliseCode(code);
+      if (!r.success.includes(c)) {
+        const kind = m.returns!.type;
+        if ((kind === 'verdict' || kind === 'boolean') && r.invalid.includes(c)) return { valid: false, code, message };
+        const cls: CaErrorClass = r.unavailable.includes(c) ? 'Unavailable' : 'Rejected';
+        throw new CaError(cls, `签名服务器拒绝了 ${m.operation}：[${code}] ${message ?? ''}`.trim(), { ...where, vendorCode: code, vendorMessage: message });
+      }
+    }
+    const ret = m.returns!;
+    if (ret.type === 'verdict') return { valid: true, code, message };
+    const v = text(reply[ret.field!]);
+    if (ret.type === 'boolean') {
+      if (v === 'true' || v === '1') return { valid: true, code, message };
+      if (v === 'false' || v === '0') return { valid: false, code, message };
+      throw new CaError('Unavailable', `签名服务器的 ${ret.field} 不是 true/false：'${(v ?? '').slice(0, 20)}'`, where);
+    }
+    if (!v) throw new CaError('Rejected', `签名服务器的 ${m.operation} 应答没有 ${ret.field}${message ? `：${message}` : ''}`, { ...where, vendorCode: code, vendorMessage: message });
+    if (ret.type === 'text') return { value: Buffer.from(v, 'utf8'), code, message };
+    const b64 = v.replace(/\s+/g, '');
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new CaError('Unavailable', `签名服务器的 ${ret.field} 不是 Base64`, where);
+    return { value: Buffer.from(b64, 'base64'), code, message };
+  }
+}
