@@ -127,26 +127,33 @@ export function octetStringValue(buf: Uint8Array, t: Tlv, depth = 1): Buffer {
 
 export function decodeOid(bytes: Uint8Array): string {
   if (bytes.length === 0) throw new DerError('empty OID');
-  const arcs: string[] = [];
-  let v = 0n;
+  // Plain numbers while an arc stays below 2^46 (every real OID); BigInt only for absurd arcs.
+  // This runs a dozen times per signature check, so it is kept allocation-light.
+  let out = '';
+  let v = 0;
+  let big: bigint | null = null;
   let first = true;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
-    v = (v << 7n) | BigInt(b & 0x7f);
+    if (big === null && v >= 2 ** 46) big = BigInt(v);
+    if (big !== null) big = (big << 7n) | BigInt(b & 0x7f);
+    else v = v * 128 + (b & 0x7f);
     if (b & 0x80) {
       if (i === bytes.length - 1) throw new DerError('truncated OID');
       continue;
     }
     if (first) {
-      const top = v < 40n ? 0n : v < 80n ? 1n : 2n;
-      arcs.push(top.toString(), (v - top * 40n).toString());
+      const whole = big ?? BigInt(v);
+      const top = whole < 40n ? 0n : whole < 80n ? 1n : 2n;
+      out = `${top}.${whole - top * 40n}`;
       first = false;
     } else {
-      arcs.push(v.toString());
+      out += '.' + (big !== null ? big.toString() : String(v));
     }
-    v = 0n;
+    v = 0;
+    big = null;
   }
-  return arcs.join('.');
+  return out;
 }
 
 export function readOid(buf: Uint8Array, t: Tlv | undefined, what: string): string {
