@@ -196,7 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
   if (env.NODE_ENV === 'production') merged.mode = 'production';
   for (const [name, spec] of Object.entries(ENV_PATHS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(merged, spec.path, spec.type === 'number' ? Number(v) : v);
+    // An empty MEDBILL_LOG_DIR means "no log files"; other empty variables mean "not set".
+    if (v !== undefined && (v !== '' || name === 'MEDBILL_LOG_DIR')) setPath(merged, spec.path, spec.type === 'number' ? Number(v) : v);
   }
   // MEDBILL_CALLERS=appid:key,appid2:key2 adds callers without a file (containers, CI).
   if (env.MEDBILL_CALLERS) {
@@ -211,7 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
   if (!cfg.finance.url) cfg.finance.url = `http://127.0.0.1:${cfg.finance.port}`;
-  if (cfg.log.dir) cfg.log.dir = path.resolve(PROJECT_ROOT, cfg.log.dir);
+  if (cfg.log.dir) cfg.log.dir = path.resolve(cfg.dataDir, cfg.log.dir);
   if (!cfg.db.url) cfg.db.url = 'sqlite:' + path.join(cfg.dataDir, 'medbill.sqlite');
   if (cfg.db.url.startsWith('sqlite:')) {
     const file = cfg.db.url.slice('sqlite:'.length);

@@ -70,7 +70,9 @@ export async function startTestApp(
     finance: { start: false },
     ...(opts.config ?? {}),
   });
-  const app = await createApp(cfg, opts);
+  // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
+  // to whatever listens on the default finance port.
+  const app = await createApp(cfg, { outboxHandlers: new Map(), ...opts });
   return Object.assign(app, {
     baseUrl: `http://127.0.0.1:${app.port}`,
     dir,
