@@ -33,13 +33,19 @@ export interface Catalogue {
   resolve(schema: JsonSchema): JsonSchema;
 }
 
-/** Adds minLength 1 to required strings: an empty required field is as missing as an absent one. */
+/**
+ * Adds minLength 1 and notBlank to required strings: an empty required field is as missing as an
+ * absent one, and so is one of spaces only (a payer of "   " would print a bill without a name).
+ */
 function requireNonEmpty(schema: JsonSchema): void {
   const props = schema.properties as Record<string, JsonSchema> | undefined;
   const required = (schema.required as string[] | undefined) ?? [];
   if (props) {
     for (const [name, p] of Object.entries(props)) {
-      if (required.includes(name) && p.type === 'string' && p.minLength === undefined && !p.allowEmpty) p.minLength = 1;
+      if (required.includes(name) && p.type === 'string' && p.minLength === undefined && !p.allowEmpty) {
+        p.minLength = 1;
+        p.notBlank = true;
+      }
       requireNonEmpty(p);
     }
   }
@@ -59,6 +65,13 @@ export function createAjv(): Ajv {
       const { intDigits, fracDigits } = decimalShape(text);
       return intDigits <= spec[0] - spec[1] && fracDigits <= spec[1];
     },
+  });
+  ajv.addKeyword({
+    keyword: 'notBlank',
+    type: 'string',
+    errors: true,
+    // "" is minLength's to report; this catches what trim() would empty (spaces, tabs, U+3000).
+    validate: (on: boolean, s: string): boolean => !on || s.length === 0 || s.trim() !== '',
   });
   for (const kw of ['codeTable', 'allowEmpty', 'x-doc']) ajv.addKeyword({ keyword: kw });
   ajv.addFormat('datetime17', (s: string) => parseStamp17(s) !== null);
@@ -103,6 +116,8 @@ export function describeError(e: ErrorObject, root: JsonSchema, resolve: (s: Jso
       return { field, message: `${name} 为必填项，不能缺失` };
     case 'minLength':
       return { field, message: Number(p.limit) === 1 ? `${name} 为必填项，不能为空` : `${name} 长度不能少于 ${String(p.limit)} 个字符` };
+    case 'notBlank':
+      return { field, message: `${name} 为必填项，不能为空（不能只有空格等空白字符）` };
     case 'maxLength':
       return { field, message: `${name} 长度不能超过 ${String(p.limit)} 个字符` };
     case 'decimal': {
