@@ -20,7 +20,7 @@ import { FlowError, RESULT } from '../../../src/engine/errors';
 import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
-import { envelopeFromFields } from '../json/envelope';
+import { envelopeFromFields, verifySign } from '../json/envelope';
 import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
 import { contentType, envelopeXml, FaultCode, faultXml, readEnvelope, SoapVersion, wrapperXml, XNode } from './soap-xml';
 import { Business, businessToXml, xmlToBusiness } from './typed';
@@ -118,12 +118,14 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
   if (el.ns !== TNS && el.ns !== '')
     return fault(version, 'Sender', RESULT.badEnvelope, `操作元素 ${el.local} 的命名空间应为 ${TNS}，收到 ${el.ns}`, op.serviceId, 'operation');
   if (op.style === 'envelope') {
-    const fields: Record<string, unknown> = {};
+    const fields: Record<string, string> = {};
     for (const name of ENVELOPE_REQUEST_FIELDS) {
       const c = el.children.find((n) => n.local === name);
       // Surrounding whitespace is formatting, not data (Base64 never holds spaces).
       if (c) fields[name] = c.text.trim();
     }
+    const rawData = el.children.find((n) => n.local === 'data')?.text;
+    if (rawData !== undefined) fields.data = signedData(fields, rawData, o.callers);
     const { req, caller } = envelopeToInbound(envelopeFromFields(fields), base(op.serviceId), o.callers, o.noises);
     return { version, req, answer: { op, caller } };
   }
@@ -134,6 +136,23 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
   if (!request)
     return { version, req: { ...base(op.serviceId), ...ids, refusal: refusal(RESULT.badEnvelope, `缺少 request 元素：业务参数应放在 <${op.name}><request>…</request></${op.name}> 中`, 'request') }, answer: { op, caller: auth.caller } };
   return { version, req: { ...base(op.serviceId), ...ids, input: xmlToBusiness(request, op.request ?? []) }, answer: { op, caller: auth.caller } };
+}
+
+/**
+ * `data` as the client signed it. The sign covers the Base64 text as sent, but XML parsing normalises
+ * a raw CRLF to LF (XML 1.0 §2.11) and we trim indentation; old Windows clients wrap Base64 every 76
+ * characters with CRLF (sun.misc.BASE64Encoder) and concatenate it into the XML unescaped. So try the
+ * text as parsed, untrimmed, and with CRLF restored; the first that verifies wins (the usual case costs
+ * one MD5, and the refusal for a really bad sign is unchanged).
+ */
+function signedData(fields: Record<string, string>, raw: string, callers: Map<string, CallerConfig>): string {
+  const trimmed = raw.trim();
+  const caller = callers.get(fields.appid ?? '');
+  if (!caller || !fields.sign || !raw.includes('\n')) return trimmed;
+  const crlf = (t: string) => t.replace(/\r?\n/g, '\r\n');
+  for (const candidate of [trimmed, raw, crlf(trimmed), crlf(raw)])
+    if (verifySign({ appid: fields.appid, data: candidate, noise: fields.noise ?? '', version: fields.version ?? '', sign: fields.sign }, caller.key)) return candidate;
+  return trimmed;
 }
 
 /** The SOAP body content answering a call. */
