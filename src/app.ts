@@ -37,6 +37,11 @@ export interface AppOptions {
   listen?: boolean;
   /** start the outbox worker and schedules (off for one-shot CLI commands) */
   background?: boolean;
+  /**
+   * Start-up recovery (mark interrupted messages, complete or void leftover reservations). On by default;
+   * off for CLI commands that open the store beside a running server, which owns its in-flight work.
+   */
+  recover?: boolean;
   /** replaces the configured signer (tests of failure paths) */
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
@@ -88,10 +93,12 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);
 
-  const interrupted = await services.messages.markInterrupted();
-  if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
-  const recovered = await recoverReservations(services, router, 0);
-  if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
+  if (opts.recover !== false) {
+    const interrupted = await services.messages.markInterrupted();
+    if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
+    const recovered = await recoverReservations(services, router, 0);
+    if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
+  }
 
   const tasks: ScheduledTask[] = [];
   if (opts.background !== false) {

@@ -29,7 +29,7 @@ export function registerOps(program: Command): void {
     .requiredOption('--bus-no <busNo>', 'business serial number (busNo)')
     .option('--json', 'one JSON object per line')
     .action(async (opts: { busNo: string; json?: boolean }) => {
-      const app = await createApp(loadConfig(), { listen: false, background: false });
+      const app = await createApp(loadConfig(), { listen: false, background: false, recover: false });
       try {
         const msgs = await app.services.messages.find({ busNo: opts.busNo });
         const bills = await app.services.db('bills').where({ bus_no: opts.busNo }).orWhere('void_reason', 'like', `%${opts.busNo}%`);
@@ -73,7 +73,7 @@ export function registerOps(program: Command): void {
       const cfg = loadConfig();
       const base = opts.url ?? `http://127.0.0.1:${cfg.server.port}`;
       const remote = await reachable(base);
-      const app = await createApp(cfg, { listen: false, background: false });
+      const app = await createApp(cfg, { listen: false, background: false, recover: !remote });
       try {
         const rows = await app.services.messages.find({
           ids: opts.id,
