@@ -13,8 +13,11 @@ export function registerStart(program: Command): void {
       const cfg = loadConfig();
       // Peers first: start-up recovery may sign through the SVS, and the outbox uploads to finance at once.
       const peers: EmbeddedPeer[] = [];
-      if (cfg.svs.start) peers.push(...[await startEmbeddedSvs(cfg)].filter((p): p is EmbeddedPeer => !!p));
-      if (cfg.finance.start) peers.push(...[await startEmbeddedFinance(cfg)].filter((p): p is EmbeddedPeer => !!p));
+      if (cfg.svs.start) peers.push(await startEmbeddedSvs(cfg));
+      if (cfg.finance.start) {
+        const finance = await startEmbeddedFinance(cfg);
+        if (finance) peers.push(finance);
+      }
       const app = await createApp(cfg);
       process.stdout.write(
         `medbill ${cfg.mode === 'demo' ? '(demo mode) ' : ''}listening on http://127.0.0.1:${app.port}\n` +
