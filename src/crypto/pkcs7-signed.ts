@@ -13,7 +13,7 @@
  * received) and reports a reason instead of throwing. It checks signatures only; whether the signer's
  * certificate is trustworthy is the caller's next step (chain, CRL/OCSP in the pki modules).
  */
-import { createHash } from 'node:crypto';
+import { createHash, KeyObject } from 'node:crypto';
 import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
 import { PrivateKey } from './keys';
 import { OID } from './oids';
@@ -102,10 +102,10 @@ export interface P7SignOptions extends P7SignerOptions {
 
 /** Everything about a signer that does not depend on the message: computed once per key/cert. */
 interface SignerTemplate {
-  key: PrivateKey;
+  /** SM2 carries Z (for the signer's key and user ID); RSA its hash */
+  sign: { kind: 'sm2'; privateKey: string; z: Buffer } | { kind: 'rsa'; privateKey: KeyObject; hash: RsaHash };
+  /** digest for messageDigest: SM3 for SM2 */
   hash: RsaHash;
-  /** SM2 only: Z for the signer's key and user ID */
-  z?: Buffer;
   outerOid: Buffer;
   /** version + digestAlgorithms */
   sdHead: Buffer;
@@ -135,9 +135,11 @@ function prepareSigner(opts: P7SignerOptions): SignerTemplate {
   const sid = der(TAG.SEQUENCE, cert.issuerDer, der(TAG.INTEGER, cert.serial));
   const eContentTypeOid = encodeOid(types.data);
   return {
-    key,
+    sign:
+      key.kind === 'sm2'
+        ? { kind: 'sm2', privateKey: key.privateKey, z: sm2Z(key.publicKey, opts.userId ?? DEFAULT_USER_ID) }
+        : { kind: 'rsa', privateKey: key.privateKey, hash },
     hash,
-    z: key.kind === 'sm2' ? sm2Z(key.publicKey, opts.userId ?? DEFAULT_USER_ID) : undefined,
     outerOid: encodeOid(types.signedData),
     sdHead: Buffer.concat([encodeSmallInt(1), der(TAG.SET, digestAlg)]),
     eContentTypeOid,
@@ -181,16 +183,11 @@ function assemble(t: SignerTemplate, content: Uint8Array, encap: Buffer, signing
     attrsField = Buffer.from(set);
     attrsField[0] = ctx(0); // [0] IMPLICIT in the SignerInfo; the signature covers the SET OF form
   }
-  let sig: Buffer;
-  if (t.key.kind === 'sm2') {
-    const e = createHash('sm3')
-      .update(t.z as Buffer)
-      .update(signed)
-      .digest();
-    sig = sm2SignDigest(e, t.key.privateKey);
-  } else {
-    sig = rsaSign(signed, t.key.privateKey, t.hash);
-  }
+  const s = t.sign;
+  const sig =
+    s.kind === 'sm2'
+      ? sm2SignDigest(createHash('sm3').update(s.z).update(signed).digest(), s.privateKey)
+      : rsaSign(signed, s.privateKey, s.hash);
   const signerInfo = attrsField
     ? der(TAG.SEQUENCE, t.siHead, attrsField, t.sigAlg, octetString(sig))
     : der(TAG.SEQUENCE, t.siHead, t.sigAlg, octetString(sig));

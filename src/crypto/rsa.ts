@@ -87,7 +87,12 @@ export function rsaEncrypt(plain: Uint8Array, key: KeyObject, padding: RsaPaddin
 /** Throws when the padding is invalid. For key transport use `rsaDecryptKeyPkcs1`, which does not. */
 export function rsaDecrypt(cipher: Uint8Array, key: KeyObject, padding: RsaPadding = 'pkcs1'): Buffer {
   if (padding === 'oaep') return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, cipher);
-  const m = unpadPkcs1Type2(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, cipher));
+  let m: Buffer | null;
+  try {
+    m = unpadPkcs1Type2(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, cipher));
+  } catch {
+    m = null; // e.g. ciphertext ≥ modulus: one error for every failure, not a hint per cause
+  }
   if (!m) throw new Error('RSA PKCS#1 v1.5 decryption failed');
   return m;
 }
