@@ -33,7 +33,8 @@ export async function createNodeSoapEngine(contract: SvsContract, runCall: RunCa
       const reply: Record<string, unknown> = {};
       for (const f of op.response) {
         const v = f.name === 'result' ? out.result : f.name === 'message' ? out.message : out.reply[f.name];
-        if (v !== undefined) reply[f.name] = Buffer.isBuffer(v) ? v.toString('base64') : v instanceof Date ? v.toISOString() : v;
+        // Buffers come back from the worker as plain Uint8Arrays (structured clone).
+        if (v !== undefined) reply[f.name] = v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : v instanceof Date ? v.toISOString() : v;
       }
       return reply;
     };
@@ -47,7 +48,10 @@ export async function createNodeSoapEngine(contract: SvsContract, runCall: RunCa
   return async (body, contentType, clientIp) => {
     try {
       const r = await server.processRequest(body, { headers: { 'content-type': contentType ?? SOAP_CONTENT_TYPE['1.1'] }, connection: { remoteAddress: clientIp } });
-      return { status: r.statusCode, contentType: String(r.headers['content-type'] ?? SOAP_CONTENT_TYPE['1.1']), body: r.body };
+      if (r.statusCode === 200) return { status: 200, contentType: String(r.headers['content-type'] ?? SOAP_CONTENT_TYPE['1.1']), body: r.body };
+      // node-soap's own faults carry its internals ("TypeError: Cannot read properties of undefined …",
+      // parser line/column dumps): replaced by a fault of ours that says what the client can act on.
+      return { status: 400, contentType: SOAP_CONTENT_TYPE['1.1'], body: soapFault('1.1', contract.namespace, true, '请求不是 /svs?wsdl 所描述的 SOAP 请求（XML 格式、Envelope/Body 或操作名不符）', SVS_CODES.BAD_REQUEST.code) };
     } catch (e) {
       return { status: 500, contentType: SOAP_CONTENT_TYPE['1.1'], body: soapFault('1.1', contract.namespace, false, (e as Error).message, SVS_CODES.UNKNOWN.code) };
     }
