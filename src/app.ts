@@ -28,7 +28,8 @@ import { Router } from './engine/router';
 import type { Services } from './engine/services';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
-import { migrate, openDb } from './store/db';
+import { dialectOf, migrate, openDb } from './store/db';
+import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
 import { webRoutes } from './web/routes';
@@ -78,8 +79,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const { catalogue, mappings, flows, router } = loadDefinitions(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
-  const writer = new GroupCommit(db, cfg.db.groupCommitMaxBatch);
-  const bills = new BillStore(db, writer);
+  const sql = new SqlDb(db, dialectOf(cfg.db.url));
+  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  const bills = new BillStore(db, writer, sql);
   if (cfg.mode === 'demo') {
     const added = await bills.seedStock(cfg.demoStock);
     if (added) log().info('demo stock seeded', { ranges: added });

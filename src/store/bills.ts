@@ -10,6 +10,7 @@
 import type { Knex } from 'knex';
 import { FlowError, RESULT } from '../engine/errors';
 import type { GroupCommit } from './group-commit';
+import { insertRow, SqlDb, SqlTx } from './sql';
 
 export type BillState = 'reserved' | 'issued' | 'voided';
 
@@ -81,24 +82,23 @@ export class BillStore {
   constructor(
     private readonly db: Knex,
     private readonly writer: GroupCommit,
+    private readonly sql: SqlDb,
   ) {}
 
   /** Takes the next e-bill number of the place's stock and records the reservation, in one transaction. */
   reserve(r: Reservation): Promise<BillRow> {
-    return this.writer.run(async (trx) => {
-      const range = await trx('stock_ranges')
-        .where({ place_code: r.placeCode, medium: 'ebill', bill_kind: r.billKind, state: 'active' })
-        .orderBy('id')
-        .forUpdate()
-        .first();
+    return this.writer.run(async (tx) => {
+      const range = await tx.get<{ id: number; bill_batch_code: string; next_no: number; end_no: number; no_len: number }>(
+        'SELECT id, bill_batch_code, next_no, end_no, no_len FROM stock_ranges WHERE place_code = ? AND medium = ? AND bill_kind = ? AND state = ? ORDER BY id LIMIT 1' +
+          tx.forUpdate,
+        [r.placeCode, 'ebill', r.billKind, 'active'],
+      );
       if (!range)
         throw new FlowError('Rejected', RESULT.noStock, `开票点 ${r.placeCode} 没有可用的电子票据号段（${r.billKind}），请先分发票据库存`, 'placeCode');
       const next = Number(range.next_no);
       const end = Number(range.end_no);
       const now = Date.now();
-      await trx('stock_ranges')
-        .where({ id: range.id })
-        .update({ next_no: next + 1, state: next + 1 > end ? 'exhausted' : 'active' });
+      await tx.run('UPDATE stock_ranges SET next_no = ?, state = ? WHERE id = ?', [next + 1, next + 1 > end ? 'exhausted' : 'active', range.id]);
       const row = {
         bill_batch_code: range.bill_batch_code,
         bill_no: padNo(next, range.no_len),
@@ -119,27 +119,21 @@ export class BillStore {
         created_at: now,
         updated_at: now,
       };
-      const [id] = await trx('bills').insert(row);
-      return { ...(row as unknown as BillRow), id: Number(id) };
+      const { lastId } = await insertRow(tx, 'bills', row);
+      return { ...(row as unknown as BillRow), id: lastId };
     });
   }
 
   /** Reserved → issued, together with the outbox jobs that must follow an issued bill. */
   complete(billId: number, iss: Issuance, jobs: OutboxJob[]): Promise<void> {
-    return this.writer.run(async (trx) => {
+    return this.writer.run(async (tx) => {
       const now = Date.now();
-      const n = await trx('bills').where({ id: billId, state: 'reserved' }).update({
-        state: 'issued',
-        random: iss.random,
-        create_time: iss.createTime,
-        fiscal_xml: iss.fiscalXml,
-        unit_signature: iss.unitSignature,
-        sig_cert_serial: iss.sigCertSerial,
-        qr_png: iss.qrPng,
-        updated_at: now,
-      });
+      const { changes: n } = await tx.run(
+        'UPDATE bills SET state = ?, random = ?, create_time = ?, fiscal_xml = ?, unit_signature = ?, sig_cert_serial = ?, qr_png = ?, updated_at = ? WHERE id = ? AND state = ?',
+        ['issued', iss.random, iss.createTime, iss.fiscalXml, iss.unitSignature, iss.sigCertSerial, iss.qrPng, now, billId, 'reserved'],
+      );
       if (n !== 1) throw new FlowError('Conflict', RESULT.stateConflict, '票据状态已变化（可能已被恢复任务处理），请用 getEBillByBusNo 查询', 'busNo');
-      for (const j of jobs) await insertJob(trx, j, now);
+      for (const j of jobs) await insertJob(tx, j, now);
     });
   }
 
@@ -148,16 +142,18 @@ export class BillStore {
    * get a bill for that settlement under a new number; the voided number stays recorded (no gap).
    */
   voidReservation(billId: number, reason: string): Promise<number> {
-    return this.writer.run(async (trx) => {
-      const row = await trx('bills').where({ id: billId, state: 'reserved' }).first();
+    return this.writer.run(async (tx) => {
+      const row = await tx.get<{ bus_no: string | null }>('SELECT bus_no FROM bills WHERE id = ? AND state = ?', [billId, 'reserved']);
       if (!row) return 0;
       const why = `${reason}（原业务流水号 ${row.bus_no ?? ''}）`.slice(0, 250);
-      return trx('bills').where({ id: billId, state: 'reserved' }).update({ state: 'voided', bus_no: null, void_reason: why, updated_at: Date.now() });
+      const r = await tx.run('UPDATE bills SET state = ?, bus_no = NULL, void_reason = ?, updated_at = ? WHERE id = ? AND state = ?', ['voided', why, Date.now(), billId, 'reserved']);
+      return r.changes;
     });
   }
 
+  /** Hot path (every issue and every getEBillByBusNo): plain SQL, see sql.ts. */
   byBusNo(appid: string, busNo: string): Promise<BillRow | undefined> {
-    return this.db<BillRow>('bills').where({ appid, bus_no: busNo }).first();
+    return this.sql.get<BillRow>('SELECT * FROM bills WHERE appid = ? AND bus_no = ?', [appid, busNo]);
   }
 
   byNumber(billBatchCode: string, billNo: string): Promise<BillRow | undefined> {
@@ -198,8 +194,8 @@ export class BillStore {
   }
 }
 
-export async function insertJob(trx: Knex.Transaction | Knex, j: OutboxJob, now = Date.now()): Promise<void> {
-  await trx('outbox').insert({
+export async function insertJob(tx: SqlTx, j: OutboxJob, now = Date.now()): Promise<void> {
+  await insertRow(tx, 'outbox', {
     topic: j.topic,
     job_key: j.key,
     payload: JSON.stringify(j.payload),

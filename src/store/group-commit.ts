@@ -5,9 +5,9 @@
  * back alone and its caller gets the error while the rest of the batch commits.
  * A unit's promise resolves only after COMMIT returns: callers may then say "done" to the outside.
  */
-import type { Knex } from 'knex';
+import type { SqlDb, SqlTx } from './sql';
 
-type Work<T> = (trx: Knex.Transaction) => Promise<T>;
+type Work<T> = (tx: SqlTx) => Promise<T>;
 
 interface Pending {
   work: Work<unknown>;
@@ -22,9 +22,8 @@ export class GroupCommit {
   units = 0;
 
   constructor(
-    private readonly db: Knex,
+    private readonly sql: SqlDb,
     private readonly maxBatch = 256,
-    private readonly useSavepoints = true,
   ) {}
 
   run<T>(work: Work<T>): Promise<T> {
@@ -42,13 +41,21 @@ export class GroupCommit {
       const batch = this.queue.splice(0, this.maxBatch);
       const results: { ok: boolean; value: unknown }[] = [];
       try {
-        await this.db.transaction(async (trx) => {
+        await this.sql.transaction(async (tx) => {
+          const alone = batch.length === 1;
           for (const p of batch) {
+            if (alone) {
+              results.push({ ok: true, value: await p.work(tx) });
+              continue;
+            }
+            await tx.run('SAVEPOINT unit');
             try {
-              const value = this.useSavepoints && batch.length > 1 ? await trx.transaction((sp) => p.work(sp)) : await p.work(trx);
+              const value = await p.work(tx);
+              await tx.run('RELEASE SAVEPOINT unit');
               results.push({ ok: true, value });
             } catch (e) {
-              if (!this.useSavepoints || batch.length === 1) throw e;
+              await tx.run('ROLLBACK TO SAVEPOINT unit');
+              await tx.run('RELEASE SAVEPOINT unit');
               results.push({ ok: false, value: e });
             }
           }

@@ -3,6 +3,7 @@
  */
 import type { Knex } from 'knex';
 import type { GroupCommit } from './group-commit';
+import { insertRow } from './sql';
 
 export type MessageStatus = 'received' | 'processing' | 'done' | 'failed' | 'rejected' | 'interrupted';
 
@@ -68,8 +69,8 @@ export class MessageStore {
 
   /** Durable once the promise resolves. */
   insert(m: NewMessage): Promise<void> {
-    return this.writer.run(async (trx) => {
-      await trx('messages').insert({
+    return this.writer.run(async (tx) => {
+      await insertRow(tx, 'messages', {
         id: m.id,
         received_at: m.receivedAt,
         channel: m.channel,
@@ -87,7 +88,7 @@ export class MessageStore {
   }
 
   finish(id: string, o: MessageOutcome): Promise<void> {
-    return this.writer.run(async (trx) => {
+    return this.writer.run(async (tx) => {
       const row: Record<string, unknown> = {
         status: o.status,
         flow: o.flow ?? null,
@@ -99,7 +100,8 @@ export class MessageStore {
         updated_at: Date.now(),
       };
       if (o.busNo) row.bus_no = o.busNo.slice(0, 64);
-      await trx('messages').where({ id }).update(row);
+      const cols = Object.keys(row);
+      await tx.run(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map((c) => row[c]), id]);
     });
   }
 

@@ -21,17 +21,23 @@ interface QueryObject {
 const MAX_STATEMENTS = 500;
 const caches = new WeakMap<Database, Map<string, Statement>>();
 
+/** The connection's prepared statement for `sql`, compiled on first use. */
+export function prepareCached(connection: Database, sql: string): Statement {
+  let cache = caches.get(connection);
+  if (!cache) caches.set(connection, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = connection.prepare(sql);
+    if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value as string);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
 export class CachedBetterSqlite3Client extends ClientBetterSQLite3 {
   async _query(connection: Database, obj: QueryObject): Promise<QueryObject> {
     if (!obj.sql) throw new Error('The query is empty');
-    let cache = caches.get(connection);
-    if (!cache) caches.set(connection, (cache = new Map()));
-    let statement = cache.get(obj.sql);
-    if (!statement) {
-      statement = connection.prepare(obj.sql);
-      if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value as string);
-      cache.set(obj.sql, statement);
-    }
+    const statement = prepareCached(connection, obj.sql);
     const bindings = (this as unknown as { _formatBindings(b: unknown[] | undefined): unknown[] })._formatBindings(obj.bindings);
     if (statement.reader) {
       obj.response = statement.all(bindings);
