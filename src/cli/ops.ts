@@ -140,8 +140,9 @@ async function replayRemote(base: string, servicePath: string, m: MessageRow): P
 
 async function replayLocal(app: Awaited<ReturnType<typeof createApp>>, m: MessageRow): Promise<string> {
   const { toInbound } = await import('../../adapters/his/json/channel');
+  const { CHANNEL: SOAP, soapReplayRequest } = await import('../../adapters/his/soap/channel');
   const callers = new Map(app.config.callers.map((c) => [c.appid, c]));
-  const { req } = toInbound(m.raw, m.service_id, callers, undefined, m.channel);
+  const req = m.channel === SOAP ? soapReplayRequest(m.raw, Number(m.received_at), app.services.catalogue, callers) : toInbound(m.raw, m.service_id, callers, undefined, m.channel).req;
   const r = await app.handle({ ...req, replayOf: m.id });
   await app.services.writer.drain();
   return `${r.result}${r.error ? ' ' + r.error.message : ''} (message ${r.msgId})`;

@@ -155,6 +155,16 @@ function signedData(fields: Record<string, string>, raw: string, callers: Map<st
   return trimmed;
 }
 
+/**
+ * A stored his-soap message decoded as the live channel decoded it (for `medbill replay`): checked
+ * against the time it arrived and without the nonce window, so a replay reproduces the original
+ * decision instead of failing on freshness. Never reachable from HTTP.
+ */
+export function soapReplayRequest(raw: string, receivedAt: number, catalogue: Catalogue, callers: Map<string, CallerConfig>): InboundRequest {
+  const ops = new Map(soapOperations(catalogue).map((o) => [o.name, o]));
+  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt }).req;
+}
+
 /** The SOAP body content answering a call. */
 export function answerXml(op: SoapOperation, r: InboundResult, req: InboundRequest, caller?: CallerConfig): string {
   if (op.style === 'envelope') {
