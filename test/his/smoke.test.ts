@@ -25,5 +25,24 @@ for (const db of dbKinds()) {
       assert.equal(q.body!.billNo, r.body!.billNo);
       assert.equal(q.body!.isScarlet, '0');
     });
+
+    it('serves health, readiness and Prometheus metrics that count the messages by result', async () => {
+      assert.deepEqual(await (await fetch(`${app.baseUrl}/healthz`)).json(), { status: 'ok' });
+      const ready = await fetch(`${app.baseUrl}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { checks: { db: string } }).checks.db, 'ok');
+      const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      assert.match(metrics, /medbill_messages_total\{channel="his-json",service="invoiceEBillOutpatient",result="S0000"\} [1-9]/);
+      assert.match(metrics, /medbill_step_duration_seconds_count\{flow="outpatient-issue",step="sign"\} [1-9]/);
+    });
+
+    it('readiness fails while the database is gone', async () => {
+      const other = await startTestApp({ db });
+      await other.services.db.destroy();
+      const r = await fetch(`${other.baseUrl}/readyz`);
+      assert.equal(r.status, 503);
+      other.services.db.initialize();
+      await other.stop();
+    });
   });
 }
