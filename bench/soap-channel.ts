@@ -81,7 +81,10 @@ async function main(): Promise<void> {
   const catalogue = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
   const wsdl = generateWsdl(catalogue);
   const ours = new SoapEndpoint({
-    config: { projectRoot: ROOT, server: { servicePath: 'medical-web', publicBaseUrl: 'http://127.0.0.1:17001', bodyLimitBytes: 2 << 20 } as never },
+    config: {
+      projectRoot: ROOT,
+      server: { host: '127.0.0.1', port: 0, servicePath: 'medical-web', publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '', bodyLimitBytes: 2 << 20, requestDeadlineMs: 8000 },
+    },
     catalogue,
     callers,
     handle: stub,

@@ -142,8 +142,8 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
  * `data` as the client signed it. The sign covers the Base64 text as sent, but XML parsing normalises
  * a raw CRLF to LF (XML 1.0 §2.11) and we trim indentation; old Windows clients wrap Base64 every 76
  * characters with CRLF (sun.misc.BASE64Encoder) and concatenate it into the XML unescaped. So try the
- * text as parsed, untrimmed, and with CRLF restored; the first that verifies wins (the usual case costs
- * one MD5, and the refusal for a really bad sign is unchanged).
+ * text as parsed, untrimmed, and with CRLF restored; the first that verifies wins. Data without a line
+ * break (the usual case) costs nothing extra, and a really bad sign gets the usual refusal.
  */
 function signedData(fields: Record<string, string>, raw: string, callers: Map<string, CallerConfig>): string {
   const trimmed = raw.trim();

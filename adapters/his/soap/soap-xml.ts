@@ -126,10 +126,6 @@ export function attr(n: XNode, local: string, ns = ''): string | undefined {
   return n.attrs.find((a) => a.local === local && a.ns === ns)?.value;
 }
 
-export function child(n: XNode, local: string): XNode | undefined {
-  return n.children.find((c) => c.local === local);
-}
-
 export function isNil(n: XNode): boolean {
   const v = attr(n, 'nil', XSI_NS);
   return v === 'true' || v === '1';

@@ -72,7 +72,7 @@ function fieldDoc(f: Field): string | undefined {
   return parts.length ? parts.join('；') : undefined;
 }
 
-/** Facets of a scalar field, or undefined when a built-in type says it all. */
+/** The XSD base type and facets of a scalar field (no facets: the built-in type says it all). */
 function restriction(f: Field, where: string): { base: string; facets: string[] } {
   const s = f.schema;
   const facets: string[] = [];
