@@ -218,7 +218,8 @@ export class SvsClient {
       return await this.post(m, body);
     } catch (e) {
       // A keep-alive socket the server had already closed: the request never reached it, send it again once.
-      if ((e as { reusedSocket?: boolean }).reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET') return this.post(m, body);
+      const s = e as { reusedSocket?: boolean; socketError?: string };
+      if (s.reusedSocket && s.socketError === 'ECONNRESET') return this.post(m, body);
       throw e;
     }
   }
@@ -261,7 +262,7 @@ export class SvsClient {
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (UNAVAILABLE_ERRNO.has(e.code ?? '') || /socket hang up/i.test(e.message)) {
           const err = new CaError('Unavailable', `签名服务器不可用（${e.code ?? e.message}，${this.target.host}）`, { operation: m.operation }, e);
-          done(Object.assign(err, { reusedSocket: req.reusedSocket, code: e.code }));
+          done(Object.assign(err, { reusedSocket: req.reusedSocket, socketError: e.code }));
         } else done(e);
       });
       req.end(body);
