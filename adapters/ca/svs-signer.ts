@@ -39,7 +39,15 @@ export class SvsSigner implements Signer {
   }
 
   async signDetached(content: string, ctx?: { msgId?: string; busNo?: string }): Promise<SignResult> {
-    const p7 = await this.client.signMessage(Buffer.from(content, 'utf8'), { detached: true }, ctx);
+    let p7: Buffer;
+    try {
+      p7 = await this.client.signMessage(Buffer.from(content, 'utf8'), { detached: true }, ctx);
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e;
+      // The HIS reads this message: say what happened and what to do; the vendor's words are in the log line.
+      const what = e.caClass === 'Rejected' ? '签名服务器拒绝签名' : e.caClass === 'Timeout' ? '签名服务超时' : '签名服务暂不可用';
+      throw new CaError(e.caClass, `${what}（${e.message}），票据号已保留，请稍后用相同业务流水号重试或用 getEBillByBusNo 查询`, e.detail, e);
+    }
     const certSerial = signerSerialOf(p7);
     if (!certSerial) throw new CaError('Rejected', '签名服务器返回的不是可识别签名者的 SignedData', { operation: 'signMessageDetached' });
     return { signature: p7.toString('base64'), certSerial };
