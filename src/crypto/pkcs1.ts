@@ -6,7 +6,7 @@
  */
 import { PrivateKey, PublicKey } from './keys';
 import { RsaHash, rsaSign, rsaVerify } from './rsa';
-import { DEFAULT_USER_ID, publicKeyTable, sm2Sign, sm2Verify } from './sm2';
+import { DEFAULT_USER_ID, isStrictSm2Signature, publicKeyTable, sm2Sign, sm2Verify } from './sm2';
 
 export type SignatureHash = RsaHash;
 
@@ -62,23 +62,4 @@ export function sm2VerifyingKey(publicKeyHex: string, policy: Sm2PrecomputePolic
   return publicKeyHex;
 }
 
-/**
- * True when `sig` is exactly DER SEQUENCE{INTEGER r, INTEGER s} with minimal, positive integers of at
- * most 32 significant bytes. sm-crypto-v2 decodes leniently (it accepts a wrong outer tag, for one), which
- * would let one signature have many encodings; verifiers call this first so only the canonical one passes.
- */
-export function isStrictSm2Signature(sig: Uint8Array): boolean {
-  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return false;
-  let p = 2;
-  for (let k = 0; k < 2; k++) {
-    if (sig[p] !== 0x02) return false;
-    const len = sig[p + 1];
-    const v = p + 2;
-    if (len < 1 || len > 33 || v + len > sig.length) return false;
-    if (sig[v] & 0x80) return false; // negative
-    if (len > 1 && sig[v] === 0 && !(sig[v + 1] & 0x80)) return false; // non-minimal
-    if (len === 33 && sig[v] !== 0) return false;
-    p = v + len;
-  }
-  return p === sig.length;
-}
+export { isStrictSm2Signature };

@@ -126,8 +126,10 @@ export function sm2Verify(
   }
 }
 
-/** Verifies a DER signature over a precomputed e = SM3(Z‖M). */
+/** Verifies a DER signature over a precomputed e = SM3(Z‖M). Non-canonical DER is refused first:
+ * sm-crypto-v2's decoder accepts malformed encodings (a wrong outer tag still verified). */
 export function sm2VerifyDigest(e: Uint8Array, signatureDer: Uint8Array, publicKey: string | PublicKeyPoint): boolean {
+  if (!isStrictSm2Signature(signatureDer)) return false;
   try {
     return sm2.doVerifySignature(e, hex(signatureDer), publicKey, { der: true, hash: false });
   } catch {
@@ -166,4 +168,25 @@ export function sm2Decrypt(cipher: Uint8Array, privateKey: string, asn1 = true):
   const out = sm2.doDecrypt(h, privateKey, 1, { output: 'array', asn1 });
   if (!out || out.length === 0) throw new Error('SM2 decryption failed');
   return Buffer.from(out);
+}
+
+/**
+ * True when `sig` is exactly DER SEQUENCE{INTEGER r, INTEGER s} with minimal, positive integers of at
+ * most 32 significant bytes. sm-crypto-v2 decodes leniently (it accepts a wrong outer tag, for one), which
+ * would let one signature have many encodings; verifiers call this first so only the canonical one passes.
+ */
+export function isStrictSm2Signature(sig: Uint8Array): boolean {
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return false;
+  let p = 2;
+  for (let k = 0; k < 2; k++) {
+    if (sig[p] !== 0x02) return false;
+    const len = sig[p + 1];
+    const v = p + 2;
+    if (len < 1 || len > 33 || v + len > sig.length) return false;
+    if (sig[v] & 0x80) return false; // negative
+    if (len > 1 && sig[v] === 0 && !(sig[v + 1] & 0x80)) return false; // non-minimal
+    if (len === 33 && sig[v] !== 0) return false;
+    p = v + len;
+  }
+  return p === sig.length;
 }
