@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import * as m001 from './001-foundation';
 import * as m002 from './002-supervisor-signature';
+import * as m003 from './003-exact-identity-collation';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const migrations: Record<string, Migration> = {
   '001-foundation': m001,
   '002-supervisor-signature': m002,
+  '003-exact-identity-collation': m003,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
