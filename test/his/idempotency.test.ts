@@ -99,6 +99,23 @@ for (const db of dbKinds()) {
         assert.equal(q.body!.random, first.body!.random);
       });
 
+      it('busNos that differ only in letter case or by a trailing space are different settlements, on every database', async () => {
+        // Same busDateTime on purpose: getEBillByBusNo must not hand one settlement another one's bill.
+        const base = uniqueBusNo('case-x');
+        const variants = [base, base.toUpperCase(), `${base} `, `${base.toUpperCase()}  `];
+        const bills = [];
+        for (const b of variants) {
+          const r = await issue(app, sample(b));
+          assert.equal(r.result, 'S0000', `busNo ${JSON.stringify(b)}: ${r.result} ${r.text}`);
+          bills.push(String(r.body!.billNo));
+        }
+        assert.equal(new Set(bills).size, variants.length, 'each its own number');
+        for (const [i, b] of variants.entries()) {
+          const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo: b, busDateTime: '20261125093015123' });
+          assert.equal(q.body?.billNo, bills[i], `getEBillByBusNo(${JSON.stringify(b)}) answered another settlement's bill`);
+        }
+      });
+
       it('getEBillByBusNo with the wrong busDateTime → non-S0000 naming busDateTime', async () => {
         const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo, busDateTime: '20261125093015124' });
         assert.notEqual(q.result, 'S0000');
