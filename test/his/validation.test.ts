@@ -200,13 +200,22 @@ describe('invoiceEBillOutpatient validation (catalogue rules E1001, amount rules
     for (const f of ['busNo', 'sex', 'cardNo']) assert.match(r.text, new RegExp(f));
   });
 
+  it('a placeCode without e-bill stock → E2003 naming placeCode (checked before any number is taken)', async () => {
+    const s = sample(uniqueBusNo('NOSTOCK'));
+    s.placeCode = 'mzsf01'; // the demo place is MZSF01: codes are exact, as on every database
+    const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', s);
+    assert.equal(r.result, 'E2003', r.text);
+    assert.match(r.text, /mzsf01/);
+    assert.match(r.text, CHINESE);
+  });
+
   it('nothing invalid created a bill or consumed a number', async () => {
     assert.deepEqual(await allBills(app), []);
     assert.equal(await nextOutpatientNo(app), nextBefore);
     // ...and every refusal is in the message store with its code
     const rows = await app.services.messages.find({ serviceId: 'invoiceEBillOutpatient', limit: 100_000 });
     assert.ok(rows.length >= schemaCases.length + amountCases.length);
-    assert.ok(rows.every((m) => m.status === 'failed' && /^E100[12]$/.test(m.error_code ?? '')), 'every invalid request stored as failed with E1001/E1002');
+    assert.ok(rows.every((m) => m.status === 'failed' && /^E(100[12]|2003)$/.test(m.error_code ?? '')), 'every invalid request stored as failed with its code');
   });
 
   describe('accepted forms', () => {
