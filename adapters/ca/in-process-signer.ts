@@ -16,6 +16,11 @@ export class InProcessSigner implements Signer {
     return { signature: r.signature!, certSerial: this.certSerial };
   }
 
+  async signDetachedWithQr(content: string, qrText: string): Promise<SignResult & { qrPng: string }> {
+    const r = await this.pool.run({ op: 'issue', keyId: this.keyId, content, qrText });
+    return { signature: r.signature!, certSerial: this.certSerial, qrPng: r.qrPng! };
+  }
+
   async close(): Promise<void> {
     /* the pool belongs to the services container */
   }

@@ -12,5 +12,10 @@ export interface SignResult {
 export interface Signer {
   readonly name: string;
   signDetached(content: string, ctx?: { msgId?: string; busNo?: string }): Promise<SignResult>;
+  /**
+   * Optional: sign and render the bill's QR PNG (Base64) in one trip to the worker pool. A signer
+   * whose key lives in this process saves a worker round trip per bill; others leave it out.
+   */
+  signDetachedWithQr?(content: string, qrText: string): Promise<SignResult & { qrPng: string }>;
   close(): Promise<void>;
 }

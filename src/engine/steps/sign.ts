@@ -15,13 +15,20 @@ export const signStep: StepKind<Record<string, never>> = {
     return async (rc) => {
       const p = rc.vars.pending as PendingIssue;
       const tag = rc.services.config.unit.eInvoiceTag;
+      const signer = rc.services.signer;
       try {
-        const [sig, qr] = await Promise.all([
-          rc.services.signer.signDetached(p.content, { msgId: rc.msg.id, busNo: rc.msg.busNo }),
-          rc.services.pool.run({ op: 'qrPng', text: qrText(tag, p) }),
-        ]);
-        rc.vars.signature = sig;
-        rc.vars.qrPng = qr.qrPng;
+        if (signer.signDetachedWithQr) {
+          const r = await signer.signDetachedWithQr(p.content, qrText(tag, p));
+          rc.vars.signature = { signature: r.signature, certSerial: r.certSerial };
+          rc.vars.qrPng = r.qrPng;
+        } else {
+          const [sig, qr] = await Promise.all([
+            signer.signDetached(p.content, { msgId: rc.msg.id, busNo: rc.msg.busNo }),
+            rc.services.pool.run({ op: 'qrPng', text: qrText(tag, p) }),
+          ]);
+          rc.vars.signature = sig;
+          rc.vars.qrPng = qr.qrPng;
+        }
       } catch (e) {
         if (e instanceof FlowError) throw e;
         throw new FlowError('Unavailable', RESULT.signUnavailable, '签名服务暂不可用，票据号已保留，请稍后用相同业务流水号重试或用 getEBillByBusNo 查询', undefined, e);
