@@ -5,7 +5,8 @@
  * never re-serialises (whitespace or attribute order would break the signature).
  */
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-export const xmlEscape = (s: string): string => s.replace(/[&<>"']/g, (c) => ESC[c]);
+const NEEDS_ESCAPE = /[&<>"']/;
+export const xmlEscape = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[&<>"']/g, (c) => ESC[c]) : s);
 
 /** Ordered plain data → XML: objects are elements in key order, arrays repeat the element, absent is omitted. */
 export function toXml(name: string, value: unknown): string {

@@ -37,7 +37,7 @@ export const allocateStep: StepKind<Record<string, never>> = {
         totalAmt: doc.totalAmt,
         requestHash: String(rc.vars.requestHash),
         messageId: rc.msg.id,
-        canonical: JSON.stringify(doc),
+        canonical: typeof rc.vars.canonical === 'string' ? rc.vars.canonical : JSON.stringify(doc),
       };
       try {
         rc.vars.reservation = await rc.services.bills.reserve(r);

@@ -11,8 +11,8 @@ import type { StepKind } from '../step';
 
 const inFlight = new Map<string, Promise<void>>();
 
-export function requestHash(doc: unknown): string {
-  return createHash('sha256').update(JSON.stringify(doc)).digest('hex');
+export function requestHash(canonicalJson: string): string {
+  return createHash('sha256').update(canonicalJson).digest('hex');
 }
 
 export const dedupeStep: StepKind<{ onDuplicate: { goto: string } }> = {
@@ -40,7 +40,10 @@ export const dedupeStep: StepKind<{ onDuplicate: { goto: string } }> = {
         inFlight.delete(key);
         release();
       });
-      const hash = requestHash(doc);
+      // Serialised once here: the hash and the reservation's stored settlement are the same bytes.
+      const canonical = JSON.stringify(doc);
+      const hash = requestHash(canonical);
+      rc.vars.canonical = canonical;
       rc.vars.requestHash = hash;
       const existing = await rc.services.bills.byBusNo(rc.msg.appid, doc.busNo);
       if (!existing) return;
