@@ -68,6 +68,9 @@ export async function startSvsServer(o: SvsServerOptions): Promise<SvsServer> {
     atomics: 'disabled',
   });
   const run = (t: SvsTask): Promise<SvsTaskResult> => pool.run(t) as Promise<SvsTaskResult>;
+  // Every worker loads its keys and prepares its signers before the port opens (enough warm tasks to
+  // reach each worker whatever the scheduling; a second run in one worker is a no-op).
+  await Promise.all(Array.from({ length: o.workers * (o.concurrentTasksPerWorker ?? 4) }, () => run({ kind: 'warm' })));
 
   const commitAudit = async (h: HttpOutcome): Promise<HttpOutcome> => {
     if (!h.audit) return h;

@@ -1,13 +1,14 @@
 /**
  * Hand-rolled SOAP 1.1/1.2 document/literal for the SVS: read a request envelope into (operation, raw
- * field texts), write a reply or a fault. fast-xml-parser does the XML; this module adds what SOAP
- * needs and what hostile input demands: DOCTYPE/ENTITY declarations are refused outright (no XXE, no
- * entity expansion), nesting is capped, the body must hold exactly one operation element whose fields
- * are plain text elements, and every error is an SoapRequestError carrying a message fit for a client.
+ * field texts), write a reply or a fault. xml-scan.ts reads the XML (strict, and fast on long Base64
+ * texts); this module adds what SOAP needs and what hostile input demands: DOCTYPE/ENTITY declarations
+ * are refused outright (no XXE, no entity expansion), nesting is capped, the body must hold exactly one
+ * operation element whose fields are plain text elements, and every error is a SoapRequestError
+ * carrying a message fit for a client.
  * Namespaces are matched by local name: GM clients in the wild send the operation qualified and the
  * fields unqualified, or the reverse, and refusing them would buy nothing.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { scanXml, XmlSyntaxError, type XmlElement } from './xml-scan';
 
 export type SoapVersion = '1.1' | '1.2';
 
@@ -30,55 +31,42 @@ export interface SoapRequest {
   fields: Record<string, string>;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  processEntities: true,
-  htmlEntities: false,
-  maxNestedTags: 32,
-});
-
 export function soapVersionOf(contentType: string | undefined, body: string): SoapVersion {
   if (contentType?.includes('application/soap+xml')) return '1.2';
   return body.includes(SOAP_ENV['1.2']) ? '1.2' : '1.1';
 }
 
-type Node = Record<string, unknown>;
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+const onlyWhitespace = (t: string): boolean => t.trim() === '';
 
 export function parseSoapRequest(body: string, contentType?: string): SoapRequest {
   const version = soapVersionOf(contentType, body);
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw new SoapRequestError('请求含 DOCTYPE/ENTITY 声明，已拒绝（防 XXE）/ DOCTYPE and ENTITY declarations are not accepted', 400);
-  let doc: unknown;
+  let env: XmlElement;
   try {
-    doc = parser.parse(body, true);
+    env = scanXml(body);
   } catch (e) {
-    throw new SoapRequestError(`请求不是格式正确的 XML / malformed XML: ${(e as Error).message.split('\n')[0].slice(0, 200)}`, 400);
+    if (!(e instanceof XmlSyntaxError)) throw e;
+    throw new SoapRequestError(`请求不是格式正确的 XML / malformed XML: ${e.message.slice(0, 200)}`, 400);
   }
-  const env = isNode(doc) ? doc.Envelope : undefined;
-  if (!isNode(env)) throw new SoapRequestError('缺少 SOAP Envelope / not a SOAP envelope', 400);
-  const soapBody = env.Body;
-  if (!isNode(soapBody)) throw new SoapRequestError('缺少 SOAP Body / the envelope has no Body', 400);
-  const names = Object.keys(soapBody);
-  if (names.length !== 1) throw new SoapRequestError(`SOAP Body 必须恰好包含一个操作元素（收到 ${names.length} 个）/ the Body must hold exactly one operation element`, 400);
-  const operation = names[0];
-  const raw = soapBody[operation];
-  if (Array.isArray(raw)) throw new SoapRequestError(`操作元素 ${operation} 重复 / operation element repeated`, 400);
-  const fields: Record<string, string> = {};
-  if (isNode(raw)) {
-    for (const [k, v] of Object.entries(raw)) {
-      if (Array.isArray(v)) throw new SoapRequestError(`字段 ${k} 出现多次 / field ${k} given more than once`, 400);
-      if (isNode(v)) throw new SoapRequestError(`字段 ${k} 应为文本，不能含子元素 / field ${k} must be text`, 400);
-      fields[k] = v === undefined || v === null ? '' : String(v);
-    }
-  } else if (raw !== '' && raw !== undefined) {
-    throw new SoapRequestError(`操作元素 ${operation} 应包含字段元素 / operation element must contain field elements`, 400);
+  if (env.name !== 'Envelope') throw new SoapRequestError('缺少 SOAP Envelope / not a SOAP envelope', 400);
+  const bodies = env.children.filter((c) => c.name === 'Body');
+  if (bodies.length !== 1 || env.children.some((c) => c.name !== 'Body' && c.name !== 'Header') || !onlyWhitespace(env.text)) {
+    throw new SoapRequestError('SOAP Envelope 应只含 Header 与一个 Body / the envelope must hold an optional Header and one Body', 400);
   }
-  return { version, operation, fields };
+  const soapBody = bodies[0];
+  if (soapBody.children.length !== 1 || !onlyWhitespace(soapBody.text)) {
+    throw new SoapRequestError(`SOAP Body 必须恰好包含一个操作元素（收到 ${soapBody.children.length} 个）/ the Body must hold exactly one operation element`, 400);
+  }
+  const opEl = soapBody.children[0];
+  if (!onlyWhitespace(opEl.text)) throw new SoapRequestError(`操作元素 ${opEl.name} 应包含字段元素 / operation element must contain field elements`, 400);
+  // no prototype: a field named __proto__ or constructor is just an unknown field
+  const fields = Object.create(null) as Record<string, string>;
+  for (const f of opEl.children) {
+    if (Object.hasOwn(fields, f.name)) throw new SoapRequestError(`字段 ${f.name} 出现多次 / field ${f.name} given more than once`, 400);
+    if (f.children.length) throw new SoapRequestError(`字段 ${f.name} 应为文本，不能含子元素 / field ${f.name} must be text`, 400);
+    fields[f.name] = f.text.trim();
+  }
+  return { version, operation: opEl.name, fields };
 }
 
 export function xmlEscape(s: string): string {

@@ -10,13 +10,15 @@ export type SvsTask =
   | { kind: 'soap'; body: string; contentType?: string; clientIp: string }
   | { kind: 'call'; op: string; fields: Record<string, string>; clientIp: string }
   | { kind: 'ocsp'; der: Uint8Array }
-  | { kind: 'crl' };
+  | { kind: 'crl' }
+  | { kind: 'warm' };
 
 export type SvsTaskResult =
   | { kind: 'soap'; http: HttpOutcome }
   | { kind: 'call'; outcome: CallOutcome | null }
   | { kind: 'ocsp'; der: Uint8Array }
-  | { kind: 'crl'; der: Uint8Array; nextUpdate: number };
+  | { kind: 'crl'; der: Uint8Array; nextUpdate: number }
+  | { kind: 'warm'; keys: number };
 
 const engine = new SvsEngine((workerData as { settings: EngineSettings }).settings);
 
@@ -32,6 +34,8 @@ export default async function run(task: SvsTask): Promise<SvsTaskResult> {
       if (!engine.demoCa) throw new Error('this signature server runs no demo CA');
       return { kind: 'ocsp', der: await engine.demoCa.ocsp(Buffer.from(task.der)) };
     }
+    case 'warm':
+      return { kind: 'warm', keys: engine.warm() };
     case 'crl': {
       if (!engine.demoCa) throw new Error('this signature server runs no demo CA');
       const c = engine.demoCa.crl();
