@@ -14,10 +14,10 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { XMLParser } from 'fast-xml-parser';
 import { FlowError, RESULT } from '../../src/engine/errors';
 import { log } from '../../src/log';
 import { detachSignedData } from './p7-detach';
+import { scanXml, type XmlElement } from './svs/xml-scan';
 import { LogicalOperation, normaliseCode, OperationMapping, TemplateVariable, VendorMapping } from './vendor-mapping';
 
 export interface SvsClientOptions {
@@ -62,23 +62,10 @@ export type CallVars = Partial<Record<TemplateVariable, Buffer | string | number
 
 const SOAP_ENV = { '1.1': 'http://schemas.xmlsoap.org/soap/envelope/', '1.2': 'http://www.w3.org/2003/05/soap-envelope' } as const;
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: 64,
-});
-
 const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
-type Node = Record<string, unknown>;
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : isNode(v) ? undefined : String(v));
+const child = (el: XmlElement | undefined, name: string): XmlElement | undefined => el?.children.find((c) => c.name === name);
+const text = (el: XmlElement | undefined): string | undefined => (el && !el.children.length ? el.text.trim() : undefined);
 
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
 
@@ -272,36 +259,34 @@ export class SvsClient {
   interpret(op: LogicalOperation, m: OperationMapping, raw: RawReply): CaReply {
     const where = { httpStatus: raw.status, operation: m.operation };
     if (/<!DOCTYPE|<!ENTITY/i.test(raw.body)) throw new CaError('Unavailable', '签名服务器的应答含 DOCTYPE/ENTITY 声明，已拒绝', where);
-    let env: unknown;
+    // The SVS's own strict reader (xml-scan.ts): the reply is read on medbill's event loop, on the issuance path.
+    let env: XmlElement | undefined;
     try {
-      env = (parser.parse(raw.body) as Node).Envelope;
+      env = scanXml(raw.body, 64);
     } catch {
       env = undefined;
     }
-    const body = isNode(env) ? env.Body : undefined;
-    if (!isNode(body)) {
+    const body = env?.name === 'Envelope' ? child(env, 'Body') : undefined;
+    if (!body) {
       const cls: CaErrorClass = raw.status >= 400 && raw.status < 500 ? 'Rejected' : 'Unavailable';
       throw new CaError(cls, `签名服务器应答不是 SOAP 报文（HTTP ${raw.status}）：${raw.body.slice(0, 120).replace(/\s+/g, ' ')}`, where);
     }
-    if (isNode(body.Fault)) {
-      const f = body.Fault;
-      const message = text(f.faultstring) ?? text(isNode(f.Reason) ? f.Reason.Text : undefined) ?? 'SOAP Fault';
-      const det = isNode(f.detail) ? f.detail : isNode(f.Detail) ? f.Detail : undefined;
-      const inner = det ? Object.values(det).find(isNode) : undefined;
-      const code = inner && this.o.mapping.result.code ? text(inner[this.o.mapping.result.code]) : undefined;
+    const f = child(body, 'Fault');
+    if (f) {
+      const message = text(child(f, 'faultstring')) ?? text(child(child(f, 'Reason'), 'Text')) ?? 'SOAP Fault';
+      const inner = (child(f, 'detail') ?? child(f, 'Detail'))?.children[0];
+      const code = inner && this.o.mapping.result.code ? text(child(inner, this.o.mapping.result.code)) : undefined;
       const unavailable = raw.status === 503 || (code !== undefined && this.o.mapping.result.unavailable.includes(normaliseCode(code)));
       throw new CaError(unavailable ? 'Unavailable' : 'Rejected', `签名服务器拒绝了 ${m.operation}：${code ? `[${code}] ` : ''}${message}`, { ...where, vendorCode: code, vendorMessage: message });
     }
     if (raw.status >= 500 || raw.status < 200) throw new CaError('Unavailable', `签名服务器 HTTP ${raw.status}`, where);
-    const wanted = m.responseElement ?? `${m.operation}Response`;
-    const el = body[wanted] ?? Object.values(body)[0];
-    const reply: Node = isNode(el) ? el : {};
+    const reply = child(body, m.responseElement ?? `${m.operation}Response`) ?? body.children[0];
     const r = this.o.mapping.result;
     let code: string | undefined;
     let message: string | undefined;
     if (r.code) {
-      code = text(reply[r.code]);
-      message = r.message ? text(reply[r.message]) : undefined;
+      code = text(child(reply, r.code));
+      message = r.message ? text(child(reply, r.message)) : undefined;
       if (code === undefined) throw new CaError('Unavailable', `签名服务器应答缺少返回码 <${r.code}>`, where);
       const c = normaliseCode(code);
       if (!r.success.includes(c)) {
@@ -313,14 +298,15 @@ export class SvsClient {
     }
     const ret = m.returns!;
     if (ret.type === 'verdict') return { valid: true, code, message };
-    const v = text(reply[ret.field!]);
+    const v = text(child(reply, ret.field!));
     if (ret.type === 'boolean') {
       if (v === 'true' || v === '1') return { valid: true, code, message };
       if (v === 'false' || v === '0') return { valid: false, code, message };
       throw new CaError('Unavailable', `签名服务器的 ${ret.field} 不是 true/false：'${(v ?? '').slice(0, 20)}'`, where);
     }
     if (!v) throw new CaError('Rejected', `签名服务器的 ${m.operation} 应答没有 ${ret.field}${message ? `：${message}` : ''}`, { ...where, vendorCode: code, vendorMessage: message });
-    if (ret.type === 'text') return { value: Buffer.from(v, 'utf8'), code, message };
+    // plain text is returned as sent: only Base64 and codes are trimmed
+    if (ret.type === 'text') return { value: Buffer.from(child(reply, ret.field!)!.text, 'utf8'), code, message };
     const b64 = v.replace(/\s+/g, '');
     if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new CaError('Unavailable', `签名服务器的 ${ret.field} 不是 Base64`, where);
     return { value: Buffer.from(b64, 'base64'), code, message };
