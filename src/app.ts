@@ -14,7 +14,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
-import type { Config } from './config';
+import { effectiveSignerMode, type Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
 import { CpuPool } from './engine/cpu-pool';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
@@ -90,7 +90,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const pool = new CpuPool(cfg.signer.workers, [
     { id: unitKey.id, privateKey: unitKey.privateKey, publicKey: unitKey.publicKey, certDer: unitKey.certDer.toString('base64'), userId: cfg.signer.userId },
   ]);
-  const signer = opts.signer ?? (cfg.signer.mode === 'svs' ? SvsSigner.fromConfig(cfg) : new InProcessSigner(pool, unitKey.id, unitKey.serialHex));
+  const signer = opts.signer ?? (effectiveSignerMode(cfg) === 'svs' ? SvsSigner.fromConfig(cfg) : new InProcessSigner(pool, unitKey.id, unitKey.serialHex));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);

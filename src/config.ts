@@ -131,7 +131,8 @@ export interface Config {
     sealName: string;
   };
   demoStock: StockSeed[];
-  signer: { mode: 'in-process' | 'svs'; workers: number; keyFile: string; userId: string };
+  /** mode auto: the CA client when there is a signature server to reach (svs.start or ca.url), else in-process — see effectiveSignerMode */
+  signer: { mode: 'in-process' | 'svs' | 'auto'; workers: number; keyFile: string; userId: string };
   svs: SvsConfig;
   ca: CaClientConfig;
   finance: {
@@ -224,6 +225,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
 
 export class ConfigError extends Error {}
 
+/**
+ * Which signer issuance uses. `auto` (the default) decides from configuration alone, never from whether
+ * a server happens to answer: the CA client (svs) when medbill starts the embedded signature server or
+ * ca.url names one, in-process otherwise. A separately run `medbill svs` therefore needs ca.url or
+ * signer.mode: svs.
+ */
+export function effectiveSignerMode(cfg: Pick<Config, 'signer' | 'svs' | 'ca'>): 'in-process' | 'svs' {
+  if (cfg.signer.mode !== 'auto') return cfg.signer.mode;
+  return cfg.svs.start || cfg.ca.url ? 'svs' : 'in-process';
+}
+
 /** The demo signature-server password of config/default.yaml (refused in production). */
 export const DEMO_CA_PASSWORD = 'demo-svs-password';
 
@@ -233,8 +245,9 @@ export function checkProductionSafety(cfg: Config): void {
   const problems: string[] = [];
   for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
   if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
-  if (cfg.signer.mode === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
-  if (cfg.signer.mode === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
+  const signer = effectiveSignerMode(cfg);
+  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
+  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
   if (cfg.svs.start) {
     for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
     for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);
