@@ -91,7 +91,7 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
   );
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, [path.join(ROOT, 'bin', 'medbill.js'), 'start'], {
+    child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(ROOT, 'bin', 'medbill.js'), 'start'], {
       env: { ...process.env, MEDBILL_CONFIG: cfgFile, MEDBILL_DATA_DIR: dir, MEDBILL_PORT: String(port), MEDBILL_DB_URL: `sqlite:${dir}/medbill.sqlite`, MEDBILL_QUIET: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -32,6 +32,7 @@ export class PermanentJobError extends Error {}
 export class OutboxWorker {
   private timer?: NodeJS.Timeout;
   private running = false;
+  private elu = performance.eventLoopUtilization();
   private stopped = true;
   delivered = 0;
   dead = 0;
@@ -85,7 +86,12 @@ export class OutboxWorker {
       log().error('outbox poll failed', { error: (e as Error).message });
     } finally {
       this.running = false;
-      this.schedule(handled === this.batch ? 0 : this.pollMs);
+      // Intake first: a full batch normally polls again at once, but not while the event loop is busy
+      // serving HIS requests; then at most one batch per interval, and the backlog drains when it quietens.
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
+      this.elu = now;
+      this.schedule(handled === this.batch && !busy ? 0 : this.pollMs);
     }
     return handled;
   }
