@@ -82,12 +82,15 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-bench-'));
   const port = await freePort();
   const cfgFile = path.join(dir, 'bench.yaml');
-  // The finance simulator stands in for the provincial system, which is not ours to load: it stays off and
-  // the finance-upload jobs wait in the outbox (--finance starts it in this process, as `npm start` does).
+  // Intake is measured: the finance simulator (a stand-in for the provincial system, not ours to load)
+  // stays off and the finance-upload jobs wait in the outbox, delivered after the run. --finance starts
+  // the simulator in this process and lets the outbox deliver during the run, as `npm start` does.
   const finance = process.argv.includes('--finance');
   writeFileSync(
     cfgFile,
-    `log: { dir: "", stdout: false }\nfinance: { start: ${finance} }\nsvs: { start: ${signer === 'svs'} }\n${signer ? `signer: { mode: ${signer} }\n` : ''}`,
+    `log: { dir: "", stdout: false }\nfinance: { start: ${finance} }\nsvs: { start: ${signer === 'svs'} }\n` +
+      (finance ? '' : 'outbox: { pollMs: 3600000 }\n') +
+      (signer ? `signer: { mode: ${signer} }\n` : ''),
   );
   let child: ChildProcess | undefined;
   try {
@@ -176,6 +179,7 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
       bench: 'issuance',
       channel: 'json',
       signer: signer || 'default',
+      financeDelivery: finance ? 'during the run' : 'deferred (jobs wait in the outbox)',
       seconds: Math.round(elapsed * 10) / 10,
       clients,
       bills: ok,
