@@ -47,7 +47,30 @@ export function detachSignedData(p7: Buffer): Buffer {
   return tlv(0x30, tlvBytes(p7, oidT), tlv(0xa0, sd));
 }
 
+/**
+ * The signer's serial straight from the first SignerInfo's IssuerAndSerialNumber — a few TLV hops, run
+ * once per bill on medbill's event loop (a full parseP7 cost ~80 µs there, measured). A SubjectKeyIdentifier
+ * sid, or anything unexpected, takes the full parse.
+ */
 export function signerSerialOf(p7: Buffer): string | undefined {
+  try {
+    const root = readTlv(p7);
+    const [, explicitT] = kids(p7, root, 0x30, 'ContentInfo');
+    const [sdT] = kids(p7, explicitT, 0xa0, 'ContentInfo.content');
+    const fields = kids(p7, sdT, 0x30, 'SignedData');
+    const [firstSigner] = kids(p7, fields[fields.length - 1], 0x31, 'SignerInfos');
+    const [, sidT] = kids(p7, firstSigner, 0x30, 'SignerInfo');
+    if (sidT?.tag === 0x30) {
+      const [, serialT] = kids(p7, sidT, 0x30, 'IssuerAndSerialNumber');
+      if (serialT?.tag === 0x02) return normaliseSerial(p7.subarray(serialT.contentStart, serialT.end).toString('hex'));
+    }
+  } catch {
+    // fall through to the full parse, which explains itself
+  }
+  return signerSerialByParse(p7);
+}
+
+function signerSerialByParse(p7: Buffer): string | undefined {
   const r = parseP7(p7);
   if (!r.ok || !r.value.signers.length) return undefined;
   const sid = r.value.signers[0].sid;
