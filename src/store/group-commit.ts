@@ -5,7 +5,11 @@
  * back alone and its caller gets the error while the rest of the batch commits.
  * A unit's promise resolves only after COMMIT returns: callers may then say "done" to the outside.
  */
+import { isDeadlock } from './db';
 import type { SqlDb, SqlTx } from './sql';
+
+/** How often a batch chosen as deadlock victim is run again before its callers get the error. */
+const DEADLOCK_ATTEMPTS = 5;
 
 type Work<T> = (tx: SqlTx) => Promise<T>;
 
@@ -20,6 +24,7 @@ export class GroupCommit {
   private flushing = false;
   batches = 0;
   units = 0;
+  deadlockRetries = 0;
 
   constructor(
     private readonly sql: SqlDb,
@@ -39,32 +44,43 @@ export class GroupCommit {
   private async flush(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
-      const results: { ok: boolean; value: unknown }[] = [];
-      try {
-        await this.sql.transaction(async (tx) => {
-          const alone = batch.length === 1;
-          for (const p of batch) {
-            if (alone) {
-              results.push({ ok: true, value: await p.work(tx) });
-              continue;
+      for (let attempt = 1; ; attempt++) {
+        const results: { ok: boolean; value: unknown }[] = [];
+        try {
+          await this.sql.transaction(async (tx) => {
+            const alone = batch.length === 1;
+            for (const p of batch) {
+              if (alone) {
+                results.push({ ok: true, value: await p.work(tx) });
+                continue;
+              }
+              await tx.run('SAVEPOINT unit');
+              try {
+                const value = await p.work(tx);
+                await tx.run('RELEASE SAVEPOINT unit');
+                results.push({ ok: true, value });
+              } catch (e) {
+                // A deadlock victim has lost the whole transaction, not just this unit: no savepoint is left.
+                if (isDeadlock(e)) throw e;
+                await tx.run('ROLLBACK TO SAVEPOINT unit');
+                await tx.run('RELEASE SAVEPOINT unit');
+                results.push({ ok: false, value: e });
+              }
             }
-            await tx.run('SAVEPOINT unit');
-            try {
-              const value = await p.work(tx);
-              await tx.run('RELEASE SAVEPOINT unit');
-              results.push({ ok: true, value });
-            } catch (e) {
-              await tx.run('ROLLBACK TO SAVEPOINT unit');
-              await tx.run('RELEASE SAVEPOINT unit');
-              results.push({ ok: false, value: e });
-            }
+          });
+          this.batches++;
+          this.units += batch.length;
+          batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));
+        } catch (e) {
+          // Nothing of the batch was committed and the other transaction has gone ahead: run it again
+          // rather than fail every request in it (two nodes on one MariaDB do deadlock now and then).
+          if (isDeadlock(e) && attempt < DEADLOCK_ATTEMPTS) {
+            this.deadlockRetries++;
+            continue;
           }
-        });
-        this.batches++;
-        this.units += batch.length;
-        batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));
-      } catch (e) {
-        batch.forEach((p, i) => (results[i] && !results[i].ok ? p.reject(results[i].value) : p.reject(e)));
+          batch.forEach((p, i) => (results[i] && !results[i].ok ? p.reject(results[i].value) : p.reject(e)));
+        }
+        break;
       }
     }
     this.flushing = false;
