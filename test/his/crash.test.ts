@@ -6,38 +6,12 @@
  * complete or void every reservation. Needs the compiled dist (`npx tsc -p .`), as bin/medbill.js does.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { callJson, dbKinds, DbKind, freshDb, Reply, TestDb } from '../helpers/app';
-import { Json, sample } from './his-helpers';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-interface Medbill {
-  proc: ChildProcess;
-  baseUrl: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `medbill start` and resolves once it prints the address it listens on. */
-function startMedbill(env: NodeJS.ProcessEnv): Promise<Medbill> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'medbill.js'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  let out = '';
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  return new Promise<Medbill>((resolve, reject) => {
-    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ proc, baseUrl: m[1], exited });
-    });
-    void exited.then(({ code, signal }) => reject(new Error(`medbill start exited (${code ?? signal}) before listening:\n${err || out}`)));
-  });
-}
+import { Json, Medbill, medbillEnv, sample, startMedbill } from './his-helpers';
 
 /** A settlement whose busNo and amounts differ per i (distinct content, balanced sums). */
 function settlement(tag: string, i: number): Json {
@@ -152,19 +126,7 @@ for (const kind of dbKinds()) {
     before(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-crash-'));
       db = kind === 'sqlite' ? { url: `sqlite:${path.join(dir, 'db', 'medbill.sqlite')}`, drop: async () => undefined } : await freshDb(kind as DbKind, dir);
-      const cfgFile = path.join(dir, 'medbill.yaml');
-      // The embedded peers are not under test; files off so a killed process leaves nothing behind but its data.
-      writeFileSync(cfgFile, 'svs: { start: false }\nfinance: { start: false }\nlog: { dir: "" }\n');
-      env = {
-        ...process.env,
-        MEDBILL_CONFIG: cfgFile,
-        MEDBILL_DATA_DIR: path.join(dir, 'data'),
-        MEDBILL_DB_URL: db.url,
-        MEDBILL_PORT: '0',
-        MEDBILL_HOST: '127.0.0.1',
-        MEDBILL_LOG_DIR: '',
-        MEDBILL_QUIET: '1',
-      };
+      env = medbillEnv(dir, db.url);
     });
 
     after(async () => {

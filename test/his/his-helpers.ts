@@ -4,7 +4,9 @@
  * must check (bills, stock, message store).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { DEMO_APPID, DEMO_KEY, decodeReply, Reply, SAMPLE_FILE, TestApp } from '../helpers/app';
 import type { App } from '../../src/app';
 import type { MessageRow } from '../../src/store/messages';
@@ -82,13 +84,57 @@ export async function nextOutpatientNo(app: App): Promise<number> {
   return Number(r.next_no);
 }
 
-export async function startNoOutpatient(app: App): Promise<number> {
-  const r = await app.services.db('stock_ranges').where({ place_code: 'MZSF01', medium: 'ebill', bill_kind: 'outpatient' }).first();
-  return Number(r.start_no);
+// ---------------------------------------------------------------- a real `medbill start` process
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface Medbill {
+  proc: ChildProcess;
+  baseUrl: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** what the process wrote so far (stderr, then stdout): for failure messages */
+  output(): string;
 }
 
-export function demoKey(): { appid: string; key: string } {
-  return { appid: DEMO_APPID, key: DEMO_KEY };
+/** Starts `medbill start` and resolves once it prints the address it listens on. */
+export function startMedbill(env: NodeJS.ProcessEnv): Promise<Medbill> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'medbill.js'), 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  let out = '';
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  return new Promise<Medbill>((resolve, reject) => {
+    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ proc, baseUrl: m[1], exited, output: () => `${err}\n${out}` });
+    });
+    void exited.then(({ code, signal }) => reject(new Error(`medbill start exited (${code ?? signal}) before listening:\n${err || out}`)));
+  });
+}
+
+/** The env of a `medbill start` child on `dir` and `dbUrl`: embedded peers and log files off. */
+export function medbillEnv(dir: string, dbUrl: string): NodeJS.ProcessEnv {
+  const cfgFile = path.join(dir, 'medbill.yaml');
+  // The embedded peers are not under test; log files off so a killed process leaves nothing behind but its data.
+  writeFileSync(cfgFile, 'svs: { start: false }\nfinance: { start: false }\nlog: { dir: "" }\n');
+  return {
+    ...process.env,
+    MEDBILL_CONFIG: cfgFile,
+    MEDBILL_DATA_DIR: path.join(dir, 'data'),
+    MEDBILL_DB_URL: dbUrl,
+    MEDBILL_PORT: '0',
+    MEDBILL_HOST: '127.0.0.1',
+    MEDBILL_LOG_DIR: '',
+    MEDBILL_QUIET: '1',
+  };
+}
+
+/** SIGTERMs a child (if still running) and waits for it to exit. */
+export async function stopMedbill(m: Medbill | undefined): Promise<void> {
+  if (!m || m.proc.exitCode !== null || m.proc.signalCode !== null) return;
+  m.proc.kill('SIGTERM');
+  await m.exited;
 }
 
 export type { TestApp };

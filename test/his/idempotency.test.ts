@@ -5,8 +5,13 @@
  * numbers with no gap and no duplicate.
  */
 import assert from 'node:assert/strict';
-import { callJson, dbKinds, DEMO_APPID, DEMO_KEY, Reply, startTestApp } from '../helpers/app';
-import { allBills, CHINESE, Json, nextOutpatientNo, sample, TestApp, uniqueBusNo } from './his-helpers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GroupCommit } from '../../src/store/group-commit';
+import { SqlDb, SqlTx } from '../../src/store/sql';
+import { callJson, dbKinds, DEMO_APPID, DEMO_KEY, freshDb, Reply, startTestApp, TestDb } from '../helpers/app';
+import { allBills, CHINESE, Json, Medbill, medbillEnv, nextOutpatientNo, sample, startMedbill, stopMedbill, TestApp, uniqueBusNo } from './his-helpers';
 
 const OTHER = { appid: 'OTHER-HIS', key: 'other-his-key-0001' };
 const issue = (app: TestApp, s: Json, who?: { appid: string; key: string }) => callJson(app.baseUrl, 'invoiceEBillOutpatient', s, who ?? {});
@@ -181,6 +186,137 @@ for (const db of dbKinds()) {
         assert.deepEqual(nos, Array.from({ length: Number(r.next_no) - Number(r.start_no) }, (_, i) => Number(r.start_no) + i));
         assert.ok(all.every((b) => b.state === 'issued'), JSON.stringify(all.filter((b) => b.state !== 'issued')));
       });
+    });
+  });
+}
+
+/**
+ * A second medbill on the same database (two nodes behind a load balancer). The in-process single
+ * flight of `dedupe` cannot see the other process, so the database decides: the loser of the unique
+ * (appid, busNo) insert answers E2001 "正在开票中", and a process that resumed the other's reservation
+ * but lost the reserved→issued update answers E2004. Both tell the HIS to ask getEBillByBusNo; neither
+ * consumes a number or makes a second bill, and every S0000 carries the one bill.
+ */
+for (const kind of dbKinds()) {
+  describe(`two medbill processes on one database (${kind})`, function () {
+    this.timeout(90_000);
+    let dir: string;
+    let store: TestDb;
+    const nodes: Medbill[] = [];
+
+    before(async () => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-two-'));
+      store = kind === 'sqlite' ? { url: `sqlite:${path.join(dir, 'db', 'medbill.sqlite')}`, drop: async () => undefined } : await freshDb(kind, dir);
+      const env = medbillEnv(dir, store.url);
+      // one after the other: the first creates the schema, the demo PKI and the stock
+      nodes.push(await startMedbill(env));
+      nodes.push(await startMedbill(env));
+    });
+    after(async () => {
+      for (const n of nodes) await stopMedbill(n);
+      await store?.drop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('the same busNo sent 40 times at once to both: one bill; answers are S0000 with it, or E2001/E2004 pointing to getEBillByBusNo', async () => {
+      const numbers: number[] = [];
+      const tally = new Map<string, number>();
+      for (let round = 0; round < 4; round++) {
+        const s = sample(uniqueBusNo(`TWO${round}-`));
+        const replies = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            callJson(nodes[i % 2].baseUrl, 'invoiceEBillOutpatient', s).catch((e: Error) => {
+              const n = nodes[i % 2].proc;
+              throw new Error(`node ${i % 2} (exit ${n.exitCode ?? n.signalCode ?? 'none'}): ${e.message}\n${nodes[i % 2].output().slice(-4000)}`);
+            }),
+          ),
+        );
+        const ok = replies.filter((r) => r.result === 'S0000');
+        assert.ok(ok.length > 0, `round ${round}: no S0000 at all: ${replies[0].text}`);
+        assert.equal(new Set(ok.map((r) => r.body!.billNo)).size, 1, 'every S0000 carries the same bill');
+        for (const r of replies) {
+          tally.set(r.result, (tally.get(r.result) ?? 0) + 1);
+          if (r.result === 'S0000') continue;
+          // the documented retry answers, and nothing else
+          if (r.result === 'E2001') assert.match(r.text, /正在开票中.*getEBillByBusNo/);
+          else if (r.result === 'E2004') assert.match(r.text, /票据状态已变化.*getEBillByBusNo/);
+          else assert.fail(`unexpected answer ${r.result} ${r.text}`);
+        }
+        // what the HIS does next: both nodes agree on the one bill
+        for (const n of nodes) {
+          const q = await callJson(n.baseUrl, 'getEBillByBusNo', { busNo: s.busNo, busDateTime: s.busDateTime });
+          assert.equal(q.body?.billNo, ok[0].body!.billNo);
+          const again = await callJson(n.baseUrl, 'invoiceEBillOutpatient', s);
+          assert.equal(again.body?.billNo, ok[0].body!.billNo);
+        }
+        numbers.push(Number(ok[0].body!.billNo));
+      }
+      // no number was consumed by a loser: the four bills are consecutive
+      assert.deepEqual(numbers, [0, 1, 2, 3].map((i) => numbers[0] + i));
+      assert.ok([...tally.keys()].every((k) => ['S0000', 'E2001', 'E2004'].includes(k)), JSON.stringify([...tally]));
+    });
+  });
+}
+
+/**
+ * Why the two-process test above sees no E9999: a group commit that the database picks as deadlock
+ * victim is run again. Deterministic here: the second unit's statement of the first attempt fails the
+ * way InnoDB fails a victim (the whole transaction rolled back, errno 1213), over the real database.
+ */
+for (const db of dbKinds()) {
+  describe(`a group commit chosen as deadlock victim is run again (${db})`, function () {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp({ db });
+      await app.services.db.schema.createTable('deadlock_probe', (t) => {
+        t.integer('id').primary();
+        t.string('attempt', 8);
+      });
+    });
+    after(async () => app?.stop());
+
+    it('every unit of the batch commits once; none is answered with the deadlock', async () => {
+      const real = new SqlDb(app.services.db, db);
+      let victims = 0;
+      // The first transaction's 2nd INSERT is the victim: roll everything back, then throw as mysql2 does.
+      const flaky = {
+        transaction: <T>(fn: (tx: SqlTx) => Promise<T>) =>
+          real.transaction((tx) => {
+            let inserts = 0;
+            const attempt = victims === 0 ? 'first' : 'again';
+            const wrapped: SqlTx = {
+              ...tx,
+              get: (q, p) => tx.get(q, p),
+              all: (q, p) => tx.all(q, p),
+              async run(q, p) {
+                if (/^INSERT/.test(q) && ++inserts === 2 && victims === 0) {
+                  victims++;
+                  await tx.run('ROLLBACK');
+                  throw Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 });
+                }
+                return tx.run(q.replace('__ATTEMPT__', attempt), p);
+              },
+            };
+            return fn(wrapped);
+          }),
+      } as unknown as SqlDb; // only transaction() is used by GroupCommit
+      const writer = new GroupCommit(flaky);
+      const ids = [1, 2, 3, 4];
+      // queued in one tick: one batch, each unit in its savepoint
+      const done = await Promise.allSettled(ids.map((id) => writer.run((tx) => tx.run("INSERT INTO deadlock_probe (id, attempt) VALUES (?, '__ATTEMPT__')", [id]))));
+      assert.deepEqual(
+        done.map((d) => d.status),
+        ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+        JSON.stringify(done.map((d) => (d.status === 'rejected' ? String(d.reason) : 'ok'))),
+      );
+      assert.equal(victims, 1);
+      assert.equal(writer.deadlockRetries, 1);
+      const rows = (await app.services.db('deadlock_probe').select('id', 'attempt').orderBy('id')) as { id: number; attempt: string }[];
+      assert.deepEqual(
+        rows.map((r) => [Number(r.id), r.attempt]),
+        ids.map((id) => [id, 'again']),
+        'exactly the rerun is committed: nothing of the victim survived, nothing twice',
+      );
     });
   });
 }
