@@ -142,6 +142,21 @@ describe('svs hostile input (fast engine only: stricter than node-soap)', functi
     noStack(r);
   });
 
+  it('overload: past svs.maxQueue requests get 503 with a BUSY fault at once, the rest are served', async () => {
+    const small = await startTestSvs({ svs: { maxQueue: 1, workers: 1 } });
+    try {
+      const replies = await Promise.all(Array.from({ length: 40 }, () => callSvs(small.endpoint, 'SVS_SignMessage', { keyIndex: 1, data: Buffer.alloc(2048, 1) })));
+      const busy = replies.filter((r) => r.status === 503);
+      const ok = replies.filter((r) => r.fields.result === '0');
+      assert.ok(busy.length > 0, 'some requests were over the queue');
+      assert.ok(ok.length > 0, 'the others were signed');
+      assert.equal(busy.length + ok.length, 40);
+      for (const r of busy) assert.equal(Number(r.fault?.code), C.BUSY.code);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('GET /svs without ?wsdl and unknown paths are plain 405/404', async () => {
     assert.equal((await fetch(svs.endpoint)).status, 405);
     assert.equal((await fetch(`http://127.0.0.1:${svs.port}/etc/passwd`)).status, 404);
