@@ -5,6 +5,7 @@
  */
 import { certificateDer, loadPrivateKey, PrivateKey } from '../../../src/crypto/keys';
 import { createDetachedSigner, P7SignerOptions } from '../../../src/crypto/pkcs7-signed';
+import type { RsaHash } from '../../../src/crypto/rsa';
 import { mustParseCertificate, ParsedCertificate } from '../../../src/crypto/x509';
 import { SvsError } from './codes';
 
@@ -31,6 +32,8 @@ export interface SignerFlags {
   signedAttributes: boolean;
   includeCert: boolean;
   chain: boolean;
+  /** RSA keys only (SM2 always uses SM3) */
+  hash?: RsaHash;
 }
 
 export class KeyStore {
@@ -83,12 +86,13 @@ export class KeyStore {
       signedAttributes: f.signedAttributes,
       includeCertificate: f.includeCert,
       extraCertificates: f.includeCert && f.chain ? k.chainDer : undefined,
+      hash: k.key.kind === 'rsa' ? f.hash : undefined,
     };
   }
 
   /** The prepared detached signer for (key, flags): built once per worker, then a hash and a signature per call. */
   detachedSigner(k: LoadedKey, f: SignerFlags): (data: Uint8Array) => Buffer {
-    const id = `${k.index}|${+f.signedAttributes}${+f.includeCert}${+f.chain}`;
+    const id = `${k.index}|${+f.signedAttributes}${+f.includeCert}${+f.chain}|${f.hash ?? ''}`;
     let s = this.detached.get(id);
     if (!s) {
       s = createDetachedSigner(this.signerOptions(k, f));

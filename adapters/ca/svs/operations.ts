@@ -185,13 +185,14 @@ export const OPERATIONS: Record<string, OperationSpec> = {
     auditField: 'data',
     run: (env, a, key) => {
       mustSign(key!);
-      signatureHash(key!.key.kind, a.method as number | undefined);
+      const hash = signatureHash(key!.key.kind, a.method as number | undefined);
       if (flag(a, 'isHashFlag', false)) throw new SvsError('NOT_SUPPORTED', 'isHashFlag=true（对摘要签名）不支持，请传原文');
       if (flag(a, 'isCrl', false)) throw new SvsError('NOT_SUPPORTED', 'isCrl=true（附 CRL）不支持');
       const f = {
         signedAttributes: flag(a, 'isAuthenticationAttributes', false),
         includeCert: flag(a, 'includeCert', true),
         chain: flag(a, 'isCertificateChain', false),
+        hash: key!.key.kind === 'rsa' ? hash : undefined,
       };
       const data = bytes(a, 'data');
       const p7 = flag(a, 'isOriginalText', false) ? signP7(data, env.keys.signerOptions(key!, f)) : env.keys.detachedSigner(key!, f)(data);

@@ -11,7 +11,8 @@
  * attributes ('…' or "…"), self-closing elements, text with the five predefined entities and numeric
  * character references (line ends normalised to LF), CDATA sections. Refused, each with a message naming the problem: DOCTYPE and
  * any other <!…> declaration (no DTD, no entity expansion, so no XXE), unknown entities, mismatched or
- * unclosed tags, '<' in attribute values, text outside the root, nesting deeper than the cap.
+ * unclosed tags, '<' in attribute values, text outside the root, nesting deeper than the cap. Element and
+ * attribute names are ASCII (every SOAP and WSDL name this server meets is).
  */
 
 export interface XmlElement {
