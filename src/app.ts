@@ -86,11 +86,17 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const added = await bills.seedStock(cfg.demoStock);
     if (added) log().info('demo stock seeded', { ranges: added });
   }
-  const unitKey = loadUnitSigningKey(cfg);
-  const pool = new CpuPool(cfg.signer.workers, [
-    { id: unitKey.id, privateKey: unitKey.privateKey, publicKey: unitKey.publicKey, certDer: unitKey.certDer.toString('base64'), userId: cfg.signer.userId },
-  ]);
-  const signer = opts.signer ?? (effectiveSignerMode(cfg) === 'svs' ? SvsSigner.fromConfig(cfg) : new InProcessSigner(pool, unitKey.id, unitKey.serialHex));
+  // The unit key is loaded only when this process signs: with the SVS signer the key stays in the
+  // signature server (and no demo key material is generated in production).
+  const inProcess = !opts.signer && effectiveSignerMode(cfg) !== 'svs';
+  const unitKey = inProcess ? loadUnitSigningKey(cfg) : undefined;
+  const pool = new CpuPool(
+    cfg.signer.workers,
+    unitKey
+      ? [{ id: unitKey.id, privateKey: unitKey.privateKey, publicKey: unitKey.publicKey, certDer: unitKey.certDer.toString('base64'), userId: cfg.signer.userId }]
+      : [],
+  );
+  const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);
