@@ -102,9 +102,12 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const handle = (req: InboundRequest) => handleInbound(services, router, req);
 
   if (opts.recover !== false) {
-    const interrupted = await services.messages.markInterrupted();
+    // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
+    // recovery.startupMinAgeMs above the request deadline so a starting node leaves its peers' work alone.
+    const minAge = cfg.recovery?.startupMinAgeMs ?? 0;
+    const interrupted = await services.messages.markInterrupted(minAge);
     if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
-    const recovered = await recoverReservations(services, router, 0);
+    const recovered = await recoverReservations(services, router, minAge);
     if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
   }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
+import { setFunctionContext } from '../engine/functions';
 import { loadMappings } from '../engine/mapping';
 import { findGoldenFiles, runGoldenCase, untestedMappings } from '../engine/mapping-tests';
 
@@ -11,6 +12,7 @@ export function registerTestMappings(program: Command): void {
     .option('--update', 'rewrite expectFile fixtures from the current output (review the diff!)')
     .action(async (opts: { update?: boolean }) => {
       const root = loadConfig().projectRoot;
+      setFunctionContext({ publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '' }); // what golden cases assume
       const mappings = loadMappings(path.join(root, 'mappings'));
       const golden = findGoldenFiles(path.join(root, 'mappings'));
       let failed = 0;

@@ -30,6 +30,13 @@ const sum2 = (xs: (string | undefined)[]) => xs.reduce((a, v) => a + toUnits(v ?
 export type Rule = (doc: AmountsDoc) => void;
 
 export const RULES: Record<string, { doc: string; check: Rule }> = {
+  'total-positive': {
+    doc: 'totalAmt > 0 (a refund is a red bill through writeOffEBill, never a negative blue bill)',
+    check(doc) {
+      if (toUnits(doc.totalAmt ?? '0', 2) <= 0n)
+        throw amountError('totalAmt', `字段 totalAmt（开票总金额）必须大于 0，收到 ${doc.totalAmt ?? ''}；退费请用 writeOffEBill 冲红`);
+    },
+  },
   'charge-sum-equals-total': {
     doc: 'Σ chargeDetail.amt = totalAmt',
     check(doc) {

@@ -123,7 +123,10 @@ export class MessageStore {
   }
 
   /** Messages left mid-flight by a crash: marked so replay and trace can tell them apart. */
-  async markInterrupted(): Promise<number> {
-    return this.db('messages').whereIn('status', ['received', 'processing']).update({ status: 'interrupted', updated_at: Date.now() });
+  async markInterrupted(olderThanMs = 0): Promise<number> {
+    return this.db('messages')
+      .whereIn('status', ['received', 'processing'])
+      .where('received_at', '<', Date.now() - olderThanMs)
+      .update({ status: 'interrupted', updated_at: Date.now() });
   }
 }

@@ -300,3 +300,27 @@ describe('invoiceEBillOutpatient validation (catalogue rules E1001, amount rules
     });
   });
 });
+
+describe('a blue bill must have a positive total', () => {
+  it('a negative totalAmt (sums balanced) is refused with E1002 naming totalAmt, and takes no number', async () => {
+    const app = await startTestApp();
+    try {
+      const s = sample() as Record<string, unknown>;
+      const negate = (v: unknown) => `-${String(v)}`;
+      const neg = {
+        ...s,
+        busNo: 'NEG-1',
+        totalAmt: '-236.50',
+        chargeDetail: (s.chargeDetail as Record<string, unknown>[]).map((c) => ({ ...c, amt: negate(c.amt), std: negate(c.std) })),
+        payChannelDetail: (s.payChannelDetail as Record<string, unknown>[]).map((p) => ({ ...p, payChannelValue: negate(p.payChannelValue) })),
+        listDetail: (s.listDetail as Record<string, unknown>[]).map((l) => ({ ...l, amt: negate(l.amt) })),
+      };
+      const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', neg);
+      assert.equal(r.result, 'E1002');
+      assert.match(r.text, /totalAmt（开票总金额）必须大于 0/);
+      assert.equal((await app.services.db('bills').count({ n: '*' }))[0].n, 0);
+    } finally {
+      await app.stop();
+    }
+  });
+});
