@@ -74,10 +74,11 @@ async function compare(label: string, contenders: [string, () => Promise<unknown
     const sorted = samples[k].sort((a, b) => a - b);
     const med = sorted[Math.floor(sorted.length / 2)];
     process.stdout.write(`  ${name.padEnd(48)} ${med.toFixed(1).padStart(8)} µs/req (median of ${rounds} rounds, ${sorted[0].toFixed(0)}–${sorted[sorted.length - 1].toFixed(0)})  ${Math.round(1e6 / med).toString().padStart(6)} req/s\n`);
+    process.stdout.write(JSON.stringify({ bench: 'soap-channel', case: label, engine: name, usPerReq: Math.round(med * 10) / 10, reqPerSec: Math.round(1e6 / med) }) + '\n');
   }
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const catalogue = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
   const wsdl = generateWsdl(catalogue);
   const ours = new SoapEndpoint({
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  process.stderr.write(`${e.stack ?? e.message}\n`);
-  process.exit(1);
-});
+if (require.main === module)
+  run().catch((e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
