@@ -12,6 +12,7 @@
  * The vendor's code and message are kept verbatim on the error and in the log line; passwords and
  * data never reach a log.
  */
+import type { CaClientConfig } from '../../src/config';
 import http from 'node:http';
 import https from 'node:https';
 import { FlowError, RESULT } from '../../src/engine/errors';
@@ -20,15 +21,9 @@ import { detachSignedData } from './p7-detach';
 import { scanXml, type XmlElement } from './svs/xml-scan';
 import { LogicalOperation, normaliseCode, OperationMapping, TemplateVariable, VendorMapping } from './vendor-mapping';
 
-export interface SvsClientOptions {
-  url: string;
+/** The `ca:` settings with the vendor mapping file already loaded in place of its name. */
+export interface SvsClientOptions extends Omit<CaClientConfig, 'vendor'> {
   mapping: VendorMapping;
-  appName: string;
-  keyIndex: number;
-  password: string;
-  timeoutMs: number;
-  keepAlive: boolean;
-  maxSockets: number;
   maxResponseBytes?: number;
 }
 

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
-import { md5Sign } from '../../adapters/his/json/envelope';
+import { Envelope, md5Sign } from '../../adapters/his/json/envelope';
+
+export type { Envelope };
 import { App, AppOptions, createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 
@@ -82,14 +84,6 @@ export async function startTestApp(
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   });
-}
-
-export interface Envelope {
-  appid: string;
-  data: string;
-  noise: string;
-  version: string;
-  sign: string;
 }
 
 export function envelope(data: unknown, appid = DEMO_APPID, key = DEMO_KEY, noise = `n-${Math.random().toString(36).slice(2)}`): Envelope {

@@ -8,15 +8,7 @@ import { isUniqueViolation } from '../../store/db';
 import { FlowError, RESULT } from '../errors';
 import type { StepKind } from '../step';
 
-interface Doc {
-  busNo: string;
-  busDateTime: string;
-  busType: string;
-  placeCode: string;
-  billKind: string;
-  payer: string;
-  totalAmt: string;
-}
+type Doc = Pick<Reservation, 'busNo' | 'busDateTime' | 'busType' | 'placeCode' | 'billKind' | 'payer' | 'totalAmt'>;
 
 export const allocateStep: StepKind<Record<string, never>> = {
   kind: 'allocate',
