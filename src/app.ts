@@ -88,7 +88,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   }
   // The unit key is loaded only when this process signs: with the SVS signer the key stays in the
   // signature server (and no demo key material is generated in production).
-  const inProcess = !opts.signer && effectiveSignerMode(cfg) !== 'svs';
+  // (A signer passed in by a test may wrap the in-process pool, so the key follows the configured mode.)
+  const inProcess = effectiveSignerMode(cfg) !== 'svs';
   const unitKey = inProcess ? loadUnitSigningKey(cfg) : undefined;
   const pool = new CpuPool(
     cfg.signer.workers,

@@ -132,7 +132,7 @@ export class BillStore {
         'UPDATE bills SET state = ?, random = ?, create_time = ?, fiscal_xml = ?, unit_signature = ?, sig_cert_serial = ?, qr_png = ?, updated_at = ? WHERE id = ? AND state = ?',
         ['issued', iss.random, iss.createTime, iss.fiscalXml, iss.unitSignature, iss.sigCertSerial, iss.qrPng, now, billId, 'reserved'],
       );
-      if (n !== 1) throw new FlowError('Conflict', RESULT.stateConflict, '该业务流水号的票据已由另一处理（另一节点、重试或恢复任务）完成，请用 getEBillByBusNo 查询', 'busNo');
+      if (n !== 1) throw new FlowError('Conflict', RESULT.stateConflict, '票据状态已变化：该业务流水号的票据已由另一处理（另一节点、重试或恢复任务）完成，请用 getEBillByBusNo 查询', 'busNo');
       for (const j of jobs) await insertJob(tx, j, now);
     });
   }
