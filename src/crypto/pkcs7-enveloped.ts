@@ -29,6 +29,7 @@ import {
   octetStringValue,
   readOid,
   readRoot,
+  readSmallInt,
   TAG,
   Tlv,
   toBuffer,
@@ -207,7 +208,7 @@ function parseEnvelopedData(buf: Buffer): ParsedEnvelope {
   const [envT] = childrenOf(buf, expectTag(explicitT, ctx(0), 'ContentInfo.content'));
   const f = childrenOf(buf, expectTag(envT, TAG.SEQUENCE, 'EnvelopedData'));
   let i = 0;
-  const version = intValue(buf, f[i++], 'EnvelopedData.version');
+  const version = readSmallInt(buf, f[i++], 'EnvelopedData.version');
   if (f[i]?.tag === ctx(0)) i++; // originatorInfo: certificates for key agreement, not needed for key transport
   const recipients = childrenOf(buf, expectTag(f[i++], TAG.SET, 'recipientInfos')).map((t) => parseRecipient(buf, t));
   if (recipients.length === 0) throw new Error('no RecipientInfo');
@@ -224,16 +225,11 @@ function parseEnvelopedData(buf: Buffer): ParsedEnvelope {
   return { form, version, recipients, contentType, contentEncryptionAlgorithm, iv, ciphertext, ciphertextLength: ciphertext?.length ?? 0 };
 }
 
-function intValue(buf: Buffer, t: Tlv | undefined, what: string): number {
-  const v = valueOf(buf, expectTag(t, TAG.INTEGER, what));
-  if (v.length === 0 || v.length > 2) throw new Error(`${what}: unexpected INTEGER size`);
-  return v.readUIntBE(0, v.length);
-}
 
 function parseRecipient(buf: Buffer, t: Tlv): ParsedKeyTransRecipient | ParsedOtherRecipient {
   if (t.tag !== TAG.SEQUENCE) return { kind: 'other', tag: t.tag };
   const [verT, ridT, algT, keyT] = childrenOf(buf, t);
-  const version = intValue(buf, verT, 'KeyTransRecipientInfo.version');
+  const version = readSmallInt(buf, verT, 'KeyTransRecipientInfo.version');
   let rid: RecipientId;
   if (ridT?.tag === TAG.SEQUENCE) {
     const [issuerT, serialT] = childrenOf(buf, ridT);

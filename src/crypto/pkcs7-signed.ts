@@ -37,6 +37,7 @@ import {
   octetStringValue,
   readOid,
   readRoot,
+  readSmallInt,
   TAG,
   Tlv,
   toBuffer,
@@ -268,11 +269,6 @@ export function parseP7(p7: Uint8Array): P7ParseResult {
   }
 }
 
-function smallInt(buf: Buffer, t: Tlv | undefined, what: string): number {
-  const v = valueOf(buf, expectTag(t, TAG.INTEGER, what));
-  if (v.length === 0 || v.length > 2) throw new Error(`${what}: unexpected INTEGER size`);
-  return v.readUIntBE(0, v.length);
-}
 
 /** OID of an AlgorithmIdentifier whose parameters must be absent or NULL (true of every hash and signature alg here). */
 function algOid(buf: Buffer, t: Tlv | undefined, what: string): string {
@@ -292,7 +288,7 @@ function parseSignedData(buf: Buffer): ParsedSignedData {
   const [sdT] = childrenOf(buf, expectTag(explicitT, ctx(0), 'ContentInfo.content'));
   const f = childrenOf(buf, expectTag(sdT, TAG.SEQUENCE, 'SignedData'));
   let i = 0;
-  const version = smallInt(buf, f[i++], 'SignedData.version');
+  const version = readSmallInt(buf, f[i++], 'SignedData.version');
   // 1 is what PKCS#7 v1.5 and GM/T 0010 write; 3–5 are the CMS versions for richer contents.
   if (![1, 3, 4, 5].includes(version)) throw new Error(`SignedData.version ${version}`);
   const digestAlgorithms = childrenOf(buf, expectTag(f[i++], TAG.SET, 'digestAlgorithms')).map((t) => algOid(buf, t, 'digestAlgorithm'));
@@ -328,7 +324,7 @@ function parseSignedData(buf: Buffer): ParsedSignedData {
 function parseSignerInfo(buf: Buffer, t: Tlv): ParsedSignerInfo {
   const f = childrenOf(buf, expectTag(t, TAG.SEQUENCE, 'SignerInfo'));
   let i = 0;
-  const version = smallInt(buf, f[i++], 'SignerInfo.version');
+  const version = readSmallInt(buf, f[i++], 'SignerInfo.version');
   const sidT = f[i++];
   let sid: SignerId;
   if (sidT?.tag === TAG.SEQUENCE) {

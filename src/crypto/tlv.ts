@@ -274,3 +274,10 @@ function compareDer(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
 }
+
+/** A small non-negative INTEGER (versions and the like, at most two octets). */
+export function readSmallInt(buf: Buffer, t: Tlv | undefined, what: string): number {
+  const v = valueOf(buf, expectTag(t, TAG.INTEGER, what));
+  if (v.length === 0 || v.length > 2) throw new Error(`${what}: unexpected INTEGER size`);
+  return v.readUIntBE(0, v.length);
+}
