@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCall } from './call';
 import { registerFinance } from './finance';
 import { registerOps } from './ops';
+import { registerSchema } from './schema';
 import { registerStart } from './start';
 import { registerSvs } from './svs';
 import { registerTestMappings } from './test-mappings';
@@ -14,6 +15,7 @@ program.name('medbill').description('medbill — 医疗电子票据管理平台 
 registerStart(program);
 registerValidate(program);
 registerTestMappings(program);
+registerSchema(program);
 registerOps(program);
 registerCall(program);
 registerWsdl(program);

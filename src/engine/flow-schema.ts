@@ -1,0 +1,46 @@
+/**
+ * JSON Schema of flow files, generated from the step registry so docs, editor completion and the
+ * loader cannot drift (style-anchors §8). Committed as flows/flow.schema.json; a flow file that
+ * starts with `# yaml-language-server: $schema=../flow.schema.json` gets completion and
+ * inline errors in VS Code. The loader (flow-loader.ts) stays the authority: it also checks
+ * references, gotos and the irreversible-step rule, which a schema cannot express.
+ */
+import { STEP_KINDS } from './registry';
+
+const SHARED = {
+  id: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: 'unique step id (kebab-case): used in logs, traces, dead letters and replay' },
+  when: { type: 'string', description: 'JSONata condition over the named values and input; the step is skipped when false' },
+  timeout: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$', description: 'per-attempt time budget, e.g. 5s' },
+  note: { type: 'string' },
+};
+
+export function flowSchema(): Record<string, unknown> {
+  const steps = [...STEP_KINDS.values()].map((k) => ({
+    title: k.kind,
+    description: k.doc,
+    type: 'object',
+    required: ['id', k.kind],
+    additionalProperties: false,
+    properties: { ...SHARED, [k.kind]: k.optionsSchema },
+  }));
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://medbill.local/schemas/flow.schema.json',
+    title: 'medbill flow file',
+    type: 'object',
+    required: ['version', 'flow', 'trigger', 'steps'],
+    additionalProperties: false,
+    properties: {
+      version: { const: 1 },
+      flow: { type: 'string', description: 'the file stem, or <folder>-<stem>' },
+      description: { type: 'string' },
+      trigger: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { channel: { enum: ['his'] }, service: { type: 'string', description: 'serviceId in config/catalogue/' }, schedule: { type: 'string' } },
+      },
+      deadline: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' },
+      steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
+    },
+  };
+}
