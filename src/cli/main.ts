@@ -1,6 +1,7 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
 import { registerCall } from './call';
+import { registerDocs } from './docs';
 import { registerFinance } from './finance';
 import { registerOps } from './ops';
 import { registerSchema } from './schema';
@@ -16,6 +17,7 @@ registerStart(program);
 registerValidate(program);
 registerTestMappings(program);
 registerSchema(program);
+registerDocs(program);
 registerOps(program);
 registerCall(program);
 registerWsdl(program);
