@@ -10,6 +10,10 @@
  * network and from the HIS.
  */
 
+import { decodeOid as decodeOidContent, DerError, readTlv as readAnyTlv } from './tlv';
+
+export { encodeOid } from './tlv';
+
 export interface Tlv {
   /** First identifier octet (single-byte tags only; X.509 never needs more). */
   tag: number;
@@ -21,29 +25,20 @@ export interface Tlv {
   end: number;
 }
 
-const MAX_LENGTH_OCTETS = 4;
-
-/** Reads one TLV at `offset`, bounded by `limit` (defaults to the buffer's end). */
+/**
+ * Reads one TLV at `offset`, bounded by `limit` (defaults to the buffer's end). The byte-level reading
+ * is tlv.ts's; this adds the strict-DER rule (no BER indefinite lengths, which X.509, CRLs and OCSP
+ * must not contain) and the null-on-malformed contract.
+ */
 export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv | null {
-  if (offset < 0 || offset + 2 > limit || limit > buf.length) return null;
-  const tag = buf[offset];
-  // High-tag-number form (low five bits all set) does not occur in the structures we slice.
-  if ((tag & 0x1f) === 0x1f) return null;
-  let p = offset + 1;
-  const first = buf[p++];
-  let len: number;
-  if (first < 0x80) {
-    len = first;
-  } else {
-    const n = first & 0x7f;
-    // 0x80 is the BER indefinite form, never valid DER; >4 octets would exceed any sane input.
-    if (n === 0 || n > MAX_LENGTH_OCTETS || p + n > limit) return null;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[p++];
+  if (offset < 0 || limit > buf.length) return null;
+  try {
+    const t = readAnyTlv(buf, offset, limit);
+    return t.indefinite ? null : { tag: t.tag, start: t.start, contentStart: t.valueStart, end: t.end };
+  } catch (e) {
+    if (e instanceof DerError) return null;
+    throw e;
   }
-  const end = p + len;
-  if (end > limit) return null;
-  return { tag, start: offset, contentStart: p, end };
 }
 
 /** The TLVs directly inside a constructed element. */
@@ -121,11 +116,7 @@ export function pemBlocks(text: string, label: string): Buffer[] {
   return out;
 }
 
-export function derToPem(der: Uint8Array, label: string): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
+export { pemEncode as derToPem } from './keys';
 
 /** Accepts DER bytes, or PEM text/bytes of `label`. */
 export function toDer(input: Uint8Array | string, label: string): Buffer | null {
@@ -136,36 +127,16 @@ export function toDer(input: Uint8Array | string, label: string): Buffer | null 
   return buf;
 }
 
-/** DER of an OBJECT IDENTIFIER (tag included); used for AlgorithmIdentifier parameters. */
-export function encodeOid(oid: string): Buffer {
-  const arcs = oid.split('.').map((a) => BigInt(a));
-  if (arcs.length < 2) throw new Error(`bad OID ${oid}`);
-  const bytes: number[] = [];
-  const push = (v: bigint): void => {
-    const tmp: number[] = [Number(v & 0x7fn)];
-    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
-    bytes.push(...tmp);
-  };
-  push(arcs[0] * 40n + arcs[1]);
-  for (const a of arcs.slice(2)) push(a);
-  return Buffer.from([0x06, bytes.length, ...bytes]);
-}
-
 /** Dotted form of a DER OBJECT IDENTIFIER (tag included), or null. */
 export function decodeOid(der: Uint8Array): string | null {
   const t = readTlv(der, 0);
-  if (!t || t.tag !== 0x06 || t.end !== der.length || t.end === t.contentStart) return null;
-  const arcs: bigint[] = [];
-  let v = 0n;
-  for (let i = t.contentStart; i < t.end; i++) {
-    v = (v << 7n) | BigInt(der[i] & 0x7f);
-    if (!(der[i] & 0x80)) {
-      arcs.push(v);
-      v = 0n;
-    } else if (i === t.end - 1) return null;
+  if (!t || t.tag !== 0x06 || t.end !== der.length) return null;
+  try {
+    return decodeOidContent(der.subarray(t.contentStart, t.end));
+  } catch (e) {
+    if (e instanceof DerError) return null;
+    throw e;
   }
-  const first = arcs[0] < 80n ? arcs[0] / 40n : 2n;
-  return [first, arcs[0] - first * 40n, ...arcs.slice(1)].join('.');
 }
 
 /**
