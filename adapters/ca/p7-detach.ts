@@ -12,19 +12,9 @@
 import { children, readTlv, Tlv, tlvBytes } from '../../src/crypto/der';
 import { parseP7 } from '../../src/crypto/pkcs7-signed';
 import { readCmsCertificate } from '../../src/crypto/cms-cert';
+import { der } from '../../src/crypto/tlv';
 import { normaliseSerial } from '../../src/crypto/x509';
 
-function encodeLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-const tlv = (tag: number, ...content: Buffer[]): Buffer => {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
-};
 
 function kids(buf: Buffer, t: Tlv | null | undefined, tag: number, what: string): Tlv[] {
   if (!t || t.tag !== tag) throw new Error(`SignedData: ${what} missing or not tag 0x${tag.toString(16)}`);
@@ -42,9 +32,9 @@ export function detachSignedData(p7: Buffer): Buffer {
   const encapT = fields[2];
   const [eTypeT, eContentT] = kids(p7, encapT, 0x30, 'EncapsulatedContentInfo');
   if (!eContentT) return p7; // already detached
-  const encap = tlv(0x30, tlvBytes(p7, eTypeT));
-  const sd = tlv(0x30, ...fields.slice(0, 2).map((f) => tlvBytes(p7, f)), encap, ...fields.slice(3).map((f) => tlvBytes(p7, f)));
-  return tlv(0x30, tlvBytes(p7, oidT), tlv(0xa0, sd));
+  const encap = der(0x30, tlvBytes(p7, eTypeT));
+  const sd = der(0x30, ...fields.slice(0, 2).map((f) => tlvBytes(p7, f)), encap, ...fields.slice(3).map((f) => tlvBytes(p7, f)));
+  return der(0x30, tlvBytes(p7, oidT), der(0xa0, sd));
 }
 
 /**

@@ -17,6 +17,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { FlowError, RESULT } from '../../src/engine/errors';
 import { log } from '../../src/log';
+import { xmlEscape } from '../../src/xml-escape';
 import { detachSignedData } from './p7-detach';
 import { scanXml, type XmlElement } from './svs/xml-scan';
 import { LogicalOperation, normaliseCode, OperationMapping, TemplateVariable, VendorMapping } from './vendor-mapping';
@@ -57,7 +58,6 @@ export type CallVars = Partial<Record<TemplateVariable, Buffer | string | number
 
 const SOAP_ENV = { '1.1': 'http://schemas.xmlsoap.org/soap/envelope/', '1.2': 'http://www.w3.org/2003/05/soap-envelope' } as const;
 
-const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
 const child = (el: XmlElement | undefined, name: string): XmlElement | undefined => el?.children.find((c) => c.name === name);
 const text = (el: XmlElement | undefined): string | undefined => (el && !el.children.length ? el.text.trim() : undefined);
@@ -184,12 +184,12 @@ export class SvsClient {
           if (ref[2]) continue;
           throw new Error(`the mapping of ${m.operation} needs {${ref[1]}}, which this call does not supply`);
         }
-        v = Buffer.isBuffer(val) ? val.toString('base64') : esc(String(val));
-      } else v = esc(String(tpl));
+        v = Buffer.isBuffer(val) ? val.toString('base64') : xmlEscape(String(val));
+      } else v = xmlEscape(String(tpl));
       fields += `<${q}${name}>${v}</${q}${name}>`;
     }
     return (
-      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${SOAP_ENV[s.version]}" xmlns:${s.prefix}="${esc(s.namespace)}">` +
+      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${SOAP_ENV[s.version]}" xmlns:${s.prefix}="${xmlEscape(s.namespace)}">` +
       `<soapenv:Header/><soapenv:Body><${s.prefix}:${m.operation}>${fields}</${s.prefix}:${m.operation}></soapenv:Body></soapenv:Envelope>`
     );
   }

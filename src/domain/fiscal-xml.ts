@@ -4,9 +4,7 @@
  * spliced verbatim into the document, and verification always slices it back out of the stored text,
  * never re-serialises (whitespace or attribute order would break the signature).
  */
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const NEEDS_ESCAPE = /[&<>"']/;
-export const xmlEscape = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(/[&<>"']/g, (c) => ESC[c]) : s);
+import { xmlEscape } from '../xml-escape';
 
 /** Ordered plain data → XML: objects are elements in key order, arrays repeat the element, absent is omitted. */
 export function toXml(name: string, value: unknown): string {

@@ -9,6 +9,7 @@
  * fields unqualified, or the reverse, and refusing them would buy nothing.
  */
 import { scanXml, XmlSyntaxError, type XmlElement } from './xml-scan';
+import { xmlEscape } from '../../../src/xml-escape';
 
 export type SoapVersion = '1.1' | '1.2';
 
@@ -69,9 +70,6 @@ export function parseSoapRequest(body: string, contentType?: string): SoapReques
   return { version, operation: opEl.name, fields };
 }
 
-export function xmlEscape(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === '"' ? '&quot;' : '&apos;'));
-}
 
 /** Removes characters XML 1.0 cannot carry, so a reply never becomes unparseable because of an echoed value. */
 export function xmlText(s: string): string {

@@ -2,7 +2,7 @@
  * The HTML of the public check page: one self-contained page (no scripts, no external assets), sized
  * for a phone, in Chinese. Every value is escaped; the form posts so the payer's name stays out of URLs.
  */
-import { xmlEscape as esc } from '../../../src/domain/fiscal-xml';
+import { xmlEscape as esc } from '../../../src/xml-escape';
 import type { BillcheckQuery, BillcheckResult, SignatureStatus } from './billcheck';
 
 const STYLE = `
