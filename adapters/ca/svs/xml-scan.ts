@@ -49,20 +49,23 @@ export function scanXml(s: string, maxDepth = 32): XmlElement {
     throw new XmlSyntaxError(`${msg} (offset ${p})`);
   };
 
+  /** Steps over a comment or processing instruction at p; false when there is none. */
+  const skipCommentOrPi = (): boolean => {
+    const [open, close, what] = s.startsWith('<!--', p) ? ['<!--', '-->', 'comment'] : s.startsWith('<?', p) ? ['<?', '?>', 'processing instruction'] : [];
+    if (!open || !close) return false;
+    const e = s.indexOf(close, p + open.length);
+    if (e < 0) fail(`unclosed ${what}`);
+    p = e + close.length;
+    return true;
+  };
+
   /** Skips whitespace, comments, PIs (and the XML declaration); refuses <!DOCTYPE and friends. */
   const skipMisc = (): void => {
     for (;;) {
       while (p < s.length && (s.charCodeAt(p) <= 0x20 || s.charCodeAt(p) === 0xfeff)) p++;
-      if (s.startsWith('<!--', p)) {
-        const e = s.indexOf('-->', p + 4);
-        if (e < 0) fail('unclosed comment');
-        p = e + 3;
-      } else if (s.startsWith('<?', p)) {
-        const e = s.indexOf('?>', p + 2);
-        if (e < 0) fail('unclosed processing instruction');
-        p = e + 2;
-      } else if (s.startsWith('<!', p)) fail('DOCTYPE and other declarations are not accepted');
-      else return;
+      if (skipCommentOrPi()) continue;
+      if (s.startsWith('<!', p)) fail('DOCTYPE and other declarations are not accepted');
+      return;
     }
   };
 
@@ -117,14 +120,8 @@ export function scanXml(s: string, maxDepth = 32): XmlElement {
         if (e < 0) fail('unclosed CDATA section');
         text += s.slice(p + 9, e);
         p = e + 3;
-      } else if (s.startsWith('<!--', p)) {
-        const e = s.indexOf('-->', p + 4);
-        if (e < 0) fail('unclosed comment');
-        p = e + 3;
-      } else if (s.startsWith('<?', p)) {
-        const e = s.indexOf('?>', p + 2);
-        if (e < 0) fail('unclosed processing instruction');
-        p = e + 2;
+      } else if (skipCommentOrPi()) {
+        continue;
       } else if (s.startsWith('<!', p)) fail('declarations are not accepted inside elements');
       else el.children.push(element(depth + 1));
     }

@@ -122,16 +122,15 @@ function fieldElement(out: Out, depth: number, f: Field, where: string, forceOpt
   const head = `<xs:element name="${f.name}"`;
   const occ = occurs(f, forceOptional);
   const doc = fieldDoc(f);
+  // An element of a named type: empty, or holding only its documentation.
+  const typed = (type: string): void => {
+    if (!doc) return out.line(depth, `${head} type="${type}"${occ}/>`);
+    out.line(depth, `${head} type="${type}"${occ}>`);
+    out.doc(depth + 1, doc);
+    out.line(depth, '</xs:element>');
+  };
   if (f.kind === 'object') {
-    if (f.defName) {
-      if (!doc) out.line(depth, `${head} type="tns:${f.defName}"${occ}/>`);
-      else {
-        out.line(depth, `${head} type="tns:${f.defName}"${occ}>`);
-        out.doc(depth + 1, doc);
-        out.line(depth, '</xs:element>');
-      }
-      return;
-    }
+    if (f.defName) return typed(`tns:${f.defName}`);
     out.line(depth, `${head}${occ}>`);
     out.doc(depth + 1, doc);
     out.line(depth + 1, '<xs:complexType>');
@@ -141,15 +140,7 @@ function fieldElement(out: Out, depth: number, f: Field, where: string, forceOpt
     return;
   }
   const { base, facets } = restriction(f, at);
-  if (!facets.length) {
-    if (!doc) out.line(depth, `${head} type="${base}"${occ}/>`);
-    else {
-      out.line(depth, `${head} type="${base}"${occ}>`);
-      out.doc(depth + 1, doc);
-      out.line(depth, '</xs:element>');
-    }
-    return;
-  }
+  if (!facets.length) return typed(base);
   out.line(depth, `${head}${occ}>`);
   out.doc(depth + 1, doc);
   out.line(depth + 1, `<xs:simpleType><xs:restriction base="${base}">${facets.join('')}</xs:restriction></xs:simpleType>`);
