@@ -28,7 +28,7 @@ import { Router } from './engine/router';
 import type { Services } from './engine/services';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
-import { dialectOf, migrate, openDb } from './store/db';
+import { Db, dialectOf, migrate, openDb } from './store/db';
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
@@ -71,6 +71,18 @@ export function loadDefinitions(cfg: Config) {
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
 export function defaultOutboxHandlers(services: Services): Map<string, JobHandler> {
   return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services)]]);
+}
+
+/**
+ * The store alone (migrated), for commands that only read or list what a server wrote: no worker
+ * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
+ */
+export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; close(): Promise<void> }> {
+  configureLogging({ ...cfg.log, stdout: false });
+  const db = openDb(cfg.db.url);
+  await migrate(db);
+  const writer = new GroupCommit(new SqlDb(db, dialectOf(cfg.db.url)), cfg.db.groupCommitMaxBatch);
+  return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
 }
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {

@@ -1,6 +1,6 @@
 /** Operations: trace a busNo, replay stored messages, list flows. */
 import type { Command } from 'commander';
-import { createApp, loadDefinitions } from '../app';
+import { createApp, loadDefinitions, openStore } from '../app';
 import { loadConfig } from '../config';
 import type { MessageRow, MessageStatus } from '../store/messages';
 
@@ -29,11 +29,11 @@ export function registerOps(program: Command): void {
     .requiredOption('--bus-no <busNo>', 'business serial number (busNo)')
     .option('--json', 'one JSON object per line')
     .action(async (opts: { busNo: string; json?: boolean }) => {
-      const app = await createApp(loadConfig(), { listen: false, background: false, recover: false });
+      const store = await openStore(loadConfig());
       try {
-        const msgs = await app.services.messages.find({ busNo: opts.busNo });
-        const bills = await app.services.db('bills').where({ bus_no: opts.busNo }).orWhere('void_reason', 'like', `%${opts.busNo}%`);
-        const jobs = await app.services.db('outbox').where({ bus_no: opts.busNo });
+        const msgs = await store.messages.find({ busNo: opts.busNo });
+        const bills = await store.db('bills').where({ bus_no: opts.busNo }).orWhere('void_reason', 'like', `%${opts.busNo}%`);
+        const jobs = await store.db('outbox').where({ bus_no: opts.busNo });
         if (opts.json) {
           for (const m of msgs) process.stdout.write(JSON.stringify({ type: 'message', ...summarise(m) }) + '\n');
           for (const b of bills) process.stdout.write(JSON.stringify({ type: 'bill', id: b.id, billBatchCode: b.bill_batch_code, billNo: b.bill_no, state: b.state, kind: b.kind, createTime: b.create_time, voidReason: b.void_reason }) + '\n');
@@ -51,7 +51,7 @@ export function registerOps(program: Command): void {
           process.stdout.write(`bill ${b.bill_batch_code}-${b.bill_no} (${b.kind}) ${b.state}${b.create_time ? ' created ' + b.create_time : ''}${b.void_reason ? ' — ' + b.void_reason : ''}\n`);
         for (const j of jobs) process.stdout.write(`job #${j.id} ${j.topic} ${j.status} after ${j.attempts} attempt(s)${j.last_error ? ' — ' + j.last_error : ''}\n`);
       } finally {
-        await app.close();
+        await store.close();
       }
     });
 
@@ -73,9 +73,10 @@ export function registerOps(program: Command): void {
       const cfg = loadConfig();
       const base = opts.url ?? `http://127.0.0.1:${cfg.server.port}`;
       const remote = await reachable(base);
-      const app = await createApp(cfg, { listen: false, background: false, recover: !remote });
+      const store = await openStore(cfg);
+      let rows: MessageRow[];
       try {
-        const rows = await app.services.messages.find({
+        rows = await store.messages.find({
           ids: opts.id,
           busNo: opts.busNo,
           status: opts.status?.split(',').map((s) => s.trim()) as MessageStatus[] | undefined,
@@ -84,6 +85,12 @@ export function registerOps(program: Command): void {
           to: opts.to ? parseTime(opts.to) : undefined,
           limit: Number(opts.limit),
         });
+      } finally {
+        await store.close();
+      }
+      // A whole app (signer, pool, recovery) only when this process must run the flows itself.
+      const app = opts.dryRun || remote || !rows.length ? undefined : await createApp(cfg, { listen: false, background: false });
+      try {
         process.stdout.write(`${rows.length} message(s)${opts.dryRun ? ' would be replayed (dry run)' : ''}${!opts.dryRun ? ` via ${remote ? base : 'this process'}` : ''}\n`);
         for (const m of rows) {
           const s = summarise(m);
@@ -91,11 +98,11 @@ export function registerOps(program: Command): void {
             process.stdout.write(`  ${s.id} ${s.at} ${s.channel}/${s.service} busNo=${s.busNo ?? '-'} ${s.status}${s.errorCode ? ' ' + s.errorCode : ''}\n`);
             continue;
           }
-          const result = remote ? await replayRemote(base, cfg.server.servicePath, m) : await replayLocal(app, m);
+          const result = remote ? await replayRemote(base, cfg.server.servicePath, m) : await replayLocal(app!, m);
           process.stdout.write(`  ${s.id} → ${result}\n`);
         }
       } finally {
-        await app.close();
+        await app?.close();
       }
     });
 }
