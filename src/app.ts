@@ -9,7 +9,6 @@ import express from 'express';
 import { schedule, ScheduledTask } from 'node-cron';
 import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
-import type { Signer } from '../adapters/ca/signer';
 import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
@@ -18,14 +17,16 @@ import { effectiveSignerMode, type Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
 import { CpuPool } from './engine/cpu-pool';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
-import { setFunctionContext } from './engine/functions';
+import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
+import { Problems } from './engine/lint';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { recoverReservations } from './engine/recovery';
 import { retryPolicy } from './engine/retry';
 import { Router } from './engine/router';
 import type { Services } from './engine/services';
+import type { Signer } from './engine/signer';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
 import { Db, dialectOf, migrate, openDb } from './store/db';
@@ -60,12 +61,29 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function loadDefinitions(cfg: Config) {
+/** Outbox topics medbill delivers (flows may enqueue only these). */
+export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
+
+/**
+ * Every definition file, checked together: problems of all files are collected, not just the first.
+ * Callers decide what problems mean: `medbill validate` prints them, start-up refuses to go on.
+ */
+export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
   const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
-  const mappings = loadMappings(path.join(root, 'mappings'));
-  const flows = flowFiles(path.join(root, 'flows')).map((f) => loadFlow(f, catalogue, mappings));
-  return { catalogue, mappings, flows, router: new Router(flows) };
+  const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
+  const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
+  const flows = flowFiles(path.join(root, 'flows'))
+    .map((f) => loadFlow(f, defs, problems))
+    .filter((f): f is Flow => f !== undefined);
+  return { catalogue, mappings, flows, router: new Router(flows, problems), problems };
+}
+
+/** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
+export function loadDefinitionsOrThrow(cfg: Config) {
+  const d = loadDefinitions(cfg);
+  d.problems.throwIfAny();
+  return d;
 }
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
@@ -87,8 +105,7 @@ export async function openStore(cfg: Config): Promise<{ db: Db; messages: Messag
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
-  setFunctionContext(cfg.server);
-  const { catalogue, mappings, flows, router } = loadDefinitions(cfg);
+  const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));

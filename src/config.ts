@@ -147,7 +147,7 @@ export interface Config {
   };
   outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig };
   schedules: Record<string, string>;
-  recovery?: { startupMinAgeMs: number };
+  recovery?: { startupMinAgeMs: number; answeredReservationTtl?: string };
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');

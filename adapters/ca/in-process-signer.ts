@@ -1,6 +1,6 @@
 /** Signs in this process's worker pool with a key held in memory (the embedded default). */
 import type { CpuPool } from '../../src/engine/cpu-pool';
-import type { SignResult, Signer } from './signer';
+import type { SignResult, Signer } from '../../src/engine/signer';
 
 export class InProcessSigner implements Signer {
   readonly name = 'in-process';

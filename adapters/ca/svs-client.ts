@@ -4,18 +4,19 @@
  * (vendor-mapping.ts, config/ca-vendors/*.yaml). Requests are written and replies read by hand (no
  * WSDL download, no node-soap on the hot path) over a keep-alive agent.
  *
- * Failures become FlowErrors of three classes, so the issuance flow knows what to tell the HIS:
- *   Timeout      no complete reply within ca.timeoutMs                          → E3002
+ * Failures become SignerErrors of three reasons (src/engine/signer.ts); the sign step decides what the
+ * HIS is told, in its own words — never these messages, which name hosts and vendor codes:
+ *   Timeout      no complete reply within ca.timeoutMs
  *   Unavailable  no connection, reset, HTTP 5xx without a SOAP reply, an unreadable reply,
- *                or a vendor code listed as `unavailable` (busy)               → E3001
- *   Rejected     the server answered and refused: SOAP fault, a non-success code → E3001
+ *                or a vendor code listed as `unavailable` (busy)
+ *   Rejected     the server answered and refused: SOAP fault, a non-success code
  * The vendor's code and message are kept verbatim on the error and in the log line; passwords and
  * data never reach a log.
  */
 import type { CaClientConfig } from '../../src/config';
 import http from 'node:http';
 import https from 'node:https';
-import { FlowError, RESULT } from '../../src/engine/errors';
+import { SignerError } from '../../src/engine/signer';
 import { log } from '../../src/log';
 import { xmlEscape } from '../../src/xml-escape';
 import { detachSignedData } from './p7-detach';
@@ -35,14 +36,14 @@ export interface CallContext {
 
 export type CaErrorClass = 'Timeout' | 'Unavailable' | 'Rejected';
 
-export class CaError extends FlowError {
+export class CaError extends SignerError {
   constructor(
     readonly caClass: CaErrorClass,
     message: string,
     readonly detail: { vendorCode?: string; vendorMessage?: string; httpStatus?: number; operation?: string },
     cause?: unknown,
   ) {
-    super(caClass, caClass === 'Timeout' ? RESULT.timeout : RESULT.signUnavailable, message, undefined, cause);
+    super(caClass, message, cause);
   }
 }
 

@@ -4,7 +4,7 @@
  * describes. The in-process signer stays available (signer.mode: in-process).
  */
 import type { CaClientConfig, Config } from '../../src/config';
-import type { SignResult, Signer } from './signer';
+import type { SignResult, Signer } from '../../src/engine/signer';
 import { CaError, SvsClient } from './svs-client';
 import { signerSerialOf } from './p7-detach';
 import { loadVendorMapping } from './vendor-mapping';
@@ -39,15 +39,8 @@ export class SvsSigner implements Signer {
   }
 
   async signDetached(content: string, ctx?: { msgId?: string; busNo?: string }): Promise<SignResult> {
-    let p7: Buffer;
-    try {
-      p7 = await this.client.signMessage(Buffer.from(content, 'utf8'), { detached: true }, ctx);
-    } catch (e) {
-      if (!(e instanceof CaError)) throw e;
-      // The HIS reads this message: say what happened and what to do; the vendor's words are in the log line.
-      const what = e.caClass === 'Rejected' ? '签名服务器拒绝签名' : e.caClass === 'Timeout' ? '签名服务超时' : '签名服务暂不可用';
-      throw new CaError(e.caClass, `${what}（${e.message}），票据号已保留，请稍后用相同业务流水号重试或用 getEBillByBusNo 查询`, e.detail, e);
-    }
+    // CaErrors pass through: the sign step words them for the HIS; the vendor's words are in the client's log line.
+    const p7 = await this.client.signMessage(Buffer.from(content, 'utf8'), { detached: true }, ctx);
     const certSerial = signerSerialOf(p7);
     if (!certSerial) throw new CaError('Rejected', '签名服务器返回的不是可识别签名者的 SignedData', { operation: 'signMessageDetached' });
     return { signature: p7.toString('base64'), certSerial };

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import Ajv from 'ajv';
 import { PROJECT_ROOT } from '../../src/config';
-import { LintError, loadYamlSource } from '../../src/engine/yaml-source';
+import { Loc, Problems } from '../../src/engine/lint';
+import { loadYamlSource } from '../../src/engine/yaml-source';
 
 /** medbill's side of the adapter: what the client can ask any signature server to do. */
 export const LOGICAL_OPERATIONS = [
@@ -141,11 +142,17 @@ export function vendorFile(vendor: string): string {
 
 export function loadVendorMapping(vendorOrFile: string): VendorMapping {
   const file = vendorOrFile.endsWith('.yaml') ? vendorOrFile : vendorFile(vendorOrFile);
-  const src = loadYamlSource(file);
+  const problems = new Problems();
+  const bad = (loc: Loc, where: string, detail: string) => problems.add(loc, 'CA_VENDOR_MAPPING', where, { detail });
+  const src = loadYamlSource(file, problems);
+  problems.throwIfAny();
+  if (!src) throw new Error(`${file}: unreadable`);
   if (!validate(src.data)) {
-    const e = validate.errors![0];
-    const p = e.instancePath.split('/').filter(Boolean);
-    throw new LintError(src.loc(p), 'CA_VENDOR_MAPPING', e.instancePath || '/', `${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : ''}`);
+    for (const e of validate.errors ?? []) {
+      const p = e.instancePath.split('/').filter(Boolean);
+      bad(src.loc(p), e.instancePath || '/', `${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : ''}`);
+    }
+    problems.throwIfAny();
   }
   // Checked by the schema above; the cast only gives the plain data its TypeScript shape.
   const d = src.data as Omit<VendorMapping, 'file'> & { soap: Partial<VendorMapping['soap']>; result?: Record<string, Array<string | number> | string> };
@@ -174,18 +181,21 @@ export function loadVendorMapping(vendorOrFile: string): VendorMapping {
     const at = (k: string) => src.loc(['operations', name, k]);
     if (op.via) {
       const target = mapping.operations[op.via];
-      if (!target || target.via) throw new LintError(at('via'), 'CA_VENDOR_MAPPING', `operations.${name}.via`, `'${op.via}' must be a mapped operation that is not itself a via`);
+      if (!target || target.via) bad(at('via'), `operations.${name}.via`, `'${op.via}' must be a mapped operation that is not itself a via`);
       continue;
     }
-    if (!op.operation || !op.returns) throw new LintError(src.loc(['operations', name]), 'CA_VENDOR_MAPPING', `operations.${name}`, 'needs operation and returns (or via)');
-    if (op.returns.type !== 'verdict' && !op.returns.field) throw new LintError(at('returns'), 'CA_VENDOR_MAPPING', `operations.${name}.returns`, `type ${op.returns.type} needs a field`);
-    if (op.returns.type === 'verdict' && !mapping.result.code) throw new LintError(at('returns'), 'CA_VENDOR_MAPPING', `operations.${name}.returns`, 'type verdict needs result.code (the element holding the return code)');
+    if (!op.operation || !op.returns) {
+      bad(src.loc(['operations', name]), `operations.${name}`, 'needs operation and returns (or via)');
+      continue;
+    }
+    if (op.returns.type !== 'verdict' && !op.returns.field) bad(at('returns'), `operations.${name}.returns`, `type ${op.returns.type} needs a field`);
+    if (op.returns.type === 'verdict' && !mapping.result.code) bad(at('returns'), `operations.${name}.returns`, 'type verdict needs result.code (the element holding the return code)');
     for (const [param, tpl] of Object.entries(op.params ?? {})) {
       const m = /^\{([A-Za-z]+)\??\}$/.exec(String(tpl));
-      if (m && !(TEMPLATE_VARIABLES as readonly string[]).includes(m[1])) {
-        throw new LintError(src.loc(['operations', name, 'params', param]), 'CA_VENDOR_MAPPING', `operations.${name}.params.${param}`, `unknown variable {${m[1]}} (known: ${TEMPLATE_VARIABLES.join(', ')})`);
-      }
+      if (m && !(TEMPLATE_VARIABLES as readonly string[]).includes(m[1]))
+        bad(src.loc(['operations', name, 'params', param]), `operations.${name}.params.${param}`, `unknown variable {${m[1]}} (known: ${TEMPLATE_VARIABLES.join(', ')})`);
     }
   }
+  problems.throwIfAny();
   return mapping;
 }

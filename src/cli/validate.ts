@@ -1,27 +1,31 @@
 import type { Command } from 'commander';
 import { loadDefinitions } from '../app';
 import { loadConfig } from '../config';
-import { LintError } from '../engine/yaml-source';
+import { formatIssue, Problems } from '../engine/lint';
+
+/** Every definition and setting checked in one run: all problems, compiler-style, sorted by file. */
+export function validateAll(): { problems: Problems; summary: { services: number; mappings: number; flows: number } } {
+  const problems = new Problems();
+  const d = loadDefinitions(loadConfig(), problems);
+  return { problems, summary: { services: d.catalogue.services.size, mappings: d.mappings.size, flows: d.flows.length } };
+}
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check the service catalogue, every mapping and every flow; errors print as file:line:col CODE message')
+    .description('check the catalogue, code tables, mappings, flows and configuration; every problem prints as file:line:col  error  CODE  where: message — hint')
     .option('--format <fmt>', 'text | json', 'text')
     .action((opts: { format: string }) => {
-      const cfg = loadConfig();
-      try {
-        const d = loadDefinitions(cfg);
-        const summary = { services: d.catalogue.services.size, mappings: d.mappings.size, flows: d.flows.length };
-        if (opts.format === 'json') process.stdout.write(JSON.stringify({ ok: true, ...summary }) + '\n');
+      const { problems, summary } = validateAll();
+      const issues = problems.sorted();
+      const errors = problems.errors.length;
+      if (opts.format === 'json') {
+        process.stdout.write(JSON.stringify({ ok: errors === 0, ...summary, problems: issues.map((i) => ({ ...i.loc, severity: i.severity, code: i.code, where: i.where, message: i.message, hint: i.hint })) }) + '\n');
+      } else {
+        for (const i of issues) process.stderr.write(formatIssue(i) + '\n');
+        if (errors) process.stderr.write(`${errors} error(s)${issues.length > errors ? `, ${issues.length - errors} warning(s)` : ''}\n`);
         else process.stdout.write(`ok: ${summary.services} services, ${summary.mappings} mappings, ${summary.flows} flows\n`);
-      } catch (e) {
-        if (e instanceof LintError) {
-          if (opts.format === 'json')
-            process.stdout.write(JSON.stringify({ ok: false, errors: [{ ...e.loc, code: e.code, where: e.where, message: e.detail, hint: e.hint }] }) + '\n');
-          else process.stderr.write(e.message + '\n');
-        } else process.stderr.write(`error: ${(e as Error).message}\n`);
-        process.exitCode = 1;
       }
+      if (errors) process.exitCode = 1;
     });
 }

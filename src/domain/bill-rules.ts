@@ -4,7 +4,6 @@
  * clients already force them to balance (rounding channels such as HBWC, 货币误差 lines), so a
  * difference of one fen is a real error to report, not noise to absorb.
  */
-import { amountError } from '../engine/errors';
 import { formatUnits, toUnits } from './money';
 
 interface Charge {
@@ -27,14 +26,28 @@ export interface AmountsDoc {
 const f2 = (u: bigint) => formatUnits(u, 2);
 const sum2 = (xs: (string | undefined)[]) => xs.reduce((a, v) => a + toUnits(v ?? '0', 2), 0n);
 
-export type Rule = (doc: AmountsDoc) => void;
+/**
+ * A broken rule, as data: which one, the field it names and the values its message shows. The engine
+ * turns it into result E1002 with the Chinese text of src/engine/codes.ts (the domain has no words).
+ */
+export type RuleViolation =
+  | { kind: 'totalPositive'; field: string; params: { total: string } }
+  | { kind: 'chargeSum' | 'paySum'; field: string; params: { sum: string; total: string; diff: string } }
+  | { kind: 'zeroCharge'; field: string; params: { field: string; name: string } }
+  | { kind: 'duplicateSortNo'; field: string; params: { field: string; sortNo: string } }
+  | { kind: 'duplicateChargeCode'; field: string; params: { field: string; chargeCode: string } }
+  | { kind: 'listUnknownCharge'; field: string; params: { field: string; chargeCode: string } }
+  | { kind: 'listSum'; field: string; params: { chargeCode: string; chargeName: string; sum: string; charge: string } };
+
+/** Returns the first violation, or undefined when the document keeps the rule. */
+export type Rule = (doc: AmountsDoc) => RuleViolation | undefined;
 
 export const RULES: Record<string, { doc: string; check: Rule }> = {
   'total-positive': {
     doc: 'totalAmt > 0 (a refund is a red bill through writeOffEBill, never a negative blue bill)',
     check(doc) {
-      if (toUnits(doc.totalAmt ?? '0', 2) <= 0n)
-        throw amountError('totalAmt', `字段 totalAmt（开票总金额）必须大于 0，收到 ${doc.totalAmt ?? ''}；退费请用 writeOffEBill 冲红`);
+      if (toUnits(doc.totalAmt ?? '0', 2) <= 0n) return { kind: 'totalPositive', field: 'totalAmt', params: { total: doc.totalAmt ?? '' } };
+      return undefined;
     },
   },
   'charge-sum-equals-total': {
@@ -42,8 +55,8 @@ export const RULES: Record<string, { doc: string; check: Rule }> = {
     check(doc) {
       const total = toUnits(doc.totalAmt ?? '0', 2);
       const s = sum2((doc.chargeDetail ?? []).map((c) => c.amt));
-      if (s !== total)
-        throw amountError('chargeDetail', `金额不平：收费项目明细 chargeDetail 金额合计 ${f2(s)} 与开票总金额 totalAmt ${f2(total)} 不一致（差额 ${f2(total - s)}）`);
+      if (s !== total) return { kind: 'chargeSum', field: 'chargeDetail', params: { sum: f2(s), total: f2(total), diff: f2(total - s) } };
+      return undefined;
     },
   },
   'pay-sum-equals-total': {
@@ -51,8 +64,8 @@ export const RULES: Record<string, { doc: string; check: Rule }> = {
     check(doc) {
       const total = toUnits(doc.totalAmt ?? '0', 2);
       const s = sum2((doc.payChannelDetail ?? []).map((p) => p.payChannelValue));
-      if (s !== total)
-        throw amountError('payChannelDetail', `金额不平：交费渠道 payChannelDetail 金额合计 ${f2(s)} 与开票总金额 totalAmt ${f2(total)} 不一致（差额 ${f2(total - s)}）`);
+      if (s !== total) return { kind: 'paySum', field: 'payChannelDetail', params: { sum: f2(s), total: f2(total), diff: f2(total - s) } };
+      return undefined;
     },
   },
   'charge-lines-valid': {
@@ -60,17 +73,29 @@ export const RULES: Record<string, { doc: string; check: Rule }> = {
     check(doc) {
       const seenSort = new Set<number>();
       const seenCode = new Set<string>();
-      (doc.chargeDetail ?? []).forEach((c, i) => {
-        if (toUnits(c.amt ?? '0', 2) === 0n) throw amountError(`chargeDetail[${i}].amt`, `字段 chargeDetail[${i}].amt（金额）不能为 0：收费项目 ${c.chargeName ?? c.chargeCode ?? ''} 无金额时请不要传该行`);
+      const lines = doc.chargeDetail ?? [];
+      for (let i = 0; i < lines.length; i++) {
+        const c = lines[i];
+        if (toUnits(c.amt ?? '0', 2) === 0n) {
+          const field = `chargeDetail[${i}].amt`;
+          return { kind: 'zeroCharge', field, params: { field, name: c.chargeName ?? c.chargeCode ?? '' } };
+        }
         if (c.sortNo !== undefined) {
-          if (seenSort.has(c.sortNo)) throw amountError(`chargeDetail[${i}].sortNo`, `字段 chargeDetail[${i}].sortNo（序号）重复：${c.sortNo}`);
+          if (seenSort.has(c.sortNo)) {
+            const field = `chargeDetail[${i}].sortNo`;
+            return { kind: 'duplicateSortNo', field, params: { field, sortNo: String(c.sortNo) } };
+          }
           seenSort.add(c.sortNo);
         }
         if (c.chargeCode) {
-          if (seenCode.has(c.chargeCode)) throw amountError(`chargeDetail[${i}].chargeCode`, `字段 chargeDetail[${i}].chargeCode（收费项目代码）重复：${c.chargeCode}，同一收费项目请合并为一行`);
+          if (seenCode.has(c.chargeCode)) {
+            const field = `chargeDetail[${i}].chargeCode`;
+            return { kind: 'duplicateChargeCode', field, params: { field, chargeCode: c.chargeCode } };
+          }
           seenCode.add(c.chargeCode);
         }
-      });
+      }
+      return undefined;
     },
   },
   'list-sum-per-charge': {
@@ -78,18 +103,23 @@ export const RULES: Record<string, { doc: string; check: Rule }> = {
     check(doc) {
       const charges = new Map((doc.chargeDetail ?? []).map((c) => [c.chargeCode ?? '', c]));
       const sums = new Map<string, bigint>(); // in 1/10000
-      (doc.listDetail ?? []).forEach((l, i) => {
-        if (!l.chargeCode) return;
-        if (!charges.has(l.chargeCode))
-          throw amountError(`listDetail[${i}].chargeCode`, `字段 listDetail[${i}].chargeCode（收费项目代码）${l.chargeCode} 在收费项目明细 chargeDetail 中不存在`);
+      const lines = doc.listDetail ?? [];
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i];
+        if (!l.chargeCode) continue;
+        if (!charges.has(l.chargeCode)) {
+          const field = `listDetail[${i}].chargeCode`;
+          return { kind: 'listUnknownCharge', field, params: { field, chargeCode: l.chargeCode } };
+        }
         sums.set(l.chargeCode, (sums.get(l.chargeCode) ?? 0n) + toUnits(l.amt ?? '0', 4));
-      });
+      }
       for (const [code, s4] of sums) {
         const charge = toUnits(charges.get(code)!.amt ?? '0', 2);
         const s2 = (s4 >= 0n ? s4 + 50n : s4 - 50n) / 100n; // round half away from zero to the fen
         if (s2 !== charge)
-          throw amountError('listDetail', `金额不平：收费项目 ${code}（${charges.get(code)!.chargeName ?? ''}）的清单 listDetail 金额合计 ${formatUnits(s4, 4)} 与 chargeDetail 金额 ${f2(charge)} 不一致`);
+          return { kind: 'listSum', field: 'listDetail', params: { chargeCode: code, chargeName: charges.get(code)!.chargeName ?? '', sum: formatUnits(s4, 4), charge: f2(charge) } };
       }
+      return undefined;
     },
   },
 };

@@ -58,3 +58,20 @@ export function splitFiscalXml(xml: string): { content: string; unitSignature?: 
   };
   return { content: xml.slice(start, end), unitSignature: grab('InvoicingPartySignature'), supervisorSignature: grab('SupervisorPartySignature') };
 }
+
+/** A bill's identity and the text its unit signature will cover, between fiscal-xml and persist. */
+export interface PendingIssue {
+  billBatchCode: string;
+  billNo: string;
+  random: string;
+  createTime: string;
+  issueDate: string;
+  issueTime: string;
+  totalAmt: string;
+  content: string;
+}
+
+/** QR text: the e-bill tag first, then code, number, check code, date and amount (fiscal-ebill.md §1.5). */
+export function qrText(tag: string, b: { billBatchCode: string; billNo: string; random: string; issueDate: string; totalAmt: string }): string {
+  return [tag, b.billBatchCode, b.billNo, b.random, b.issueDate, b.totalAmt].join(',');
+}

@@ -1,16 +1,11 @@
 /**
- * The only error classes flows route on (style-anchors §6), each with the HIS result code it maps to.
- * Messages are Chinese and name the field and the rule: they go back to HIS programmers verbatim.
+ * FlowError: what a step throws and a channel answers. Codes and their Chinese messages come from the
+ * one table in codes.ts (`hisError('E2001', 'inProgress', { busNo })`); messages go back to HIS
+ * programmers verbatim and name the field and the rule.
  */
-export type ErrorClass =
-  | 'ValidationError'
-  | 'Duplicate'
-  | 'Conflict'
-  | 'NotFound'
-  | 'Timeout'
-  | 'Unavailable'
-  | 'Rejected'
-  | 'Internal';
+import { ErrorClass, HIS_CODES, HisCode, hisMessage, HisMessage, HisParams, RetryAdvice } from './codes';
+
+export type { ErrorClass };
 
 export class FlowError extends Error {
   constructor(
@@ -22,9 +17,20 @@ export class FlowError extends Error {
   ) {
     super(message);
   }
+
+  /** What the HIS should do (from the code table); unknown codes: do not resend as is. */
+  get retry(): RetryAdvice {
+    return (HIS_CODES as Record<string, { retry: RetryAdvice }>)[this.code]?.retry ?? 'no';
+  }
 }
 
-/** Result codes returned in the envelope's `result` (non-S0000 means failure to every HIS). */
+/** A FlowError from the code table: the class and the text follow from (code, message). */
+export function hisError<C extends HisCode, M extends HisMessage<C>>(code: C, message: M, params: HisParams<C, M>, field?: string, cause?: unknown): FlowError {
+  const cls = HIS_CODES[code].class;
+  return new FlowError(cls === 'Ok' ? 'Internal' : cls, code, hisMessage(code, message, params), field, cause);
+}
+
+/** Result codes by name, for code that routes on them (the table in codes.ts is the source). */
 export const RESULT = {
   ok: 'S0000',
   badSign: 'E0001',
@@ -33,6 +39,7 @@ export const RESULT = {
   unknownService: 'E0004',
   badData: 'E0005',
   replayedNoise: 'E0006',
+  rateLimited: 'E0007',
   validation: 'E1001',
   amounts: 'E1002',
   conflict: 'E2001',
@@ -41,16 +48,11 @@ export const RESULT = {
   stateConflict: 'E2004',
   signUnavailable: 'E3001',
   timeout: 'E3002',
+  busy: 'E3003',
   internal: 'E9999',
-} as const;
-
-export const validation = (field: string, message: string): FlowError =>
-  new FlowError('ValidationError', RESULT.validation, message, field);
-
-export const amountError = (field: string, message: string): FlowError =>
-  new FlowError('ValidationError', RESULT.amounts, message, field);
+} as const satisfies Record<string, HisCode>;
 
 export function asFlowError(err: unknown): FlowError {
   if (err instanceof FlowError) return err;
-  return new FlowError('Internal', RESULT.internal, '系统内部错误，请稍后重试或联系管理员（已记录）', undefined, err);
+  return hisError('E9999', 'internal', {}, undefined, err);
 }

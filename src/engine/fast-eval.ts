@@ -101,7 +101,7 @@ function compileNode(n: Node, fns: Record<string, (...a: never[]) => unknown>): 
       let head: Compiled | undefined;
       steps.forEach((s, i) => {
         if (s.type === 'name') names.push(String(s.value));
-        else if (i === 0 && s.type === 'function') head = compileNode(s, fns);
+        else if (i === 0 && (s.type === 'function' || s.type === 'variable')) head = compileNode(s, fns);
         else if (i === steps.length - 1 && s.type === 'unary' && s.value === '{' && i > 0) last = compileNode(s, fns);
         else throw new Unsupported(`path step ${s.type}`);
       });

@@ -3,15 +3,20 @@
  * loader cannot drift (style-anchors §8). Committed as flows/flow.schema.json; a flow file that
  * starts with `# yaml-language-server: $schema=../flow.schema.json` gets completion and
  * inline errors in VS Code. The loader (flow-loader.ts) stays the authority: it also checks
- * references, gotos and the irreversible-step rule, which a schema cannot express.
+ * references, gotos, the data path of every slot and the ordering rules, which a schema cannot express.
  */
+import { FLOW_FORMAT_VERSION, RESTORE_SOURCES } from './flow-loader';
 import { STEP_KINDS } from './registry';
+
+const slotList = (what: string) => ({ type: 'array', items: { type: 'string', pattern: '^[A-Za-z_]\\w*$' }, description: what });
 
 const SHARED = {
   id: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: 'unique step id (kebab-case): used in logs, traces, dead letters and replay' },
   when: { type: 'string', description: 'JSONata condition over the named values and input; the step is skipped when false' },
   timeout: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$', description: 'per-attempt time budget, e.g. 5s' },
   note: { type: 'string' },
+  reads: slotList('the named values this step reads (its kind\'s read ports)'),
+  writes: slotList('the named values this step writes (its kind\'s write ports)'),
 };
 
 export function flowSchema(): Record<string, unknown> {
@@ -31,7 +36,7 @@ export function flowSchema(): Record<string, unknown> {
     required: ['version', 'flow', 'trigger', 'steps'],
     additionalProperties: false,
     properties: {
-      version: { const: 1 },
+      version: { const: FLOW_FORMAT_VERSION },
       flow: { type: 'string', description: 'the file stem, or <folder>-<stem>' },
       description: { type: 'string' },
       trigger: {
@@ -40,6 +45,16 @@ export function flowSchema(): Record<string, unknown> {
         properties: { channel: { enum: ['his'] }, service: { type: 'string', description: 'serviceId in config/catalogue/' }, schedule: { type: 'string' } },
       },
       deadline: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' },
+      recovery: {
+        type: 'object',
+        required: ['resumeAt', 'restore'],
+        additionalProperties: false,
+        description: 'where recovery re-enters a flow that takes numbers, and what it restores from the reservation',
+        properties: {
+          resumeAt: { type: 'string', description: 'step id' },
+          restore: { type: 'object', additionalProperties: { enum: Object.keys(RESTORE_SOURCES) } },
+        },
+      },
       steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
     },
   };

@@ -1,17 +1,38 @@
 /**
  * The typed function library mappings call as $name(...) (Mirth's "code templates", typed).
  * One registry: lint rejects calls to anything not here, not a `let` binding and not a JSONata built-in.
+ * Functions that need the deployment (the URL functions) get it from the MappingContext the mappings
+ * were loaded with, never from a module-level global.
  */
 import { decimalText, fixed, formatUnits, toUnits } from '../domain/money';
 import { isoDate } from '../domain/time';
 
 type Fn = (...args: never[]) => unknown;
 
-/** Deployment facts some functions need (set once at boot from config). */
-const context = { publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '' };
-export function setFunctionContext(c: { publicBaseUrl: string; publicNetUrl: string }): void {
-  context.publicBaseUrl = c.publicBaseUrl.replace(/\/$/, '');
-  context.publicNetUrl = c.publicNetUrl.replace(/\/$/, '');
+/**
+ * What every mapping evaluation sees of the deployment, as $unit and $urls (docs/reference/mapping-format.md).
+ * $unit: the issuing unit of config `unit:` without its secrets (name, creditCode, region, eInvoiceTag,
+ * specimenCodes, billNames, orgType, sealName …); $urls: publicBaseUrl and publicNetUrl, no trailing slash.
+ */
+export interface MappingContext {
+  unit: Record<string, unknown>;
+  urls: { publicBaseUrl: string; publicNetUrl: string };
+}
+
+/** The context golden cases and flow tests assume unless they say otherwise. */
+export const TEST_MAPPING_CONTEXT: MappingContext = {
+  unit: { name: 'medbill 演示医院', billNames: { outpatient: '广东省医疗门诊收费票据（电子）', inpatient: '广东省医疗住院收费票据（电子）' } },
+  urls: { publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '' },
+};
+
+const SECRET_UNIT_KEYS = new Set(['checkCodeSecret']);
+
+/** The context of a configuration: its unit (secrets left out) and its public URLs. */
+export function mappingContext(cfg: { unit: object; server: { publicBaseUrl: string; publicNetUrl: string } }): MappingContext {
+  return {
+    unit: Object.fromEntries(Object.entries(cfg.unit).filter(([k]) => !SECRET_UNIT_KEYS.has(k))),
+    urls: { publicBaseUrl: cfg.server.publicBaseUrl.replace(/\/$/, ''), publicNetUrl: cfg.server.publicNetUrl.replace(/\/$/, '') },
+  };
 }
 
 type BillRef = { billBatchCode?: string; billNo?: string; random?: string } | undefined;
@@ -19,7 +40,21 @@ const h5Path = (b: BillRef) => `/h5/ebill/${b?.billBatchCode}/${b?.billNo}?rando
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
-export const FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
+type UrlFn = (urls: MappingContext['urls']) => Fn;
+
+/** Functions whose result depends on the deployment's URLs; bound per context by functionBindings. */
+const URL_FUNCTIONS: Record<string, { bind: UrlFn; doc: string }> = {
+  h5Url: {
+    doc: '$h5Url(bill): intranet H5 page of a bill ($urls.publicBaseUrl); absent bill stays absent',
+    bind: (urls) => ((b: BillRef) => (b?.billNo ? urls.publicBaseUrl + h5Path(b) : undefined)) as Fn,
+  },
+  h5NetUrl: {
+    doc: '$h5NetUrl(bill): internet H5 page of a bill ($urls.publicNetUrl); absent when not configured',
+    bind: (urls) => ((b: BillRef) => (b?.billNo && urls.publicNetUrl ? urls.publicNetUrl + h5Path(b) : undefined)) as Fn,
+  },
+};
+
+const PURE_FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
   money: {
     doc: '$money(x): amount as text with 2 decimals ("236.50"); absent stays absent',
     fn: ((v: unknown) => (present(v) ? fixed(decimalText(v) ?? String(v), 2) : undefined)) as Fn,
@@ -59,22 +94,24 @@ export const FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
     doc: "$first(a, b, ..., fallback): the first argument that is present and non-empty, else the last one ($first(x, '') gives an empty element)",
     fn: ((...vs: unknown[]) => vs.find(present) ?? vs[vs.length - 1]) as Fn,
   },
-  h5Url: {
-    doc: '$h5Url(bill): intranet H5 page of a bill (server.publicBaseUrl); absent bill stays absent',
-    fn: ((b: BillRef) => (b?.billNo ? context.publicBaseUrl + h5Path(b) : undefined)) as Fn,
-  },
-  h5NetUrl: {
-    doc: '$h5NetUrl(bill): internet H5 page of a bill (server.publicNetUrl); absent when not configured',
-    fn: ((b: BillRef) => (b?.billNo && context.publicNetUrl ? context.publicNetUrl + h5Path(b) : undefined)) as Fn,
-  },
   asList: {
     doc: '$asList(x): x as an array (a single object becomes [x], absent becomes [])',
     fn: ((v: unknown) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v])) as Fn,
   },
 };
 
-/** Bindings passed to every evaluation; built once. */
-export const FUNCTION_BINDINGS: Record<string, unknown> = Object.fromEntries(Object.entries(FUNCTIONS).map(([k, v]) => [k, v.fn]));
+/** Every function's name and doc line (lint, docs). */
+export const FUNCTIONS: Record<string, { doc: string }> = { ...PURE_FUNCTIONS, ...URL_FUNCTIONS };
+
+/** Bindings of one evaluation context: the functions, $unit and $urls. Built once per load. */
+export function functionBindings(context: MappingContext): Record<string, unknown> & { unit: unknown; urls: unknown } {
+  return {
+    ...Object.fromEntries(Object.entries(PURE_FUNCTIONS).map(([k, v]) => [k, v.fn])),
+    ...Object.fromEntries(Object.entries(URL_FUNCTIONS).map(([k, v]) => [k, v.bind(context.urls)])),
+    unit: context.unit,
+    urls: context.urls,
+  };
+}
 
 /** JSONata 2.x built-ins (docs.jsonata.org), so lint can tell a typo from a real function. */
 export const JSONATA_BUILTINS = new Set(

@@ -1,16 +1,19 @@
 /**
  * The one door every HIS channel goes through: store the raw message (durable) before anything else,
- * route it to its flow, run it, record the outcome. Channels (JSON envelope, SOAP, HL7) only decode
- * and encode; they never touch flows or tables themselves.
+ * route it to its flow, run it, record the outcome — committed before the answer is returned, so an
+ * answer and its record never disagree. Channels (JSON envelope, SOAP, HL7) only decode and encode;
+ * they never touch flows or tables themselves.
  */
 import { messageId } from '../domain/ids';
 import { log } from '../log';
+import type { BillRow } from '../store/bills';
 import { flowSeconds, messagesTotal } from '../web/metrics';
-import { asFlowError, FlowError, RESULT } from './errors';
+import { asFlowError, FlowError, hisError, RESULT } from './errors';
+import type { Flow } from './flow-loader';
 import type { Router } from './router';
-import { runFlow } from './run';
+import { FlowRun, newRun, runFlow } from './run';
 import type { Services } from './services';
-import type { RunContext } from './step';
+import type { TraceEntry } from './step';
 
 export interface InboundRequest {
   channel: string;
@@ -34,6 +37,15 @@ export interface InboundResult {
   error?: FlowError;
 }
 
+/** The reservation a run held when it failed: its request was answered, so only a retry completes it. */
+function heldReservation(flow: Flow, run: FlowRun): number | undefined {
+  for (const i of flow.reservationSlots) {
+    const r = run.slots[i] as BillRow | undefined;
+    if (r && r.state === 'reserved' && r.id) return r.id;
+  }
+  return undefined;
+}
+
 export async function handleInbound(services: Services, router: Router, req: InboundRequest): Promise<InboundResult> {
   const t0 = Date.now();
   const msgId = messageId(t0);
@@ -55,20 +67,13 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   } catch (e) {
     // Not stored → not processed: the HIS gets an error and retries; nothing half-done exists.
     log().error('message store unavailable', { msgId, busNo, error: (e as Error).message });
-    return finish(new FlowError('Unavailable', RESULT.internal, '系统繁忙（消息存储不可用），请稍后重试'), false);
+    return finish(hisError('E3003', 'store', {}), false);
   }
 
-  function finish(err: FlowError | undefined, stored: boolean, response?: unknown, trace?: RunContext['trace']): InboundResult {
-    const result = err ? err.code : RESULT.ok;
-    const ms = Date.now() - t0;
-    messagesTotal.inc({ channel: req.channel, service: req.serviceId, result });
-    flowSeconds.observe({ service: req.serviceId }, ms / 1000);
-    const line = { msgId, busNo, channel: req.channel, service: req.serviceId, appid: req.appid, result, ms, flow: flow?.name, field: err?.field };
-    if (err?.errorClass === 'Internal') log().error(err.message, { ...line, cause: String((err.cause as Error)?.stack ?? err.cause) });
-    else log().info(err ? err.message : 'ok', line);
+  async function finish(err: FlowError | undefined, stored: boolean, response?: unknown, trace?: TraceEntry[], answeredReservation?: number): Promise<InboundResult> {
     if (stored) {
-      void services.messages
-        .finish(msgId, {
+      try {
+        await services.messages.finish(msgId, {
           status: err ? (req.refusal ? 'rejected' : 'failed') : 'done',
           flow: flow?.name,
           flowVersion: flow?.version,
@@ -77,27 +82,38 @@ export async function handleInbound(services: Services, router: Router, req: Inb
           response: response === undefined ? undefined : typeof response === 'string' ? response : JSON.stringify(response),
           trace: trace ? JSON.stringify(trace) : undefined,
           busNo,
-        })
-        .catch((e) => log().error('message outcome not recorded', { msgId, busNo, error: (e as Error).message }));
+          answeredReservation: err ? answeredReservation : undefined,
+        });
+      } catch (e) {
+        // The outcome could not be recorded: the answer must not claim more than the record holds.
+        log().error('message outcome not recorded', { msgId, busNo, error: (e as Error).message });
+        if (!err) err = hisError('E9999', 'internal', {});
+      }
     }
-    return { msgId, result, response: err ? undefined : response, error: err };
+    const code = err ? err.code : RESULT.ok;
+    const ms = Date.now() - t0;
+    // Unknown serviceIds never become label values: 20,000 random ids must not grow /metrics.
+    messagesTotal.inc({ channel: req.channel, service: flow ? req.serviceId : '(unknown)', result: code });
+    flowSeconds.observe({ service: flow ? req.serviceId : '(unknown)' }, ms / 1000);
+    const line = { msgId, busNo, channel: req.channel, service: req.serviceId.slice(0, 60), appid: req.appid, result: code, ms, flow: flow?.name, field: err?.field };
+    if (err?.errorClass === 'Internal') log().error(err.message, { ...line, cause: String((err.cause as Error)?.stack ?? err.cause) });
+    else log().info(err ? err.message : 'ok', line);
+    return { msgId, result: code, response: err ? undefined : response, error: err };
   }
 
   if (req.refusal) return finish(req.refusal, true);
-  if (!flow) return finish(new FlowError('ValidationError', RESULT.unknownService, `服务 ${req.serviceId} 不存在或未开通（serviceId 区分大小写）`, 'serviceId'), true);
-  const rc: RunContext = {
+  if (!flow) return finish(hisError('E0004', 'unknownService', { serviceId: req.serviceId.slice(0, 60) }, 'serviceId'), true);
+  const run = newRun(flow, input ?? {}, {
     msg: { id: msgId, channel: req.channel, serviceId: req.serviceId, appid: req.appid ?? '', receivedAt: t0, busNo },
-    input: (input ?? {}) as Record<string, unknown>,
-    vars: {},
     services,
     log: log(),
-    trace: [],
     finally: [],
-  };
+    dryRun: false,
+  });
   try {
-    await runFlow(flow, rc);
-    return finish(undefined, true, rc.response, rc.trace);
+    await runFlow(flow, run);
+    return finish(undefined, true, run.ctx.response, run.trace);
   } catch (e) {
-    return finish(asFlowError(e), true, undefined, rc.trace);
+    return finish(asFlowError(e), true, undefined, run.trace, heldReservation(flow, run));
   }
 }

@@ -9,7 +9,17 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../config';
+import { mappingContext, MappingContext } from './functions';
 import type { Mapping } from './mapping';
+
+/**
+ * The deployment golden cases assume: the unit and URLs of config/default.yaml alone (no
+ * MEDBILL_CONFIG, no environment), so a case gives the same answer on every machine.
+ */
+export function goldenContext(): MappingContext {
+  return mappingContext(loadConfig({}));
+}
 
 export interface GoldenCase {
   name: string;

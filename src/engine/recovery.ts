@@ -1,64 +1,86 @@
 /**
- * Start-up and periodic recovery of reservations (DESIGN §8): a number reserved for a busNo whose
- * process died (or whose signer failed) is completed by re-running the rest of its flow from the
- * canonical settlement kept on the reservation; if that cannot succeed the number is voided with the
- * reason, so every number still ends in exactly one recorded state.
+ * Recovery of reservations: a number held for a busNo whose request never got an answer (the process
+ * died) is completed by re-entering its flow where the flow's `recovery.resumeAt` says, with the values
+ * `recovery.restore` takes from the reservation. A reservation whose request WAS answered with a failure
+ * is left to a retry of the same busNo — the HIS was told "not issued" — and voided with the reason
+ * once `recovery.answeredReservationTtl` has passed. Either way every number ends in one recorded state.
  */
+import { durationMs, type Config } from '../config';
 import { log } from '../log';
 import type { BillRow } from '../store/bills';
 import { asFlowError } from './errors';
+import type { Flow, RestoreSource } from './flow-loader';
 import type { Router } from './router';
-import { runFlow } from './run';
+import { newRun, runFlow } from './run';
 import type { Services } from './services';
-import type { RunContext } from './step';
 
-export async function recoverReservations(services: Services, router: Router, olderThanMs: number): Promise<{ completed: number; voided: number; left: number }> {
+export interface RecoveryOutcome {
+  completed: number;
+  voided: number;
+  /** left for a later round (signer still down) or for the HIS to retry (answered, within its window) */
+  left: number;
+}
+
+export function answeredTtlMs(cfg: Pick<Config, 'recovery'>): number {
+  return durationMs(cfg.recovery?.answeredReservationTtl ?? '24h');
+}
+
+export async function recoverReservations(services: Services, router: Router, olderThanMs: number): Promise<RecoveryOutcome> {
   const rows = await services.bills.reservationsOlderThan(olderThanMs);
-  let completed = 0;
-  let voided = 0;
-  let left = 0;
+  const out: RecoveryOutcome = { completed: 0, voided: 0, left: 0 };
+  const ttl = answeredTtlMs(services.config);
   for (const row of rows) {
-    const outcome = await resume(services, router, row);
-    if (outcome === 'completed') completed++;
-    else if (outcome === 'voided') voided++;
-    else left++;
+    const outcome = row.answered_code ? await expireAnswered(services, row, ttl) : await resume(services, router, row);
+    out[outcome]++;
   }
-  return { completed, voided, left };
+  return out;
+}
+
+const idsOf = (row: BillRow) => ({ billId: row.id, billBatchCode: row.bill_batch_code, billNo: row.bill_no, busNo: row.bus_no, msgId: row.message_id });
+
+async function expireAnswered(services: Services, row: BillRow, ttlMs: number): Promise<'voided' | 'left'> {
+  if (Date.now() - Number(row.answered_at ?? 0) < ttlMs) return 'left';
+  const reason = `请求已应答失败（${row.answered_code}），在 ${Math.round(ttlMs / 3_600_000)} 小时内未用相同业务流水号重试，票号作废`;
+  if (await services.bills.voidReservation(row.id, reason)) log().warn('answered reservation voided', { ...idsOf(row), answered: row.answered_code });
+  return 'voided';
+}
+
+function restored(source: RestoreSource, row: BillRow): unknown {
+  if (source === 'reservation') return row;
+  if (source === 'reservation.settlement') return JSON.parse(row.canonical!);
+  return { hash: row.request_hash, canonical: row.canonical };
 }
 
 async function resume(services: Services, router: Router, row: BillRow): Promise<'completed' | 'voided' | 'left'> {
   const msg = row.message_id ? await services.messages.get(row.message_id) : undefined;
-  const flow = msg ? router.route(msg.service_id) : undefined;
-  const from = flow?.steps.findIndex((s) => s.kind === 'allocate') ?? -1;
-  const ids = { billId: row.id, billBatchCode: row.bill_batch_code, billNo: row.bill_no, busNo: row.bus_no, msgId: row.message_id };
-  if (!flow || from < 0 || !row.canonical) {
-    const reason = `恢复失败：找不到原始请求或流程（消息 ${row.message_id ?? '无'}），票号作废`;
+  const flow: Flow | undefined = msg ? router.route(msg.service_id) : undefined;
+  if (!flow?.recovery || !row.canonical) {
+    const reason = `恢复失败：找不到原始请求或流程的 recovery 声明（消息 ${row.message_id ?? '无'}），票号作废`;
     await services.bills.voidReservation(row.id, reason);
-    log().error('reservation voided', { ...ids, reason });
+    log().error('reservation voided', { ...idsOf(row), reason });
     return 'voided';
   }
-  const rc: RunContext = {
+  const run = newRun(flow, undefined, {
     msg: { id: row.message_id!, channel: 'recovery', serviceId: msg!.service_id, appid: row.appid ?? '', receivedAt: Date.now(), busNo: row.bus_no ?? undefined },
-    input: {},
-    vars: { doc: JSON.parse(row.canonical), reservation: row, requestHash: row.request_hash },
     services,
     log: log(),
-    trace: [],
     finally: [],
-  };
+    dryRun: false,
+  });
+  for (const r of flow.recovery.restore) run.slots[r.index] = restored(r.source, row);
   try {
-    await runFlow({ ...flow, steps: flow.steps.slice(from) }, rc);
-    log().warn('reservation completed by recovery', ids);
+    await runFlow(flow, run, { from: flow.recovery.resumeAt });
+    log().warn('reservation completed by recovery', idsOf(row));
     return 'completed';
   } catch (e) {
     const fe = asFlowError(e);
     // A signer outage is worth another try later; anything else will not get better.
     if (fe.errorClass === 'Unavailable' || fe.errorClass === 'Timeout') {
-      log().warn('reservation left for a later recovery', { ...ids, error: fe.message });
+      log().warn('reservation left for a later recovery', { ...idsOf(row), error: fe.message });
       return 'left';
     }
     await services.bills.voidReservation(row.id, `恢复失败：${fe.message}`);
-    log().error('reservation voided', { ...ids, error: fe.message });
+    log().error('reservation voided', { ...idsOf(row), error: fe.message });
     return 'voided';
   }
 }

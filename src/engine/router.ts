@@ -1,15 +1,23 @@
 /** (channel, serviceId) → flow. One generated table; `medbill flows` prints it. */
 import type { Flow } from './flow-loader';
+import type { Problems } from './lint';
 
 export class Router {
   private readonly byService = new Map<string, Flow>();
 
-  constructor(readonly flows: Flow[]) {
+  /** Two flows for one service are a lint problem (FLOW_DUPLICATE_SERVICE); the first one wins. */
+  constructor(
+    readonly flows: Flow[],
+    problems?: Problems,
+  ) {
     for (const f of flows) {
       if (!f.trigger.service) continue;
       const key = `${f.trigger.channel ?? 'his'}:${f.trigger.service}`;
       const dup = this.byService.get(key);
-      if (dup) throw new Error(`${f.file}: service ${f.trigger.service} is already handled by ${dup.file}`);
+      if (dup) {
+        problems?.add({ file: f.file, line: 1, col: 1 }, 'FLOW_DUPLICATE_SERVICE', 'trigger.service', { service: f.trigger.service, other: dup.file });
+        continue;
+      }
       this.byService.set(key, f);
     }
   }

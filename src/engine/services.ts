@@ -1,5 +1,4 @@
-/** The runtime services steps use, built once at start-up (src/engine/boot.ts). */
-import type { Signer } from '../../adapters/ca/signer';
+/** The runtime services steps use, built once at start-up (src/app.ts). */
 import type { Config } from '../config';
 import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
@@ -8,6 +7,7 @@ import type { MessageStore } from '../store/messages';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
+import type { Signer } from './signer';
 
 export interface Services {
   config: Config;

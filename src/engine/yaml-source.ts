@@ -4,24 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, visit } from 'yaml';
+import { Loc, Problems } from './lint';
 
-export interface Loc {
-  file: string;
-  line: number;
-  col: number;
-}
-
-export class LintError extends Error {
-  constructor(
-    readonly loc: Loc,
-    readonly code: string,
-    readonly where: string,
-    readonly detail: string,
-    readonly hint?: string,
-  ) {
-    super(`${loc.file}:${loc.line}:${loc.col}  error  ${code}  ${where ? where + ': ' : ''}${detail}${hint ? ' — ' + hint : ''}`);
-  }
-}
+export type { Loc };
 
 export interface YamlSource {
   file: string;
@@ -33,7 +18,11 @@ export interface YamlSource {
   pos(offset: number): Loc;
 }
 
-export function loadYamlSource(file: string, text = readFileSync(file, 'utf8')): YamlSource {
+/**
+ * Parses a definition file, adding every YAML problem to `problems`. Returns undefined when the file
+ * cannot be read as data at all (syntax errors); aliases and tags are reported and the data still returned.
+ */
+export function loadYamlSource(file: string, problems: Problems, text = readFileSync(file, 'utf8')): YamlSource | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, uniqueKeys: true, prettyErrors: false });
   const pos = (offset: number): Loc => {
@@ -41,17 +30,20 @@ export function loadYamlSource(file: string, text = readFileSync(file, 'utf8')):
     return { file, line: p.line, col: p.col };
   };
   if (doc.errors.length) {
-    const e = doc.errors[0];
-    throw new LintError(pos(e.pos[0]), 'YAML_SYNTAX', '', e.message.split('\n')[0]);
+    for (const e of doc.errors) {
+      const dup = /^Map keys must be unique/.test(e.message);
+      if (dup) problems.add(pos(e.pos[0]), 'YAML_DUPLICATE_KEY', '', { key: text.slice(e.pos[0], e.pos[1]).trim() });
+      else problems.add(pos(e.pos[0]), 'YAML_SYNTAX', '', { detail: e.message.split('\n')[0] });
+    }
+    return undefined;
   }
   visit(doc, {
     Alias(_, n) {
-      throw new LintError(pos(n.range?.[0] ?? 0), 'YAML_ALIAS', '', 'anchors and aliases are not allowed in flow and mapping files', 'write the value out');
+      problems.add(pos(n.range?.[0] ?? 0), 'YAML_ALIAS', '', {});
     },
     Node(_, n) {
-      if ((n as Node).tag) throw new LintError(pos((n as Node).range?.[0] ?? 0), 'YAML_TAG', '', `tag ${(n as Node).tag} is not allowed`);
-      if ((n as Node & { anchor?: string }).anchor)
-        throw new LintError(pos((n as Node).range?.[0] ?? 0), 'YAML_ALIAS', '', 'anchors are not allowed in flow and mapping files');
+      if ((n as Node).tag) problems.add(pos((n as Node).range?.[0] ?? 0), 'YAML_TAG', '', { tag: String((n as Node).tag) });
+      if ((n as Node & { anchor?: string }).anchor) problems.add(pos((n as Node).range?.[0] ?? 0), 'YAML_ALIAS', '', {});
     },
   });
   const nodeAt = (path: (string | number)[], key: boolean): Node | undefined => {

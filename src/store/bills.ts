@@ -8,7 +8,7 @@
  * resumes the reservation, and start-up recovery completes it or voids the number with a reason.
  */
 import type { Knex } from 'knex';
-import { FlowError, RESULT } from '../engine/errors';
+import { isUniqueViolation } from './db';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
 
@@ -40,6 +40,12 @@ export interface BillRow {
   sig_cert_serial: string | null;
   qr_png: string | null;
   void_reason: string | null;
+  answered_code: string | null;
+  answered_at: number | null;
+  card_type: string | null;
+  card_no: string | null;
+  patient_id: string | null;
+  id_card_no: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -56,6 +62,46 @@ export interface Reservation {
   requestHash: string;
   messageId: string;
   canonical: string;
+  cardType?: string;
+  cardNo?: string;
+  patientId?: string;
+  idCardNo?: string;
+}
+
+/** What reserving a number came to; the engine turns the refusals into HIS codes. */
+export type ReserveOutcome =
+  | { kind: 'reserved'; row: BillRow }
+  /** the place has no active range of that medium and kind */
+  | { kind: 'noStock'; placeCode: string; billKind: string }
+  /** another request (another process) holds this (appid, busNo) */
+  | { kind: 'duplicate' };
+
+/** What completing a reservation came to: issued, or it was no longer reserved (finished or voided elsewhere). */
+export type CompleteOutcome = 'issued' | 'stateChanged';
+
+/** Fields a range lookup may filter on (each an indexed or small column). */
+export const BILL_FILTERS = {
+  placeCode: 'place_code',
+  busType: 'bus_type',
+  billKind: 'bill_kind',
+  kind: 'kind',
+  state: 'state',
+  cardType: 'card_type',
+  cardNo: 'card_no',
+  patientId: 'patient_id',
+  idCardNo: 'id_card_no',
+  payer: 'payer',
+} as const;
+export type BillFilter = keyof typeof BILL_FILTERS;
+
+export interface RangeQuery {
+  appid?: string;
+  /** business time bounds, yyyyMMddHHmmssSSS, inclusive */
+  from?: string;
+  to?: string;
+  where: Partial<Record<BillFilter, string>>;
+  pageNo: number;
+  pageSize: number;
 }
 
 export interface Issuance {
@@ -86,15 +132,23 @@ export class BillStore {
   ) {}
 
   /** Takes the next e-bill number of the place's stock and records the reservation, in one transaction. */
-  reserve(r: Reservation): Promise<BillRow> {
-    return this.writer.run(async (tx) => {
+  async reserve(r: Reservation): Promise<ReserveOutcome> {
+    try {
+      return await this.reserveTx(r);
+    } catch (e) {
+      if (isUniqueViolation(e)) return { kind: 'duplicate' };
+      throw e;
+    }
+  }
+
+  private reserveTx(r: Reservation): Promise<ReserveOutcome> {
+    return this.writer.run(async (tx): Promise<ReserveOutcome> => {
       const range = await tx.get<{ id: number; bill_batch_code: string; next_no: number; end_no: number; no_len: number }>(
         'SELECT id, bill_batch_code, next_no, end_no, no_len FROM stock_ranges WHERE place_code = ? AND medium = ? AND bill_kind = ? AND state = ? ORDER BY id LIMIT 1' +
           tx.forUpdate,
         [r.placeCode, 'ebill', r.billKind, 'active'],
       );
-      if (!range)
-        throw new FlowError('Rejected', RESULT.noStock, `开票点 ${r.placeCode} 没有可用的电子票据号段（${r.billKind}），请先分发票据库存`, 'placeCode');
+      if (!range) return { kind: 'noStock', placeCode: r.placeCode, billKind: r.billKind };
       const next = Number(range.next_no);
       const end = Number(range.end_no);
       const now = Date.now();
@@ -116,24 +170,38 @@ export class BillStore {
         message_id: r.messageId,
         stock_range_id: range.id,
         canonical: r.canonical,
+        card_type: r.cardType?.slice(0, 10) ?? null,
+        card_no: r.cardNo?.slice(0, 50) ?? null,
+        patient_id: r.patientId?.slice(0, 50) ?? null,
+        id_card_no: r.idCardNo?.slice(0, 20) ?? null,
         created_at: now,
         updated_at: now,
       };
       const { lastId } = await insertRow(tx, 'bills', row);
-      return { ...(row as unknown as BillRow), id: lastId };
+      return { kind: 'reserved', row: { ...(row as unknown as BillRow), answered_code: null, answered_at: null, id: lastId } };
     });
   }
 
+  /** The number reserve would take next, without taking it (dry runs). */
+  async peek(placeCode: string, billKind: string): Promise<{ billBatchCode: string; billNo: string } | undefined> {
+    const range = await this.sql.get<{ bill_batch_code: string; next_no: number; no_len: number }>(
+      'SELECT bill_batch_code, next_no, no_len FROM stock_ranges WHERE place_code = ? AND medium = ? AND bill_kind = ? AND state = ? ORDER BY id LIMIT 1',
+      [placeCode, 'ebill', billKind, 'active'],
+    );
+    return range ? { billBatchCode: range.bill_batch_code, billNo: padNo(Number(range.next_no), range.no_len) } : undefined;
+  }
+
   /** Reserved → issued, together with the outbox jobs that must follow an issued bill. */
-  complete(billId: number, iss: Issuance, jobs: OutboxJob[]): Promise<void> {
-    return this.writer.run(async (tx) => {
+  complete(billId: number, iss: Issuance, jobs: OutboxJob[]): Promise<CompleteOutcome> {
+    return this.writer.run(async (tx): Promise<CompleteOutcome> => {
       const now = Date.now();
       const { changes: n } = await tx.run(
         'UPDATE bills SET state = ?, random = ?, create_time = ?, fiscal_xml = ?, unit_signature = ?, sig_cert_serial = ?, qr_png = ?, updated_at = ? WHERE id = ? AND state = ?',
         ['issued', iss.random, iss.createTime, iss.fiscalXml, iss.unitSignature, iss.sigCertSerial, iss.qrPng, now, billId, 'reserved'],
       );
-      if (n !== 1) throw new FlowError('Conflict', RESULT.stateConflict, '票据状态已变化：该业务流水号的票据已由另一处理（另一节点、重试或恢复任务）完成，请用 getEBillByBusNo 查询', 'busNo');
+      if (n !== 1) return 'stateChanged';
       for (const j of jobs) await insertJob(tx, j, now);
+      return 'issued';
     });
   }
 
@@ -157,7 +225,19 @@ export class BillStore {
   }
 
   byNumber(billBatchCode: string, billNo: string): Promise<BillRow | undefined> {
-    return this.db<BillRow>('bills').where({ bill_batch_code: billBatchCode, bill_no: billNo }).first();
+    return this.sql.get<BillRow>('SELECT * FROM bills WHERE bill_batch_code = ? AND bill_no = ?', [billBatchCode, billNo]);
+  }
+
+  /** Issued bills (blue and red) in a business-time range, filtered by equality on BILL_FILTERS, one page. */
+  async range(q: RangeQuery): Promise<{ total: number; rows: BillRow[] }> {
+    const base = this.db<BillRow>('bills').where('state', q.where.state ?? 'issued');
+    if (q.appid) base.where('appid', q.appid);
+    if (q.from) base.where('bus_date_time', '>=', q.from);
+    if (q.to) base.where('bus_date_time', '<=', q.to);
+    for (const [k, v] of Object.entries(q.where)) if (k !== 'state' && v !== undefined && v !== '') base.where(BILL_FILTERS[k as BillFilter], v);
+    const [{ n }] = (await base.clone().count({ n: '*' })) as { n: number | string }[];
+    const rows = await base.orderBy('bus_date_time').orderBy('id').limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize);
+    return { total: Number(n), rows };
   }
 
   redOf(billId: number): Promise<BillRow | undefined> {
@@ -208,4 +288,12 @@ export async function insertJob(tx: SqlTx, j: OutboxJob, now = Date.now()): Prom
     created_at: now,
     updated_at: now,
   });
+}
+
+/**
+ * The request holding this reservation was answered with a failure: from now on only a retry of the
+ * same busNo completes it (recovery voids it after its window). Written with the message's outcome.
+ */
+export async function markAnswered(tx: SqlTx, billId: number, code: string, at = Date.now()): Promise<void> {
+  await tx.run('UPDATE bills SET answered_code = ?, answered_at = ? WHERE id = ? AND state = ?', [code, at, billId, 'reserved']);
 }

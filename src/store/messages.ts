@@ -2,6 +2,7 @@
  * The message store: every inbound message, raw, before processing (what replay and trace read).
  */
 import type { Knex } from 'knex';
+import { markAnswered } from './bills';
 import type { GroupCommit } from './group-commit';
 import { insertRow } from './sql';
 
@@ -49,6 +50,8 @@ export interface MessageOutcome {
   response?: string;
   trace?: string;
   busNo?: string;
+  /** a reservation this request held when it was answered with a failure (see markAnswered) */
+  answeredReservation?: number;
 }
 
 export interface MessageQuery {
@@ -87,8 +90,10 @@ export class MessageStore {
     });
   }
 
+  /** The outcome, committed before the answer leaves (an answer and its record never disagree). */
   finish(id: string, o: MessageOutcome): Promise<void> {
     return this.writer.run(async (tx) => {
+      if (o.answeredReservation !== undefined && o.errorCode) await markAnswered(tx, o.answeredReservation, o.errorCode);
       const row: Record<string, unknown> = {
         status: o.status,
         flow: o.flow ?? null,

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
+import { signerFailure } from '../../src/engine/steps/sign';
 import { CaError, SvsClient } from '../../adapters/ca/svs-client';
 import { SvsSigner } from '../../adapters/ca/svs-signer';
 import { loadVendorMapping } from '../../adapters/ca/vendor-mapping';
@@ -53,8 +54,9 @@ async function rejectsWith(p: Promise<unknown>, caClass: string, code: string): 
   } catch (e) {
     assert.ok(e instanceof CaError, `expected CaError, got ${String(e)}`);
     assert.equal(e.caClass, caClass, e.message);
-    assert.equal(e.errorClass, caClass);
-    assert.equal(e.code, code);
+    assert.equal(e.reason, caClass);
+    // What the HIS would be told: the sign step's words for this failure, never the client's message.
+    assert.equal(signerFailure(e).code, code);
     return e;
   }
   throw new Error(`expected a ${caClass} failure`);

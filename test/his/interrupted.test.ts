@@ -2,7 +2,8 @@
  * An interrupted request leaves no half state (DESIGN §5.4, §8). A Signer that throws or hangs stands in
  * for a CA signature server outage: the number is already reserved when signing fails, so the HIS must
  * get a non-S0000, getEBillByBusNo must say "not issued", nothing must be downloadable — and the
- * reservation must be finished later with that same number, by a retry of the busNo or by recovery.
+ * reservation is finished later with that same number: by a retry of the busNo when the HIS got a
+ * failure answer (and voided after a window if it never retries), by recovery when it got no answer.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InProcessSigner } from '../../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../../adapters/ca/key-material';
-import type { SignResult, Signer } from '../../adapters/ca/signer';
+import type { SignResult, Signer } from '../../src/engine/signer';
 import { recoverReservations } from '../../src/engine/recovery';
 import { callJson, dbKinds, DbKind, DEMO_APPID, freshDb, startTestApp } from '../helpers/app';
 import { CHINESE, Json, nextOutpatientNo, sample, TestApp, uniqueBusNo } from './his-helpers';
@@ -51,6 +52,18 @@ class CaOutageSigner implements Signer {
   async close(): Promise<void> {
     for (const h of this.hanging.splice(0)) h.reject(new Error('CA connection closed'));
   }
+}
+
+/** A CA call in a process that is then killed: it never returns, not even with an error (no pool task either). */
+class DeadProcessSigner implements Signer {
+  readonly name = 'killed-while-signing';
+  signDetached(): Promise<SignResult> {
+    return new Promise<SignResult>(() => undefined);
+  }
+  signDetachedWithQr(): Promise<SignResult & { qrPng: string }> {
+    return new Promise<SignResult & { qrPng: string }>(() => undefined);
+  }
+  async close(): Promise<void> {}
 }
 
 const BUS_DATE = '20261125093015123';
@@ -192,34 +205,32 @@ for (const db of dbKinds()) {
       });
     });
 
-    describe('recovery (src/engine/recovery.ts)', () => {
-      it('a reservation left by a "crash" (reserved, then the app closed) is completed at the next start', async () => {
+    describe('recovery: an answer means what it says (src/engine/recovery.ts)', () => {
+      it('a reservation answered E3001 is NOT completed by start-up recovery: the HIS was told "not issued"; its retry completes that same number', async () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-interrupted-'));
         const store = db === 'sqlite' ? { url: `sqlite:${path.join(dir, 'medbill.sqlite')}`, drop: async () => undefined } : await freshDb(db as DbKind, dir);
         try {
-          const busNo = uniqueBusNo('CRASH');
+          const busNo = uniqueBusNo('ANSWERED');
           const down = await startTestApp({ db, dir, dbUrl: store.url, signer: new CaOutageSigner('fail') });
           const r = await issue(down, sample(busNo));
           assert.equal(r.result, 'E3001');
           const reserved = await row(down, busNo);
           assert.equal(reserved?.state, 'reserved');
+          assert.equal(reserved?.answered_code, 'E3001', 'the failed answer is recorded on the reservation');
           await down.stop(); // keeps dir and database: they were passed in
 
           const up = await startTestApp({ db, dir, dbUrl: store.url });
           try {
-            // start-up recovery ran inside createApp, before the server listened
-            const after = await row(up, busNo);
-            assert.equal(after?.state, 'issued');
-            assert.equal(after?.bill_no, reserved!.bill_no);
-            assert.ok(after?.fiscal_xml?.includes(`<EInvoiceNumber>${reserved!.bill_no}</EInvoiceNumber>`));
-            const q = await lookup(up, busNo);
-            assert.equal(q.result, 'S0000', q.text);
-            assert.equal(q.body!.billNo, reserved!.bill_no);
-            // the HIS retry now simply gets that bill
+            // start-up recovery ran inside createApp, before the server listened: it left the number alone
+            assert.equal((await row(up, busNo))?.state, 'reserved');
+            assert.equal((await lookup(up, busNo)).result, 'E2002', 'still "not issued", as the HIS was told');
+            assert.equal(await up.services.db('outbox').where({ bus_no: busNo }).count({ n: '*' }).then((x) => Number(x[0].n)), 0, 'nothing uploaded');
+            // the HIS retries the same busNo: the reserved number is completed
             const again = await issue(up, sample(busNo));
-            assert.equal(again.result, 'S0000');
+            assert.equal(again.result, 'S0000', again.text);
             assert.equal(again.body!.billNo, reserved!.bill_no);
-            assert.equal(again.body!.random, q.body!.random);
+            const q = await lookup(up, busNo);
+            assert.equal(q.body!.random, again.body!.random);
           } finally {
             await up.stop();
           }
@@ -229,34 +240,96 @@ for (const db of dbKinds()) {
         }
       });
 
-      it('recoverReservations leaves a reservation while the CA is down and completes it once it is back', async () => {
-        const signer = new CaOutageSigner('fail');
-        const app = await startTestApp({ db, signer });
+      it('a request that never got an answer (the process stopped while signing) is completed at the next start', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-interrupted-'));
+        const store = db === 'sqlite' ? { url: `sqlite:${path.join(dir, 'medbill.sqlite')}`, drop: async () => undefined } : await freshDb(db as DbKind, dir);
         try {
-          const busNo = uniqueBusNo('RECOV');
+          const busNo = uniqueBusNo('NOANSWER');
+          const down = await startTestApp({ db, dir, dbUrl: store.url, signer: new DeadProcessSigner() });
+          const pending = issue(down, sample(busNo)).catch(() => undefined); // the HIS never gets an answer
+          for (let i = 0; i < 200 && !(await row(down, busNo)); i++) await new Promise((r) => setTimeout(r, 10));
+          const reserved = await row(down, busNo);
+          assert.equal(reserved?.state, 'reserved');
+          assert.equal(reserved?.answered_code, null);
+          await down.stop();
+          await pending;
+
+          const up = await startTestApp({ db, dir, dbUrl: store.url });
+          try {
+            const after = await row(up, busNo);
+            assert.equal(after?.state, 'issued');
+            assert.equal(after?.bill_no, reserved!.bill_no);
+            assert.ok(after?.fiscal_xml?.includes(`<EInvoiceNumber>${reserved!.bill_no}</EInvoiceNumber>`));
+            const q = await lookup(up, busNo);
+            assert.equal(q.result, 'S0000', q.text);
+            // the HIS asks again (its request timed out) and gets that bill
+            const again = await issue(up, sample(busNo));
+            assert.equal(again.result, 'S0000');
+            assert.equal(again.body!.billNo, reserved!.bill_no);
+          } finally {
+            await up.stop();
+          }
+        } finally {
+          await store.drop();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('an answered reservation is left within recovery.answeredReservationTtl and voided with a reason after it; the busNo then gets a new number', async () => {
+        const signer = new CaOutageSigner('fail');
+        const app = await startTestApp({ db, signer, config: { recovery: { startupMinAgeMs: 0, answeredReservationTtl: '1h' } } });
+        try {
+          const busNo = uniqueBusNo('TTL');
           assert.equal((await issue(app, sample(busNo))).result, 'E3001');
-          const reserved = await row(app, busNo);
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1 });
-          assert.equal((await row(app, busNo))?.state, 'reserved', 'a CA outage is worth another try: not voided');
-          // reservations younger than the age limit are not touched (a live request may still own them)
+          const reserved = (await row(app, busNo))!;
           signer.recover(app);
-          assert.deepEqual(await recoverReservations(app.services, app.router, 60_000), { completed: 0, voided: 0, left: 0 });
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 1, voided: 0, left: 0 });
-          const q = await lookup(app, busNo);
-          assert.equal(q.result, 'S0000', q.text);
-          assert.equal(q.body!.billNo, reserved!.bill_no);
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1 }, 'within the window: left for the retry');
+          assert.equal((await row(app, busNo))?.state, 'reserved');
+          // two hours later
+          await app.services.db('bills').where({ id: reserved.id }).update({ answered_at: Date.now() - 2 * 3_600_000 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0 });
+          const voided = await app.services.bills.byNumber(reserved.bill_batch_code, reserved.bill_no);
+          assert.equal(voided?.state, 'voided');
+          assert.match(voided?.void_reason ?? '', /E3001/);
+          assert.match(voided?.void_reason ?? '', new RegExp(busNo), 'the reason keeps the busNo it was reserved for');
+          const again = await issue(app, sample(busNo));
+          assert.equal(again.result, 'S0000', again.text);
+          assert.equal(Number(again.body!.billNo), Number(reserved.bill_no) + 1);
         } finally {
           await app.stop();
         }
       });
 
-      it('a reservation that cannot be completed (its message is gone) is voided with a reason; the busNo gets a new number', async () => {
+      it('an unanswered reservation is left while the CA is down and completed once it is back; a young one is not touched', async () => {
+        const signer = new CaOutageSigner('fail');
+        const app = await startTestApp({ db, signer });
+        try {
+          const busNo = uniqueBusNo('RECOV');
+          assert.equal((await issue(app, sample(busNo))).result, 'E3001');
+          const reserved = (await row(app, busNo))!;
+          // as if the process had died before answering
+          await app.services.db('bills').where({ id: reserved.id }).update({ answered_code: null, answered_at: null });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1 });
+          assert.equal((await row(app, busNo))?.state, 'reserved', 'a CA outage is worth another try: not voided');
+          signer.recover(app);
+          assert.deepEqual(await recoverReservations(app.services, app.router, 60_000), { completed: 0, voided: 0, left: 0 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 1, voided: 0, left: 0 });
+          const q = await lookup(app, busNo);
+          assert.equal(q.result, 'S0000', q.text);
+          assert.equal(q.body!.billNo, reserved.bill_no);
+        } finally {
+          await app.stop();
+        }
+      });
+
+      it('an unanswered reservation whose message is gone is voided with a reason; the busNo gets a new number', async () => {
         const signer = new CaOutageSigner('fail');
         const app = await startTestApp({ db, signer });
         try {
           const busNo = uniqueBusNo('VOID');
           assert.equal((await issue(app, sample(busNo))).result, 'E3001');
           const reserved = (await row(app, busNo))!;
+          await app.services.db('bills').where({ id: reserved.id }).update({ answered_code: null, answered_at: null });
           await app.services.db('messages').where({ id: reserved.message_id }).delete();
           signer.recover(app);
           assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0 });

@@ -1,15 +1,21 @@
 /**
  * persist: turns the reservation into an issued bill and writes the jobs that follow it (finance
- * upload, notices) in the same transaction. After this resolves the bill survives kill -9 (§5.3).
+ * upload, notices) in the same transaction. After this resolves the bill is on disk (the answer may
+ * say S0000) and survives kill -9 and power loss.
  */
-import { billView } from '../../domain/bill-view';
 import { fiscalXml } from '../../domain/fiscal-xml';
-import type { SignResult } from '../../../adapters/ca/signer';
-import type { BillRow } from '../../store/bills';
-import type { StepKind } from '../step';
-import type { PendingIssue } from './fiscal-xml';
+import { BillView, billView } from '../../store/bill-view';
+import { hisError } from '../errors';
+import { defineStep } from '../step';
 
-export const persistStep: StepKind<{ enqueue?: string[] }> = {
+const reads = {
+  reservation: { type: 'Reservation', doc: 'the row that becomes the bill' },
+  fiscal: { type: 'FiscalText', doc: 'identity and signed text' },
+  signature: { type: 'Signature', doc: 'the unit signature and QR' },
+} as const;
+const writes = { bill: { type: 'Bill', doc: 'the issued bill' } } as const;
+
+export const persistStep = defineStep<{ enqueue?: string[] }, typeof reads, typeof writes>({
   kind: 'persist',
   doc: 'Stores the signed bill (reserved → issued) and enqueues the named outbox topics in the same transaction.',
   optionsSchema: {
@@ -17,34 +23,41 @@ export const persistStep: StepKind<{ enqueue?: string[] }> = {
     additionalProperties: false,
     properties: { enqueue: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' } } },
   },
-  prepare(o) {
+  reads,
+  writes,
+  roles: ['persist'],
+  atomic: true,
+  prepare(o, env) {
     const topics = o.enqueue ?? [];
-    return async (rc) => {
-      const res = rc.vars.reservation as BillRow;
-      const p = rc.vars.pending as PendingIssue;
-      const sig = rc.vars.signature as SignResult;
+    topics.forEach((t, i) => {
+      if (!env.topics.has(t)) env.fail('FLOW_UNKNOWN_TOPIC', ['enqueue', String(i)], { topic: t }, `可用：${[...env.topics].join(', ')}`);
+    });
+    return async ({ in: { reservation: res, fiscal: p, signature: sig }, out, ctx }) => {
       const xml = fiscalXml(p.content, { value: sig.signature, time: p.createTime.slice(0, 14), serialNumber: sig.certSerial });
       const jobs = topics.map((topic) => ({
         topic,
         key: `${p.billBatchCode}-${p.billNo}`,
         payload: { billId: res.id, billBatchCode: p.billBatchCode, billNo: p.billNo },
-        maxAttempts: rc.services.config.outbox.retry.maxAttempts,
-        messageId: rc.msg.id,
+        maxAttempts: ctx.services.config.outbox.retry.maxAttempts,
+        messageId: ctx.msg.id,
         busNo: res.bus_no ?? undefined,
       }));
-      await rc.services.bills.complete(
+      const done = await ctx.services.bills.complete(
         res.id,
-        {
-          random: p.random,
-          createTime: p.createTime,
-          fiscalXml: xml,
-          unitSignature: sig.signature,
-          sigCertSerial: sig.certSerial,
-          qrPng: String(rc.vars.qrPng),
-        },
+        { random: p.random, createTime: p.createTime, fiscalXml: xml, unitSignature: sig.signature, sigCertSerial: sig.certSerial, qrPng: sig.qrPng },
         jobs,
       );
-      rc.vars.bill = { ...billView(res), state: 'issued', random: p.random, createTime: p.createTime, qrPng: String(rc.vars.qrPng) };
+      if (done === 'stateChanged') throw hisError('E2004', 'finishedElsewhere', {}, 'busNo');
+      out.bill = issuedView(res, p, sig.qrPng);
     };
   },
-};
+  simulate() {
+    return async ({ in: { reservation: res, fiscal: p, signature: sig }, out }) => {
+      out.bill = issuedView(res, p, sig.qrPng);
+    };
+  },
+});
+
+function issuedView(res: Parameters<typeof billView>[0], p: { random: string; createTime: string }, qrPng: string): BillView {
+  return { ...billView(res), state: 'issued', random: p.random, createTime: p.createTime, qrPng };
+}

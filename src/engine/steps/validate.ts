@@ -1,19 +1,23 @@
 /** validate: checks the request against its service's schema in the catalogue (types, lengths, required). */
-import type { StepKind } from '../step';
+import { defineStep } from '../step';
 
-export const validateStep: StepKind<{ catalogue: string }> = {
+const reads = { input: { type: 'Request', doc: 'the inbound business data; scalar types are coerced in place as the catalogue says (a number sent for a string field becomes text)' } } as const;
+
+export const validateStep = defineStep<{ catalogue: string }, typeof reads, Record<string, never>>({
   kind: 'validate',
-  doc: "Checks the inbound business data against the service catalogue's request schema; errors name the field and rule in Chinese.",
+  doc: "Checks the inbound business data against the service catalogue's request schema; errors name the field and rule in Chinese (E1001).",
   optionsSchema: {
     type: 'object',
     required: ['catalogue'],
     additionalProperties: false,
     properties: { catalogue: { type: 'string', description: 'serviceId in config/catalogue/' } },
   },
+  reads,
+  writes: {},
   prepare(o, env) {
-    if (!env.catalogue.services.has(o.catalogue)) env.fail('FLOW_UNKNOWN_SERVICE', ['catalogue'], `no catalogue entry '${o.catalogue}'`);
-    return async (rc) => {
-      rc.services.catalogue.validate(o.catalogue, rc.input);
+    if (!env.catalogue.services.has(o.catalogue)) env.fail('FLOW_UNKNOWN_SERVICE', ['catalogue'], { service: o.catalogue });
+    return async (io) => {
+      io.ctx.services.catalogue.validate(o.catalogue, io.in.input);
     };
   },
-};
+});

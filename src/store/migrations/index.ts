@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001-foundation';
 import * as m002 from './002-supervisor-signature';
 import * as m003 from './003-exact-identity-collation';
+import * as m004 from './004-answers-and-lookups';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '001-foundation': m001,
   '002-supervisor-signature': m002,
   '003-exact-identity-collation': m003,
+  '004-answers-and-lookups': m004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,5 +1,5 @@
-/** What mappings see of a stored bill: camelCase identity fields and the public URLs. */
-import type { BillRow } from '../store/bills';
+/** What mappings see of a stored bill: camelCase identity fields, without the stored documents. */
+import type { BillRow } from './bills';
 
 export interface BillView {
   id: number;
@@ -17,6 +17,14 @@ export interface BillView {
   totalAmt?: string;
   createTime?: string;
   qrPng?: string;
+}
+
+/** One page of a range lookup. */
+export interface BillPage {
+  total: number;
+  pageNo: number;
+  pageSize: number;
+  items: BillView[];
 }
 
 export function billView(r: BillRow): BillView {
@@ -37,9 +45,4 @@ export function billView(r: BillRow): BillView {
     createTime: r.create_time ?? undefined,
     qrPng: r.qr_png ?? undefined,
   };
-}
-
-/** QR text: the e-bill tag first, then code, number, check code, date and amount (fiscal-ebill.md §1.5). */
-export function qrText(tag: string, b: { billBatchCode: string; billNo: string; random: string; issueDate: string; totalAmt: string }): string {
-  return [tag, b.billBatchCode, b.billNo, b.random, b.issueDate, b.totalAmt].join(',');
 }

@@ -1,0 +1,321 @@
+/**
+ * Every code medbill reports, in one table: the result codes a HIS receives (with whether it should
+ * retry) and the lint codes `medbill validate` prints. Each message is a Chinese template whose
+ * `{name}` placeholders the caller fills; TypeScript checks the names (see Vars below), so a template
+ * and its call sites cannot drift. docs/reference/errors.md is generated from this file (`medbill docs`).
+ */
+
+/** The error classes flows and the outbox route on (style-anchors: Temporal/Camel vocabulary). */
+export type ErrorClass = 'ValidationError' | 'Duplicate' | 'Conflict' | 'NotFound' | 'Timeout' | 'Unavailable' | 'Busy' | 'Rejected' | 'Internal';
+
+/**
+ * What a HIS should do with a result:
+ *   no     — do not resend as is: fix the request (or nothing to do)
+ *   same   — resend the same request (same busNo) later; it completes what was started
+ *   query  — call getEBillByBusNo first; resend the same busNo only if it says "not issued"
+ */
+export type RetryAdvice = 'no' | 'same' | 'query';
+
+export interface HisCodeSpec {
+  class: ErrorClass | 'Ok';
+  retry: RetryAdvice;
+  /** short Chinese name of the code */
+  title: string;
+  /** when it happens and what the HIS programmer does about it (docs) */
+  doc: string;
+  /** named Chinese message templates */
+  messages: Record<string, string>;
+}
+
+export const HIS_CODES = {
+  S0000: { class: 'Ok', retry: 'no', title: '成功', doc: 'The request succeeded; `message` holds the business answer (or a success text).', messages: { ok: '成功' } },
+  E0001: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '签名验证失败',
+    doc: 'The envelope `sign` (or the WS-Security digest) does not match the appid\'s key.',
+    messages: {
+      md5: '签名验证失败：sign 应为 MD5("appid=…&data=…&noise=…&key=…&version=…") 的大写十六进制，data 取传输时的原值',
+      wssPlainText: '不接受明文密码（PasswordText）：请使用 PasswordDigest = Base64(SHA-1(Nonce 解码后的字节 + Created + key))，Type 为 …#PasswordDigest',
+      wssDigest: '签名验证失败：wsse:Password 应为 Base64(SHA-1(Nonce 解码后的字节 + Created 原文 + key))',
+    },
+  },
+  E0002: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '应用账号不存在',
+    doc: 'The appid (or wsse:Username) is not a configured caller.',
+    messages: { unknownApp: 'appid {appid} 不存在或未授权' },
+  },
+  E0003: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '请求报文格式错误',
+    doc: 'The envelope (JSON, form or SOAP) cannot be read: a field is missing, the body is not JSON/XML, too large or too deep.',
+    messages: {
+      envelope: '{detail}',
+      version: '版本号 version 应为 1.0，收到 {version}',
+      tooLarge: '请求过大（超过 {limit} 字节）',
+    },
+  },
+  E0004: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '服务不存在',
+    doc: 'No flow handles this serviceId (it is case-sensitive) or SOAP operation.',
+    messages: {
+      unknownService: '服务 {serviceId} 不存在或未开通（serviceId 区分大小写）',
+      unknownOperation: '未知操作 {operation}：可用操作见 {wsdl}?wsdl（区分大小写）',
+    },
+  },
+  E0005: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '业务参数无法解码',
+    doc: '`data` is not Base64 of UTF-8 (or UTF-16LE) JSON.',
+    messages: { data: '{detail}' },
+  },
+  E0006: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '请求随机数重复',
+    doc: 'A noise (or wsse:Nonce) was used again within 10 minutes by an appid with replay protection.',
+    messages: {
+      noise: '请求随机数 noise {noise} 在 10 分钟内已使用过，请每次请求生成新的 noise',
+      nonce: 'WS-Security 随机数 wsse:Nonce {nonce} 在 10 分钟内已使用过，请每次请求生成新的 Nonce',
+    },
+  },
+  E0007: {
+    class: 'Busy',
+    retry: 'same',
+    title: '请求过于频繁',
+    doc: 'The client address or appid exceeded its request rate; resend after the stated wait.',
+    messages: { rateLimited: '请求过于频繁（{who} 每秒最多 {rate} 次），请 {seconds} 秒后重试' },
+  },
+  E1001: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '业务参数校验失败',
+    doc: 'A field breaks its catalogue rule (required, type, length, format, code, characters). The message names the field path and the rule.',
+    messages: {
+      notObject: '业务参数 data 必须是 JSON 对象',
+      required: '字段 {field}{title} 为必填项，不能缺失',
+      empty: '字段 {field}{title} 为必填项，不能为空',
+      blank: '字段 {field}{title} 为必填项，不能为空（不能只有空格等空白字符）',
+      minLength: '字段 {field}{title} 长度不能少于 {limit} 个字符',
+      maxLength: '字段 {field}{title} 长度不能超过 {limit} 个字符',
+      decimal: '字段 {field}{title} 必须是数字{rule}',
+      format: '字段 {field}{title} 格式错误，应为 {format}，且须为有效日期时间',
+      type: '字段 {field}{title} 类型错误，应为{type}',
+      enum: '字段 {field}{title} 取值无效，允许的值：{allowed}',
+      minItems: '字段 {field}{title} 至少需要 {limit} 条',
+      maxItems: '字段 {field}{title} 不能超过 {limit} 条',
+      minimum: '字段 {field}{title} 不能小于 {limit}',
+      maximum: '字段 {field}{title} 不能大于 {limit}',
+      pattern: '字段 {field}{title} 格式不符合要求',
+      invalid: '字段 {field}{title} 不符合规则（{rule}）',
+      more: '{first}；另有 {count} 处错误：{rest}',
+    },
+  },
+  E1002: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '金额校验失败',
+    doc: 'The amounts do not add up, or a charge line is empty or repeated.',
+    messages: {
+      totalPositive: '字段 totalAmt（开票总金额）必须大于 0，收到 {total}；退费请用 writeOffEBill 冲红',
+      chargeSum: '金额不平：收费项目明细 chargeDetail 金额合计 {sum} 与开票总金额 totalAmt {total} 不一致（差额 {diff}）',
+      paySum: '金额不平：交费渠道 payChannelDetail 金额合计 {sum} 与开票总金额 totalAmt {total} 不一致（差额 {diff}）',
+      zeroCharge: '字段 {field}（金额）不能为 0：收费项目 {name} 无金额时请不要传该行',
+      duplicateSortNo: '字段 {field}（序号）重复：{sortNo}',
+      duplicateChargeCode: '字段 {field}（收费项目代码）重复：{chargeCode}，同一收费项目请合并为一行',
+      listUnknownCharge: '字段 {field}（收费项目代码）{chargeCode} 在收费项目明细 chargeDetail 中不存在',
+      listSum: '金额不平：收费项目 {chargeCode}（{chargeName}）的清单 listDetail 金额合计 {sum} 与 chargeDetail 金额 {charge} 不一致',
+    },
+  },
+  E2001: {
+    class: 'Conflict',
+    retry: 'query',
+    title: '业务流水号冲突',
+    doc: 'The busNo already belongs to a different settlement, or another request for it is being issued right now.',
+    messages: {
+      otherContent:
+        '业务流水号 busNo {busNo} 已用于另一笔内容不同的开票请求（票据 {bill}），同一业务流水号只能开具一张票据；如为重试请原样重发，或用 getEBillByBusNo 查询',
+      inProgress: '业务流水号 busNo {busNo} 正在开票中，请稍后用 getEBillByBusNo 查询',
+    },
+  },
+  E2002: {
+    class: 'NotFound',
+    retry: 'no',
+    title: '票据不存在',
+    doc: 'No issued bill matches the lookup (busNo, bill number, or the check fields sent with it).',
+    messages: {
+      busNo: '业务流水号 busNo {busNo} 没有已开具的电子票据',
+      busDateTime: '业务流水号 busNo {busNo} 的业务发生时间 busDateTime 与开票时不一致（应与开票请求中的 busDateTime 相同）',
+      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在',
+      mismatch: '电子票据 {billBatchCode}-{billNo} 的 {field} 与开票信息不一致',
+    },
+  },
+  E2003: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '无可用票据库存',
+    doc: 'The issuing place has no active number range of the bill kind; the bill administrator must distribute stock first.',
+    messages: { noStock: '开票点 {placeCode} 没有可用的电子票据号段（{billKind}），请先分发票据库存' },
+  },
+  E2004: {
+    class: 'Conflict',
+    retry: 'query',
+    title: '票据状态已变化',
+    doc: 'The bill changed state while this request was working on it (another node, a retry or recovery finished it).',
+    messages: {
+      finishedElsewhere: '票据状态已变化：该业务流水号的票据已由另一处理（另一节点、重试或恢复任务）完成，请用 getEBillByBusNo 查询',
+    },
+  },
+  E3001: {
+    class: 'Unavailable',
+    retry: 'same',
+    title: '签名服务不可用',
+    doc: 'The CA signature server did not answer. The number stays reserved for this busNo: resend the same request to complete it. It is voided after recovery.answeredReservationTtl if never resent.',
+    messages: {
+      signer: '签名服务暂不可用，票据号已保留，请稍后用相同业务流水号重试或用 getEBillByBusNo 查询',
+      rejected: '签名服务器拒绝签名，票据号已保留，请联系管理员检查签名服务后用相同业务流水号重试',
+    },
+  },
+  E3002: {
+    class: 'Timeout',
+    retry: 'query',
+    title: '处理超时',
+    doc: 'The request ran past its deadline. Ask getEBillByBusNo, then resend the same busNo if it was not issued.',
+    messages: {
+      deadline: '{what} 处理超时（{ms} ms），请稍后重试或用 getEBillByBusNo 查询',
+      signer: '签名服务超时，票据号已保留，请稍后用相同业务流水号重试或用 getEBillByBusNo 查询',
+    },
+  },
+  E3003: {
+    class: 'Busy',
+    retry: 'same',
+    title: '系统繁忙',
+    doc: 'medbill is at its configured concurrency (or its message store is unavailable); nothing was done. Resend later.',
+    messages: {
+      busy: '系统繁忙（同时处理的请求已达上限 {limit}），请稍后重试',
+      store: '系统繁忙（消息存储不可用），请稍后重试',
+    },
+  },
+  E9999: {
+    class: 'Internal',
+    retry: 'query',
+    title: '系统内部错误',
+    doc: 'An unexpected fault, logged with the message id. Nothing half-done is visible; ask getEBillByBusNo before resending an issue.',
+    messages: {
+      internal: '系统内部错误，请稍后重试或联系管理员（已记录）',
+      mapping: '映射 {mapping} 执行失败：{detail}',
+    },
+  },
+} as const satisfies Record<string, HisCodeSpec>;
+
+export type HisCode = keyof typeof HIS_CODES;
+export type HisMessage<C extends HisCode> = keyof (typeof HIS_CODES)[C]['messages'] & string;
+
+/** The `{name}` placeholders of a template, as a union of names. */
+export type Vars<S extends string> = S extends `${string}{${infer V}}${infer Rest}` ? V | Vars<Rest> : never;
+export type Params<S extends string> = [Vars<S>] extends [never] ? Record<string, never> : Record<Vars<S>, string | number>;
+type Template<C extends HisCode, M extends HisMessage<C>> = (typeof HIS_CODES)[C]['messages'][M] & string;
+export type HisParams<C extends HisCode, M extends HisMessage<C>> = Params<Template<C, M>>;
+
+export function fill(template: string, params: Record<string, string | number | undefined>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => (params[k] === undefined ? '' : String(params[k])));
+}
+
+export function hisMessage<C extends HisCode, M extends HisMessage<C>>(code: C, message: M, params: HisParams<C, M>): string {
+  const spec: HisCodeSpec = HIS_CODES[code];
+  return fill(spec.messages[message], params as Record<string, string | number>);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lint codes: what `medbill validate`, start-up and reload report about flows, mappings, catalogue,
+// code tables and configuration. Severity error unless stated; any error stops the server starting.
+
+export interface LintCodeSpec {
+  /** which files the code is about */
+  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor';
+  message: string;
+  /** optional fixed hint template (dynamic hints such as suggestions come from HINTS) */
+  hint?: string;
+  doc: string;
+}
+
+export const LINT_CODES = {
+  YAML_SYNTAX: { area: 'yaml', message: 'YAML 语法错误：{detail}', doc: 'The file is not valid YAML.' },
+  YAML_ALIAS: { area: 'yaml', message: '流程、映射和目录文件中不允许使用锚点和别名', hint: '请把值直接写出来', doc: 'Anchors/aliases hide data; definitions are plain data.' },
+  YAML_TAG: { area: 'yaml', message: '不允许使用 YAML 标签 {tag}', doc: 'Tags (!!str, !custom) are not part of the formats.' },
+  YAML_DUPLICATE_KEY: { area: 'yaml', message: '重复的键 “{key}”', doc: 'A key appears twice in one map; the second would silently win.' },
+
+  FLOW_EMPTY: { area: 'flow', message: '流程文件为空', doc: 'The flow file has no content.' },
+  FLOW_UNKNOWN_KEY: { area: 'flow', message: '未知的键 “{key}”', doc: 'A top-level or step key that the format does not have (often a misspelling).' },
+  FLOW_VERSION: { area: 'flow', message: 'version 必须为 {version}', doc: 'The flow format version.' },
+  FLOW_NAME: { area: 'flow', message: 'flow 必须为 “{expected}”（目录名-文件名 或 文件名）', doc: 'The flow name must follow its file name.' },
+  FLOW_TRIGGER: { area: 'flow', message: 'trigger 需要 channel 与 service，或 schedule', doc: 'What starts the flow.' },
+  FLOW_UNKNOWN_SERVICE: { area: 'flow', message: '服务目录中没有 “{service}”', doc: 'A serviceId that has no config/catalogue/<serviceId>.yaml.' },
+  FLOW_DURATION: { area: 'flow', message: '时长格式错误：{detail}', hint: '写作 250ms、5s、2m、1h', doc: 'A deadline or timeout that is not a duration.' },
+  FLOW_NO_STEPS: { area: 'flow', message: '流程至少需要一个步骤', doc: 'steps is empty or missing.' },
+  FLOW_STEP_TYPE: { area: 'flow', message: '步骤必须是一个映射（map）', doc: 'A step that is not a YAML map.' },
+  FLOW_STEP_KIND: { area: 'flow', message: '每个步骤恰好有一个类型键，实际为：{found}', doc: 'A step needs exactly one kind key beside id/when/timeout/note/reads/writes.' },
+  FLOW_UNKNOWN_KIND: { area: 'flow', message: '未知的步骤类型 “{kind}”', doc: 'A kind key that is not in the step registry.' },
+  FLOW_STEP_ID: { area: 'flow', message: 'id 为必填，须为 kebab-case（a-z、0-9、-）', doc: 'Step ids name steps in traces, mocks and replays.' },
+  FLOW_DUPLICATE_ID: { area: 'flow', message: '步骤 id “{id}” 重复（首次出现在 {first}）', doc: 'Two steps with one id.' },
+  FLOW_UNKNOWN_OPTION: { area: 'flow', message: '{kind} 没有选项 “{option}”', doc: 'An option the step kind does not define (often a misspelling).' },
+  FLOW_BAD_OPTION: { area: 'flow', message: '选项 {path} {detail}', doc: 'An option value that breaks the kind\'s options schema.' },
+  FLOW_EXPR_SYNTAX: { area: 'flow', message: 'JSONata 表达式错误：{detail}', doc: 'A when/expression field that does not compile.' },
+  FLOW_UNKNOWN_STEP: { area: 'flow', message: '跳转目标 “{target}” 不是本流程的步骤 id', doc: 'A goto to a step that does not exist.' },
+  FLOW_GOTO_BACKWARD: { area: 'flow', message: '跳转 “{target}” 必须指向后面的步骤', doc: 'Flows run forward only; loops are not allowed.' },
+  FLOW_UNKNOWN_MAPPING: { area: 'flow', message: '没有映射 “{mapping}”', doc: 'A mapping name with no mappings/<name>.map.yaml.' },
+  FLOW_UNKNOWN_RULE: { area: 'flow', message: '未知的规则 “{rule}”', doc: 'A rule name not in src/domain/bill-rules.ts.' },
+  FLOW_UNKNOWN_TOPIC: { area: 'flow', message: '未知的外发主题（outbox topic）“{topic}”', doc: 'An enqueue topic that no outbox handler delivers.' },
+  FLOW_UNKNOWN_PORT: { area: 'flow', message: '{kind} 没有{direction}端口 “{port}”', doc: 'reads/writes names a value the step kind does not read or write.' },
+  FLOW_MISSING_PORT: { area: 'flow', message: '{kind} 需要在 {direction} 中列出 “{port}”（{type}）', doc: 'reads/writes must list every value the step kind reads or writes, so the data path shows in the flow.' },
+  FLOW_SLOT_UNSET: { area: 'flow', message: '读取的值 “{slot}” 在到达此步骤的路径上没有被写入：{path}', doc: 'A read that some path reaches without an earlier write (goto and when included).' },
+  FLOW_SLOT_TYPE: { area: 'flow', message: '值 “{slot}” 的类型为 {actual}，而 {kind}.{port} 需要 {expected}', doc: 'A value written as one type and read as another.' },
+  FLOW_SLOT_NAME: { area: 'flow', message: '值名 “{slot}” 无效（字母开头的标识符）', doc: 'Slot names are identifiers.' },
+  FLOW_SLOT_RESERVED: { area: 'flow', message: '“{slot}” 是保留名，不能写入', doc: 'input is written by the channel, never by a step.' },
+  FLOW_DEDUPE_AFTER_ALLOCATE: { area: 'flow', message: '步骤 “{step}”（allocate）在路径 {path} 上早于去重（dedupe）', hint: '把 dedupe 放在 allocate 之前：否则同一 busNo 每次都会占用新号', doc: 'Invariant: one bill per (appid, busNo). A number may only be taken after the busNo was checked.' },
+  FLOW_RESPOND_BEFORE_PERSIST: { area: 'flow', message: '步骤 “{step}”（respond）在路径 {path} 上于取号之后、保存（persist）之前应答', hint: '应答必须在票据持久化之后：否则 HIS 收到成功而票据可能丢失', doc: 'Invariant: an answer means what it says — after allocate, persist must run before respond on every path.' },
+  FLOW_SIGN_BEFORE_XML: { area: 'flow', message: '步骤 “{step}”（sign）在路径 {path} 上早于 fiscal-xml', hint: '签名的是 fiscal-xml 生成的原文', doc: 'The unit signature is over the text fiscal-xml builds.' },
+  FLOW_IRREVERSIBLE_UNGUARDED: { area: 'flow', message: '步骤 “{step}” 已取号，但路径 {path} 结束前没有保存票据（persist）', doc: 'Every number taken ends in a persisted bill on every path (or in recovery/void).' },
+  FLOW_NO_RESPOND: { area: 'flow', message: '请求/应答流程的路径 {path} 结束时没有 respond 步骤', doc: 'Every path of a request/response flow ends in respond.' },
+  FLOW_UNREACHABLE: { area: 'flow', message: '步骤 “{step}” 不可达（前面的 respond 结束了流程，且没有跳转指向它）', doc: 'A step that no path reaches.' },
+  FLOW_RECOVERY: { area: 'flow', message: 'recovery：{detail}', doc: 'The recovery block (resumeAt, restore) of a flow that takes numbers.' },
+  FLOW_RECOVERY_MISSING: { area: 'flow', message: '流程在步骤 “{step}” 取号，但没有声明 recovery（resumeAt、restore）', hint: '进程中断后恢复任务需要知道从哪一步、用哪些值继续', doc: 'A flow that allocates must say how recovery resumes it.' },
+  FLOW_PATHS: { area: 'flow', message: '流程路径过多（超过 {max} 条），无法逐条检查', hint: '把分支拆成单独的流程', doc: 'Too many when/goto combinations to check every path.' },
+  FLOW_DUPLICATE_SERVICE: { area: 'flow', message: '服务 {service} 已由 {other} 处理', doc: 'Two flows with one trigger.' },
+
+  FLOW_TEST_BAD: { area: 'flow-test', message: '流程测试：{detail}', doc: 'A *.flow.test.yaml that does not follow its format.' },
+  FLOW_TEST_UNKNOWN_STEP: { area: 'flow-test', message: '流程测试的模拟（mock）指向不存在的步骤 “{step}”', doc: 'A mock keyed by a step id the flow does not have.' },
+
+  MAP_EMPTY: { area: 'mapping', message: '映射文件为空', doc: 'The mapping file has no content.' },
+  MAP_UNKNOWN_KEY: { area: 'mapping', message: '未知的键 “{key}”', doc: 'A top-level key the mapping format does not have.' },
+  MAP_VERSION: { area: 'mapping', message: 'version 必须为 1', doc: 'The mapping format version.' },
+  MAP_NAME: { area: 'mapping', message: 'mapping 必须与文件名 “{expected}” 相同', doc: 'The mapping name follows its file name.' },
+  MAP_NO_FIELDS: { area: 'mapping', message: '映射至少需要一个字段', doc: 'fields is empty.' },
+  MAP_LET_NAME: { area: 'mapping', message: 'let 的名字必须是标识符', doc: 'let names become $name.' },
+  MAP_TARGET: { area: 'mapping', message: '目标路径错误：{detail}', doc: 'A fields key that is not a valid target path.' },
+  MAP_EXPR_TYPE: { area: 'mapping', message: '应为 JSONata 表达式（非空字符串）', doc: 'A field value that is not an expression.' },
+  MAP_EXPR_SYNTAX: { area: 'mapping', message: 'JSONata 表达式错误：{detail}', doc: 'An expression that does not compile; the position points inside it.' },
+  MAP_UNKNOWN_FUNCTION: { area: 'mapping', message: '未知的函数 ${fn}', doc: 'A $function that is not registered, not a let binding and not a JSONata built-in.' },
+  MAP_IO: { area: 'mapping', message: '{detail}', doc: 'The input/output declaration of a mapping (value names and types).' },
+  MAP_TEST_BAD: { area: 'mapping', message: '映射测试：{detail}', doc: 'A *.map.test.yaml that does not follow its format.' },
+
+  CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
+} as const satisfies Record<string, LintCodeSpec>;
+
+export type LintCode = keyof typeof LINT_CODES;
+export type LintParams<C extends LintCode> = Params<(typeof LINT_CODES)[C]['message']>;
+
+/** Hints built at the call site from a suggestion or a list. */
+export const HINTS = {
+  didYouMean: '是否应为 “{word}”？',
+  known: '可用：{list}',
+} as const;
+
+export const suggestionHint = (word: string | undefined, known?: Iterable<string>): string | undefined =>
+  word ? fill(HINTS.didYouMean, { word }) : known ? fill(HINTS.known, { list: [...known].join(', ') }) : undefined;

@@ -1,0 +1,85 @@
+/**
+ * Lint problems, collected rather than thrown, so `medbill validate` reports every problem of every
+ * file in one run, compiler-style (Benthos lint): `file:line:col  error  CODE  where: message — hint`.
+ * Start-up and reload use the same collector and refuse to go on when it holds any error.
+ */
+import path from 'node:path';
+import { fill, LINT_CODES, LintCode, LintParams } from './codes';
+
+export interface Loc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface LintIssue {
+  loc: Loc;
+  code: LintCode;
+  /** the element the problem is about: `steps[3] (sign)`, `fields.totalAmt`, `server.port` */
+  where: string;
+  message: string;
+  hint?: string;
+  severity: 'error' | 'warning';
+}
+
+/** A file under the current directory is shown relative to it, as editors and CI annotations expect. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export function formatIssue(i: LintIssue): string {
+  return `${displayPath(i.loc.file)}:${i.loc.line}:${i.loc.col}  ${i.severity}  ${i.code}  ${i.where ? i.where + ': ' : ''}${i.message}${i.hint ? ' — ' + i.hint : ''}`;
+}
+
+/** Thrown where a caller needs one problem to stop it (a single file loaded alone); carries them all. */
+export class LintError extends Error {
+  constructor(readonly issues: LintIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+  }
+  get first(): LintIssue {
+    return this.issues[0];
+  }
+  get code(): LintCode {
+    return this.issues[0].code;
+  }
+  get loc(): Loc {
+    return this.issues[0].loc;
+  }
+}
+
+export class Problems {
+  readonly issues: LintIssue[] = [];
+
+  add<C extends LintCode>(loc: Loc, code: C, where: string, params: LintParams<C>, hint?: string, severity: 'error' | 'warning' = 'error'): void {
+    const spec: { message: string; hint?: string } = LINT_CODES[code];
+    const h = hint ?? (spec.hint ? fill(spec.hint, params as Record<string, string>) : undefined);
+    this.issues.push({ loc, code, where, message: fill(spec.message, params as Record<string, string>), hint: h, severity });
+  }
+
+  warn<C extends LintCode>(loc: Loc, code: C, where: string, params: LintParams<C>, hint?: string): void {
+    this.add(loc, code, where, params, hint, 'warning');
+  }
+
+  merge(other: Problems): void {
+    this.issues.push(...other.issues);
+  }
+
+  get errors(): LintIssue[] {
+    return this.issues.filter((i) => i.severity === 'error');
+  }
+
+  get ok(): boolean {
+    return this.errors.length === 0;
+  }
+
+  /** Sorted by file and position, as a compiler prints them. */
+  sorted(): LintIssue[] {
+    return [...this.issues].sort((a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
+  }
+
+  /** Throws a LintError holding every error, if there is any. */
+  throwIfAny(): void {
+    if (!this.ok) throw new LintError(this.sorted().filter((i) => i.severity === 'error'));
+  }
+}
