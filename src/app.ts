@@ -20,6 +20,7 @@ import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { Problems } from './engine/lint';
+import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { recoverReservations } from './engine/recovery';
@@ -54,6 +55,8 @@ export interface App {
   services: Services;
   router: Router;
   flows: Flow[];
+  /** what this process loaded (served at GET /{servicePath}/admin/flows) */
+  definitions: LoadedDefinitions;
   outbox: OutboxWorker;
   server?: http.Server;
   port?: number;
@@ -70,13 +73,15 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
+  const hashes = definitionFileHashes(root);
   const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
   const flows = flowFiles(path.join(root, 'flows'))
     .map((f) => loadFlow(f, defs, problems))
     .filter((f): f is Flow => f !== undefined);
-  return { catalogue, mappings, flows, router: new Router(flows, problems), problems };
+  const router = new Router(flows, problems);
+  return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
 /** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
@@ -105,7 +110,7 @@ export async function openStore(cfg: Config): Promise<{ db: Db; messages: Messag
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
-  const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
+  const { catalogue, mappings, flows, router, loaded } = loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
@@ -130,6 +135,10 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const handle = (req: InboundRequest) => handleInbound(services, router, req);
+  const original = async (id: string) => {
+    const m = await services.messages.get(id);
+    return m && { channel: m.channel, serviceId: m.service_id, raw: m.raw, receivedAt: m.received_at };
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -162,11 +171,12 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       bodyLimitBytes: cfg.server.bodyLimitBytes,
       callers: new Map(cfg.callers.map((c) => [c.appid, c])),
       handle,
+      original,
     });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle });
-    web.use(webRoutes({ services, outbox, ready: () => ready }));
+    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle, original });
+    web.use(webRoutes({ services, outbox, ready: () => ready, definitions: () => loaded }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
@@ -187,6 +197,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     services,
     router,
     flows,
+    definitions: loaded,
     outbox,
     server,
     port,

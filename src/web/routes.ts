@@ -3,13 +3,17 @@
  */
 import express from 'express';
 import type { Services } from '../engine/services';
+import type { LoadedDefinitions } from '../engine/loaded-definitions';
 import type { OutboxWorker } from '../engine/outbox';
+import { beijingIso } from '../domain/time';
 import { registry } from './metrics';
 
 export interface WebDeps {
   services: Services;
   outbox?: OutboxWorker;
   ready(): boolean;
+  /** the definitions this process serves (a reload, when there is one, changes what this returns) */
+  definitions?(): LoadedDefinitions;
 }
 
 export function webRoutes(deps: WebDeps): express.Router {
@@ -36,6 +40,17 @@ export function webRoutes(deps: WebDeps): express.Router {
     checks.signQueue = q > 5000 ? `backlog ${q}` : 'ok';
     if (q > 5000) ok = false;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
+  });
+
+  // What `medbill replay` compares with the files before it replays through this server: flow versions
+  // and definition-file hashes, project-relative names only (no hosts, no absolute paths, no secrets).
+  r.get(`/${services.config.server.servicePath}/admin/flows`, (_req, res) => {
+    const d = deps.definitions?.();
+    if (!d) {
+      res.status(404).json({ error: 'definitions not reported by this process' });
+      return;
+    }
+    res.json({ loadedAt: beijingIso(d.loadedAt), flows: d.flows, files: d.files });
   });
 
   r.get('/metrics', async (_req, res) => {
