@@ -43,6 +43,7 @@ Which results (one of):
   Without one of them data refusals are left out (they replay to the same answer unless the data
   changed) — except with --id, which replays exactly the messages named, and --status rejected.
   Messages already replayed are left out too (their replays stand for them); --again includes them.
+  Messages still "received" less than 5 minutes after they arrived are skipped: they may be running.
 
 Where it runs:
   Through the medbill answering at --url (default: the configured port), if its flow versions and
@@ -225,6 +226,12 @@ async function replayAll(rows: MessageRow[], target: Target, opts: ReplayOptions
   return t.replayed > 0 && failing === 0 ? EXIT.ok : EXIT.failed;
 }
 
+/**
+ * A message still `received` this long after it arrived is not running any more (request deadlines are
+ * seconds): it was left behind by a node that stopped, and replaying it is what it needs.
+ */
+const IN_FLIGHT_MS = 5 * 60_000;
+
 /** Why a selected message is not replayed, if it is not. */
 async function skipReason(m: MessageRow, opts: ReplayOptions, messages: MessageStore): Promise<{ kind: string; text: string } | undefined> {
   if (m.replayed_by && !opts.again) {
@@ -234,8 +241,8 @@ async function skipReason(m: MessageRow, opts: ReplayOptions, messages: MessageS
     const latest = last.id === m.replayed_by ? '' : `, latest ${last.id}`;
     return { kind: 'already replayed', text: `already replayed as ${m.replayed_by}${latest} (${resultOf(last)}); replay that one, or pass --again` };
   }
-  if (m.status === 'received' || m.status === 'processing')
-    return { kind: 'in flight', text: `status ${m.status}: it may still be running (a stopped server marks it interrupted when it starts)` };
+  if ((m.status === 'received' || m.status === 'processing') && Date.now() - m.received_at < IN_FLIGHT_MS)
+    return { kind: 'in flight', text: `status ${m.status} since ${beijingDisplay(m.received_at)}: it may still be running; replay it after ${beijingDisplay(m.received_at + IN_FLIGHT_MS)}` };
   if (m.channel !== SOAP_CHANNEL && !m.channel.startsWith('his-json')) return { kind: `channel ${m.channel}`, text: `medbill cannot replay channel ${m.channel}` };
   return undefined;
 }

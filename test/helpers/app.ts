@@ -59,7 +59,7 @@ export interface TestApp extends App {
 
 /** A medbill with its own temp data dir and database; `stop()` closes it and removes both. */
 export async function startTestApp(
-  opts: AppOptions & { db?: DbKind; dir?: string; dbUrl?: string; config?: Record<string, unknown> } = {},
+  opts: AppOptions & { db?: DbKind; dir?: string; dbUrl?: string; config?: Record<string, unknown>; /** definitions (catalogue, mappings, flows, wsdl) from this folder instead of the project's */ root?: string } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'medbill-test-'));
   const db = opts.dbUrl ? { url: opts.dbUrl, drop: async () => undefined } : await freshDb(opts.db ?? 'sqlite', dir);
@@ -72,6 +72,7 @@ export async function startTestApp(
     finance: { start: false },
     ...(opts.config ?? {}),
   });
+  if (opts.root) cfg.projectRoot = opts.root;
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
   // to whatever listens on the default finance port.
   const app = await createApp(cfg, { outboxHandlers: new Map(), ...opts });
