@@ -59,20 +59,19 @@ export interface TestApp extends App {
 
 /** A medbill with its own temp data dir and database; `stop()` closes it and removes both. */
 export async function startTestApp(
-  opts: AppOptions & { db?: DbKind; dir?: string; dbUrl?: string; config?: Record<string, unknown>; /** definitions (catalogue, mappings, flows, wsdl) from this folder instead of the project's */ root?: string } = {},
+  opts: AppOptions & { db?: DbKind; dir?: string; dbUrl?: string; config?: Record<string, unknown> } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'medbill-test-'));
   const db = opts.dbUrl ? { url: opts.dbUrl, drop: async () => undefined } : await freshDb(opts.db ?? 'sqlite', dir);
   const cfg = loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, {
     dataDir: dir,
     db: { url: db.url },
-    server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001' },
+    server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001', shutdownGraceMs: 200 },
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
     finance: { start: false },
     ...(opts.config ?? {}),
   });
-  if (opts.root) cfg.projectRoot = opts.root;
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
   // to whatever listens on the default finance port.
   const app = await createApp(cfg, { outboxHandlers: new Map(), ...opts });

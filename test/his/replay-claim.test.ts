@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { messageId } from '../../src/domain/ids';
-import { envelope, startTestApp, TestApp } from '../helpers/app';
+import { decodeReply, envelope, Reply, startTestApp, TestApp } from '../helpers/app';
 import { kid, post, sample as soapSample, typedCall, usernameToken } from '../his-soap/soap-helpers';
 import { postRaw, sample, uniqueBusNo } from './his-helpers';
 
@@ -31,7 +31,7 @@ describe('HIS channels: replays through the server (x-medbill-replay-of)', funct
     assert.equal((await postRaw(app.baseUrl, 'invoiceEBillOutpatient', body, RP)).result, 'E0006', 'the same noise sent live again is refused');
     const original = await stored(busNo);
     const res = await fetch(`${app.baseUrl}/medical-web/api/medical/invoiceEBillOutpatient`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-medbill-replay-of': original.id }, body });
-    await res.arrayBuffer();
+    assert.equal(decodeReply(res.status, (await res.json()) as Reply['raw'], RP.appid, RP.key).result, 'S0000', 'not E0006: a replay repeats its noise by design');
     const id = res.headers.get('x-medbill-message-id');
     assert.ok(id);
     const m = (await app.services.messages.get(id))!;
