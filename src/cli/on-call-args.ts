@@ -4,8 +4,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseOperatorTime } from '../domain/time';
-import { HIS_CODES, resultKind } from '../engine/codes';
-import { MESSAGE_STATUSES, MessageStatus } from '../store/messages';
+import { codesOfKind, HIS_CODES, resultKind } from '../engine/codes';
+import { CodeFilter, MESSAGE_STATUSES, MessageStatus } from '../store/messages';
 
 /** Exit codes of trace and replay (their --help says the same). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -57,4 +57,17 @@ export function messageIds(cmd: Command, ids: string[]): string[] {
   const bad = out.filter((id) => !MESSAGE_ID.test(id));
   if (bad.length) usage(cmd, `not a message id: ${bad.join(', ')} (26 characters 0-9 A-Z, as trace and the logs print them)`);
   return out;
+}
+
+/**
+ * The result filter replay's options ask for, and whether it is the default that leaves data refusals
+ * out: refusals are replayed only when asked for — by --refusals, --code, --id or --status rejected.
+ */
+export function resultFilter(opts: { code?: string[]; faults?: boolean; refusals?: boolean; id?: string[]; status?: MessageStatus[] }): { codes?: CodeFilter; refusalsLeftOut: boolean } {
+  const refusals = codesOfKind('refusal');
+  if (opts.code) return { codes: { in: opts.code }, refusalsLeftOut: false };
+  if (opts.faults) return { codes: { notIn: [...refusals, ...codesOfKind('ok')], noCode: ['interrupted', 'received', 'processing'] }, refusalsLeftOut: false };
+  if (opts.refusals) return { codes: { in: refusals }, refusalsLeftOut: false };
+  if (opts.id || opts.status?.includes('rejected')) return { refusalsLeftOut: false };
+  return { codes: { notIn: refusals, noCode: 'any' }, refusalsLeftOut: true };
 }

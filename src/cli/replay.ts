@@ -15,8 +15,8 @@ import { Config, loadConfig } from '../config';
 import { beijingDisplay } from '../domain/time';
 import { codesOfKind } from '../engine/codes';
 import { definitionDrift, LoadedDefinitions } from '../engine/loaded-definitions';
-import type { CodeFilter, MessageQuery, MessageRow, MessageStatus, MessageStore } from '../store/messages';
-import { codesArg, EXIT, limitArg, messageIds, statusesArg, timeArg, usage, usageErrorsExitTwo } from './on-call-args';
+import type { MessageQuery, MessageRow, MessageStatus, MessageStore } from '../store/messages';
+import { codesArg, EXIT, limitArg, messageIds, resultFilter, statusesArg, timeArg, usage, usageErrorsExitTwo } from './on-call-args';
 
 interface ReplayOptions {
   id?: string[];
@@ -79,16 +79,6 @@ export function registerReplay(program: Command): void {
   usageErrorsExitTwo(cmd).action(async (opts: ReplayOptions) => {
     process.exitCode = await replay(cmd, opts);
   });
-}
-
-/** The result filter the options ask for, and whether it is the default that leaves refusals out. */
-function resultFilter(opts: ReplayOptions): { codes?: CodeFilter; refusalsLeftOut: boolean } {
-  const refusals = codesOfKind('refusal');
-  if (opts.code) return { codes: { in: opts.code }, refusalsLeftOut: false };
-  if (opts.faults) return { codes: { notIn: [...refusals, ...codesOfKind('ok')], noCode: ['interrupted', 'received', 'processing'] }, refusalsLeftOut: false };
-  if (opts.refusals) return { codes: { in: refusals }, refusalsLeftOut: false };
-  if (opts.id || opts.status?.includes('rejected')) return { refusalsLeftOut: false };
-  return { codes: { notIn: refusals, noCode: 'any' }, refusalsLeftOut: true };
 }
 
 const times = (counts: { code: string | null; n: number }[]) => counts.map((c) => `${c.code ?? 'no code'} ×${c.n}`).join(', ');
@@ -160,6 +150,13 @@ async function replay(cmd: Command, opts: ReplayOptions): Promise<number> {
 
     const more = found.length > rows.length ? ` (the first ${rows.length}; more match: raise --limit)` : '';
     process.stdout.write(`${rows.length} message(s) selected${more}; ${opts.dryRun ? `dry run: nothing is replayed (a replay would run ${target.how})` : `replaying ${target.how}`}\n`);
+    if (ids) {
+      const named = await target.messages.find({ ids, limit: ids.length });
+      const missing = ids.filter((id) => !named.some((m) => m.id === id));
+      const filtered = named.filter((m) => !found.some((f) => f.id === m.id));
+      if (missing.length) leftOut.push(`not found: ${missing.join(', ')}`);
+      if (filtered.length) leftOut.push(`left out by the other options: ${filtered.map((m) => `${m.id} (${m.status} ${resultOf(m)})`).join(', ')}`);
+    }
     for (const line of leftOut) process.stdout.write(`  ${line}\n`);
     if (!rows.length) {
       process.stdout.write('nothing to replay\n');
@@ -288,7 +285,8 @@ async function openTarget(cfg: Config, opts: ReplayOptions, s: { base: string; a
   }
   // In this process: a whole app (signer, pool). Start-up recovery only when no server answers: a
   // running server owns its in-flight work, and recovery would mark that work interrupted.
-  const app = await createApp(cfg, { listen: false, background: false, recover: !s.answers });
+  // Log lines go to the log files as the server's do; stdout is the operator's progress.
+  const app = await createApp({ ...cfg, log: { ...cfg.log, stdout: false } }, { listen: false, background: false, recover: !s.answers });
   return {
     how: inProcess,
     messages: app.services.messages,

@@ -1,7 +1,7 @@
 /** The values trace and replay accept, and what they say about the ones they refuse (CLI runs: cli.test.ts). */
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
-import { codesArg, limitArg, statusesArg, timeArg } from '../../src/cli/on-call-args';
+import { codesArg, limitArg, resultFilter, statusesArg, timeArg } from '../../src/cli/on-call-args';
 import { codesOfKind, resultKind } from '../../src/engine/codes';
 import { beijingDisplay, beijingIso, parseOperatorTime } from '../../src/domain/time';
 
@@ -44,5 +44,16 @@ describe('on-call arguments and times', () => {
     assert.deepEqual(codesOfKind('fault'), ['E0007', 'E3001', 'E3002', 'E3003', 'E9999']);
     assert.equal(resultKind('S0000'), 'ok');
     assert.equal(resultKind('E4711'), 'fault', 'a code outside the table is unexpected: a fault to look at');
+  });
+
+  it('replay takes data refusals only when asked: --refusals, --code, --id or --status rejected', () => {
+    const refusals = codesOfKind('refusal');
+    assert.deepEqual(resultFilter({ status: ['failed'] }), { codes: { notIn: refusals, noCode: 'any' }, refusalsLeftOut: true });
+    assert.deepEqual(resultFilter({}), { codes: { notIn: refusals, noCode: 'any' }, refusalsLeftOut: true });
+    assert.deepEqual(resultFilter({ status: ['failed'], refusals: true }), { codes: { in: refusals }, refusalsLeftOut: false });
+    assert.deepEqual(resultFilter({ status: ['failed'], code: ['E1002'] }), { codes: { in: ['E1002'] }, refusalsLeftOut: false });
+    assert.deepEqual(resultFilter({ status: ['failed'], faults: true }), { codes: { notIn: [...refusals, 'S0000'], noCode: ['interrupted', 'received', 'processing'] }, refusalsLeftOut: false });
+    assert.deepEqual(resultFilter({ id: ['X'] }), { refusalsLeftOut: false });
+    assert.deepEqual(resultFilter({ status: ['failed', 'rejected'] }), { refusalsLeftOut: false });
   });
 });
