@@ -155,7 +155,7 @@ async function replay(cmd: Command, opts: ReplayOptions): Promise<number> {
       const missing = ids.filter((id) => !named.some((m) => m.id === id));
       const filtered = named.filter((m) => !found.some((f) => f.id === m.id));
       if (missing.length) leftOut.push(`not found: ${missing.join(', ')}`);
-      if (filtered.length) leftOut.push(`left out by the other options: ${filtered.map((m) => `${m.id} (${m.status} ${resultOf(m)})`).join(', ')}`);
+      if (filtered.length) leftOut.push(`left out by the other options: ${filtered.map((m) => `${m.id} (${m.status}${m.error_code ? ' ' + m.error_code : ''})`).join(', ')}`);
     }
     for (const line of leftOut) process.stdout.write(`  ${line}\n`);
     if (!rows.length) {

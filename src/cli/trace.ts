@@ -120,7 +120,8 @@ async function byBill(store: Store, code: string, no: string): Promise<Story> {
   if (!found.length) return { messages: [], bills: [], jobs: [] };
   const busNos = found.map((b) => b.bus_no ?? voidedBusNo(b)).filter((b): b is string => !!b);
   const ids = found.map((b) => b.message_id).filter((id): id is string => !!id);
-  const direct = [...(busNos.length ? await Promise.all(busNos.map((busNo) => store.messages.find({ busNo, limit: 10_000 }))) : []).flat().map((m) => m.id), ...ids];
+  const direct = [...ids];
+  for (const busNo of busNos) direct.push(...(await store.messages.find({ busNo, limit: 10_000 })).map((m) => m.id));
   const messages = direct.length ? await store.messages.chainOf(direct) : [];
   return around(store, messages, busNos, found);
 }

@@ -48,6 +48,7 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       for (const step of ['check', 'to-bill', 'amounts', 'once-per-busno', 'number', 'fiscal-xml', 'sign', 'save', 'reply']) assert.match(r.stdout, new RegExp(`✓ ${step} `));
       assert.match(r.stdout, new RegExp(`bill 44060126-\\d{10} \\(blue\\) issued  created ${BEIJING.source}  busNo CLI-OK  message ${m.id}`));
       assert.doesNotMatch(r.stdout, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/, 'no UTC times');
+      assert.match(r.stdout, new RegExp(`\njob #\\d+ finance-upload pending after 0 attempt\\(s\\)  next attempt ${BEIJING.source}\n`), 'the outbox job, not its payload');
       assert.ok(!r.stdout.includes(String(sample.payer)) && !r.stdout.includes('"data"'), 'no payer name, no raw request without --raw');
       busTrace = r.stdout;
     });
@@ -138,7 +139,7 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       const ok = await one('CLI-OK');
       const none = await cli('replay', '--code', 'e2003', '--id', ok.id, '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--dry-run');
       assert.equal(none.code, 1);
-      assert.equal(none.stdout.split('\n').slice(1).join('\n'), `  not found: 01ARZ3NDEKTSV4RRFFQ69G5FAV\n  left out by the other options: ${ok.id} (done S0000)\nnothing to replay\n`);
+      assert.equal(none.stdout.split('\n').slice(1).join('\n'), `  not found: 01ARZ3NDEKTSV4RRFFQ69G5FAV\n  left out by the other options: ${ok.id} (done)\nnothing to replay\n`);
       assert.match(none.stdout, /^0 message\(s\) selected/);
       assert.deepEqual(await msgs(), before, 'a dry run changes nothing');
     });
@@ -215,6 +216,19 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       const range = await cli('replay', '--from', from, '--to', to, '--again', '--refusals', '--dry-run');
       assert.equal(range.code, 0, range.stdout + range.stderr);
       assert.match(range.stdout, new RegExp(`^1 message\\(s\\) selected[^\\n]*\\n\\[1/1\\] ${sign.id} `));
+    });
+
+    it('trace --bill of a number voided by recovery finds the busNo it was reserved for (kept in the void reason)', async () => {
+      ca.down = true;
+      assert.equal((await callJson(app.baseUrl, 'invoiceEBillOutpatient', { ...sample, busNo: 'CLI-VOID' })).result, 'E3001');
+      await app.services.writer.drain();
+      const reserved = (await app.services.bills.byBusNo('MEDBILL-DEMO', 'CLI-VOID'))!;
+      await app.services.bills.voidReservation(reserved.id, '签名失败且未重试，号码作废');
+      const m = await one('CLI-VOID');
+      const r = await cli('trace', '--bill', `${reserved.bill_batch_code}-${reserved.bill_no}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^${BEIJING.source}  ${m.id}  his-json/invoiceEBillOutpatient  failed E3001`));
+      assert.match(r.stdout, new RegExp(`\nbill ${reserved.bill_batch_code}-${reserved.bill_no} \\(blue\\) voided  reserved ${BEIJING.source}  message ${m.id}  answered E3001 at ${BEIJING.source} — 签名失败且未重试，号码作废（原业务流水号 CLI-VOID）\n`));
     });
 
     it('a server that is not there: --url says so and replays nothing (exit 1)', async () => {
