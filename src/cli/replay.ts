@@ -37,7 +37,7 @@ interface ReplayOptions {
 
 const HELP_AFTER = `
 Which results (one of):
-  --code E3001,E3002   those result codes (from the code table, docs: medbill docs)
+  --code E3001,E3002   those result codes (the code table: docs/reference/errors.md)
   --faults             medbill or a peer failed: E3xxx, E9999, E0007, and interrupted messages
   --refusals           the request or its data was refused: E0xxx, E1xxx, E2xxx
   Without one of them data refusals are left out (they replay to the same answer unless the data
@@ -61,7 +61,7 @@ export function registerReplay(program: Command): void {
   const cmd = program
     .command('replay')
     .description('run stored inbound messages through their flows again (each a new message linked to its original)')
-    .option('--id <ids...>', 'message ids (exactly these, whatever their result)')
+    .option('--id <ids...>', 'message ids (any result; one already replayed needs --again)')
     .option('--bus-no <busNo>', 'messages of one business serial number')
     .option('--status <statuses>', 'comma-separated: failed, rejected, interrupted, done, received, processing, replayed', statusesArg)
     .option('--service <serviceId>', 'only this serviceId')
