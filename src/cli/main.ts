@@ -1,6 +1,7 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
 import { registerCall } from './call';
+import { registerDlq } from './dlq';
 import { registerDocs } from './docs';
 import { registerFinance } from './finance';
 import { registerOps } from './ops';
@@ -19,6 +20,7 @@ registerTestMappings(program);
 registerSchema(program);
 registerDocs(program);
 registerOps(program);
+registerDlq(program);
 registerCall(program);
 registerWsdl(program);
 registerFinance(program);

@@ -58,13 +58,24 @@ export function startSimulator(dir: string, port = 0, over: Record<string, unkno
 /**
  * A medbill whose outbox does not poll by itself: tests call `outbox.tick()` so every attempt is
  * theirs to count. Retry backoff is short and without jitter so delays can be asserted exactly.
+ * `config` is merged over that (e.g. a short horizon, or background polling for the outage tests).
  */
-export async function startMedbill(dir: string, financeUrl: string, o: { dbFile?: string; opts?: AppOptions } = {}): Promise<App & { baseUrl: string }> {
-  const cfg = testConfig(dir, {
-    db: { url: `sqlite:${path.join(dir, o.dbFile ?? 'medbill.sqlite')}` },
-    finance: { start: false, url: financeUrl, uploadTimeoutMs: 5000 },
-    outbox: { retry: { maxAttempts: 6, initialInterval: '150ms', backoffCoefficient: 2, maximumInterval: '10s', jitter: 0 } },
-  });
+export async function startMedbill(
+  dir: string,
+  financeUrl: string,
+  o: { dbFile?: string; opts?: AppOptions; config?: Record<string, unknown> } = {},
+): Promise<App & { baseUrl: string }> {
+  const cfg = testConfig(
+    dir,
+    deepAssign(
+      {
+        db: { url: `sqlite:${path.join(dir, o.dbFile ?? 'medbill.sqlite')}` },
+        finance: { start: false, url: financeUrl, uploadTimeoutMs: 5000 },
+        outbox: { retry: { initialInterval: '150ms', backoffCoefficient: 2, maximumInterval: '10s', jitter: 0, horizon: '1h' } },
+      },
+      o.config ?? {},
+    ),
+  );
   const app = await createApp(cfg, { background: false, ...(o.opts ?? {}) });
   return Object.assign(app, { baseUrl: `http://127.0.0.1:${app.port}` });
 }
