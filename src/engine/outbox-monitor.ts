@@ -66,18 +66,12 @@ export class OutboxMonitor {
     this.timer = undefined;
   }
 
-  /** The latest counts if younger than maxAgeMs, else counted now (one query at a time). */
-  async snapshot(maxAgeMs: number): Promise<BacklogSnapshot> {
-    if (this.last && Date.now() - this.last.at <= maxAgeMs) return this.last;
-    return this.refresh();
-  }
-
   /** The most recent failed attempt still waiting for its retry, for /readyz. */
   latestFailure(topic: string): Promise<{ at: number; error: string } | undefined> {
     return this.store.latestFailure(topic);
   }
 
-  /** Counts again, sets the gauges and logs alert edges. */
+  /** Counts again (callers at the same moment share one query), sets the gauges and logs alert edges. */
   refresh(): Promise<BacklogSnapshot> {
     this.inflight ??= this.count().finally(() => (this.inflight = undefined));
     return this.inflight;

@@ -55,7 +55,7 @@ export function outboxPeer(name: string, topic: string, worker: Pick<OutboxWorke
   return {
     name,
     async report() {
-      const [snap, failure] = await Promise.all([monitor.snapshot(1000), monitor.latestFailure(topic)]);
+      const [snap, failure] = await Promise.all([monitor.refresh(), monitor.latestFailure(topic)]);
       const b = snap.topics.get(topic);
       const delivered = worker.lastDeliveredAt(topic);
       const down = !!failure && (delivered === undefined || failure.at > delivered);

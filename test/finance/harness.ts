@@ -145,3 +145,27 @@ export async function postUpload(simUrl: string, body: unknown, raw?: string): P
 }
 
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+/** Polls `cond` every 20 ms until it returns true; throws its last message after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One sample of a Prometheus text exposition, e.g. metric(text, 'medbill_outbox_dead', { topic: 'finance-upload' }). */
+export function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+export async function readyz(baseUrl: string): Promise<{ http: number; body: { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } }> {
+  const r = await fetch(`${baseUrl}/readyz`);
+  return { http: r.status, body: (await r.json()) as { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } };
+}
