@@ -5,20 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { createApp, type App } from '../../src/app';
+import { readyz, waitFor } from '../finance/harness';
 import { startTestSvs, svsConfig, type TestSvs } from './helpers';
-
-async function readyz(base: string): Promise<{ http: number; body: { status: string; peers: Record<string, Record<string, unknown>> } }> {
-  const r = await fetch(`${base}/readyz`);
-  return { http: r.status, body: (await r.json()) as { status: string; peers: Record<string, Record<string, unknown>> } };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('/readyz reports the CA signature server (signer.mode svs, embedded SVS stopped and restarted)', function () {
   this.timeout(60_000);
@@ -50,7 +38,7 @@ describe('/readyz reports the CA signature server (signer.mode svs, embedded SVS
 
   it('200 degraded with the CA down, naming the failure but not the address; ready again once it is back', async () => {
     await svs.halt();
-    await until('ca down in /readyz', async () => (await readyz(base)).body.peers.ca.status === 'down');
+    await waitFor('ca down in /readyz', async () => (await readyz(base)).body.peers.ca.status === 'down', 10_000);
     const r = await readyz(base);
     assert.equal(r.http, 200);
     assert.equal(r.body.status, 'degraded');
@@ -59,7 +47,7 @@ describe('/readyz reports the CA signature server (signer.mode svs, embedded SVS
     assert.doesNotMatch(JSON.stringify(r.body), new RegExp(`127\\.0\\.0\\.1|${svs.port}`));
 
     await svs.restart();
-    await until('ready again', async () => (await readyz(base)).body.status === 'ready');
+    await waitFor('ready again', async () => (await readyz(base)).body.status === 'ready', 10_000);
     assert.equal((await readyz(base)).body.peers.ca.status, 'ok');
   });
 });

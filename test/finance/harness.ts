@@ -3,7 +3,7 @@
  * port 0, sharing one temp data dir (so they share the demo PKI, as `medbill start` does) unless a
  * test wants them strangers. Bills are issued over HTTP with the demo caller, as a HIS would.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { md5Sign } from '../../adapters/his/json/envelope';
@@ -168,4 +168,40 @@ export function metric(text: string, name: string, labels: Record<string, string
 export async function readyz(baseUrl: string): Promise<{ http: number; body: { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } }> {
   const r = await fetch(`${baseUrl}/readyz`);
   return { http: r.status, body: (await r.json()) as { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } };
+}
+
+export type FinanceTestApp = App & { baseUrl: string };
+
+/**
+ * What a suite starts, closed and removed by `cleanup()` (call it in `after`): temp dirs, simulators
+ * and medbills, in reverse order of starting.
+ */
+export function suiteResources() {
+  const dirs: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    dir(): string {
+      const d = tempDir();
+      dirs.push(d);
+      return d;
+    },
+    async sim(d: string, port = 0): Promise<FinanceSimulator> {
+      const s = await startSimulator(d, port);
+      closers.push(() => s.close());
+      return s;
+    },
+    async medbill(d: string, url: string, o: Parameters<typeof startMedbill>[2] = {}): Promise<FinanceTestApp> {
+      const a = await startMedbill(d, url, o);
+      closers.push(() => a.close());
+      return a;
+    },
+    /** something else the suite started */
+    onCleanup(close: () => Promise<void>): void {
+      closers.push(close);
+    },
+    async cleanup(): Promise<void> {
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,14 +5,12 @@
  * as one alert line per edge; /readyz says "degraded" with finance's detail while finance is down.
  */
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import type { App } from '../../src/app';
 import { log } from '../../src/log';
 import { OutboxStore } from '../../src/store/outbox';
-import { financeJob, issueBill, metric, readyz, startMedbill, startSimulator, tempDir, tickWhenDue } from './harness';
+import { financeJob, issueBill, metric, readyz, startMedbill, startSimulator, suiteResources, tickWhenDue } from './harness';
 
 type TestApp = App & { baseUrl: string };
 
@@ -46,34 +44,16 @@ async function scrape(app: TestApp): Promise<string> {
 
 describe('outbox under faults (finance simulator, or a closed port for finance down)', function () {
   this.timeout(60_000);
-  const dirs: string[] = [];
-  const closers: (() => Promise<void>)[] = [];
-  const dir = () => {
-    const d = tempDir();
-    dirs.push(d);
-    return d;
-  };
-  async function sim(d: string, port = 0): Promise<FinanceSimulator> {
-    const s = await startSimulator(d, port);
-    closers.push(() => s.close());
-    return s;
-  }
-  async function medbill(d: string, url: string, config: Record<string, unknown> = {}): Promise<TestApp> {
-    const a = await startMedbill(d, url, { config });
-    closers.push(() => a.close());
-    return a;
-  }
+  const suite = suiteResources();
+  const { dir, sim } = suite;
+  const medbill = (d: string, url: string, config: Record<string, unknown> = {}): Promise<TestApp> => suite.medbill(d, url, { config });
   /** A port where finance would listen, closed: finance is down. */
   async function downPort(d: string): Promise<number> {
     const probe = await startSimulator(d);
     await probe.close();
     return probe.port;
   }
-
-  after(async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(() => suite.cleanup());
 
   it('dead-letters a transient failure once the horizon has passed, with a reason saying so', async () => {
     const d = dir();
