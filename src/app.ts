@@ -50,8 +50,6 @@ export interface AppOptions {
   recover?: boolean;
   /** replaces the configured signer (tests of failure paths) */
   signer?: Signer;
-  /** replaces the finance adapter (tests of failure paths); outboxHandlers replaces the jobs altogether */
-  finance?: Finance;
   outboxHandlers?: Map<string, JobHandler>;
 }
 
@@ -135,7 +133,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
-  const finance = opts.finance ?? new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
+  const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
   const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
