@@ -21,6 +21,15 @@ export type JobHandler = (payload: unknown, job: OutboxRow) => Promise<void>;
 /** A failure that retrying cannot fix (e.g. the peer rejected the content): dead letter at once. */
 export class PermanentJobError extends Error {}
 
+/** A payload that is not JSON will not become JSON on a retry. */
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new PermanentJobError(`payload is not JSON (${(e as Error).message})`);
+  }
+}
+
 export class OutboxWorker {
   private timer?: NodeJS.Timeout;
   private running = false;
@@ -93,7 +102,7 @@ export class OutboxWorker {
     const handler = this.handlers.get(job.topic)!;
     const ctx = { jobId: job.id, topic: job.topic, msgId: job.message_id, busNo: job.bus_no, attempts };
     try {
-      await handler(JSON.parse(job.payload), job);
+      await handler(parsePayload(job.payload), job);
       const now = Date.now();
       await this.store.markDone(job.id, attempts, now);
       this.lastDelivered.set(job.topic, now);

@@ -80,6 +80,17 @@ for (const db of dbKinds()) {
       assert.deepEqual([backlog.get('topic-a')!.pending, backlog.get('topic-a')!.dead, backlog.get('topic-a')!.oldestPendingAt], [0, 2, null]);
     });
 
+    it('dead-letters a payload that is not JSON at once: a retry cannot fix it', async () => {
+      const id = await enqueue('topic-a', 'corrupt');
+      await app.services.db('outbox').where({ id }).update({ payload: '{"billId":' });
+      await worker.tick();
+      const j = (await store.get(id))!;
+      assert.equal(j.status, 'dead');
+      assert.equal(j.attempts, 1);
+      assert.match(j.last_error!, /^permanent: payload is not JSON/);
+      assert.equal(await store.discard(id, 'test: corrupt payload'), true);
+    });
+
     it('lists dead letters by topic and since, oldest first', async () => {
       const all = await store.deadLetters();
       assert.deepEqual(all.map((j) => j.job_key).filter((k) => ['a1', 'a2', 'b1'].includes(k)).sort(), ['a1', 'a2', 'b1']);
