@@ -137,7 +137,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
   const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
-  const handle = (req: InboundRequest) => handleInbound(services, router, req);
+  // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.
+  let inFlight = 0;
+  const handle = async (req: InboundRequest) => {
+    inFlight++;
+    try {
+      return await handleInbound(services, router, req);
+    } finally {
+      inFlight--;
+    }
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -205,8 +214,13 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       ready = false;
       for (const t of tasks) t.stop();
       if (server) {
+        // Stop accepting, let requests in flight answer (up to the grace), then cut what is left.
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server.closeIdleConnections();
+        const until = Date.now() + cfg.server.shutdownGraceMs;
+        while (inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         server.closeAllConnections();
-        await new Promise<void>((r) => server!.close(() => r()));
+        await closed;
       }
       outboxMonitor.stop();
       await outbox.stop();
