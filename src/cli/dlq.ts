@@ -77,7 +77,7 @@ export function registerDlq(program: Command): void {
                 `    ${oneLine(j.last_error)}\n`,
             );
         }
-        if (!o.json) process.stdout.write(`${rows.length} dead letter(s)\n`);
+        if (!o.json) process.stdout.write(`${rows.length} dead letter(s)${rows.length === Number(o.limit) ? ` (the first ${o.limit}: --limit for more)` : ''}\n`);
       }),
     );
 
