@@ -18,7 +18,7 @@ export type { OutboxRow } from '../store/outbox';
 
 export type JobHandler = (payload: unknown, job: OutboxRow) => Promise<void>;
 
-/** A failure that retrying cannot fix (e.g. the peer rejected the content): dead letter at once. */
+/** A failure that retrying cannot fix (e.g. the peer rejected the content): dead-letter at once. */
 export class PermanentJobError extends Error {}
 
 /** A payload that is not JSON will not become JSON on a retry. */
