@@ -3,7 +3,7 @@
  * with a line saying what is wrong and what is accepted, never a replay or a trace of the wrong thing.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { parseOperatorTime } from '../domain/time';
+import { parseBeijingTime } from '../domain/time';
 import { codesOfKind, HIS_CODES, resultKind } from '../engine/codes';
 import { CodeFilter, MESSAGE_STATUSES, MessageStatus } from '../store/messages';
 
@@ -20,7 +20,7 @@ export function usage(cmd: Command, message: string): never {
 }
 
 export function timeArg(v: string): number {
-  const t = parseOperatorTime(v);
+  const t = parseBeijingTime(v);
   if (t === null) throw new InvalidArgumentError(`'${v}' is not a time: use 2026-11-25 09:30 (Beijing time), 2026-11-25T01:30:00Z or 20261125093000000`);
   return t;
 }

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { openStore } from '../app';
 import { loadConfig } from '../config';
-import { beijingDisplay, beijingIso, parseStamp17 } from '../domain/time';
+import { beijingDisplay, isoBeijing, parseStamp17 } from '../domain/time';
 import type { Db } from '../store/db';
 import type { BillRow } from '../store/bills';
 import type { MessageRow } from '../store/messages';
@@ -162,7 +162,7 @@ const steps = (m: MessageRow): Step[] => (m.trace ? (JSON.parse(m.trace) as Step
 const flowOf = (m: MessageRow) => (m.flow ? `${m.flow}@${m.flow_version}` : undefined);
 const stampIso = (s: string | null) => {
   const t = s ? parseStamp17(s) : null;
-  return t === null ? undefined : beijingIso(t);
+  return t === null ? undefined : isoBeijing(t, 'ms');
 };
 const stampDisplay = (s: string | null) => {
   const t = s ? parseStamp17(s) : null;
@@ -175,7 +175,7 @@ function printJson(s: Story, raw: boolean): void {
     out({
       type: 'message',
       id: m.id,
-      at: beijingIso(m.received_at),
+      at: isoBeijing(m.received_at, 'ms'),
       channel: m.channel,
       service: m.service_id,
       appid: m.appid,
@@ -186,7 +186,7 @@ function printJson(s: Story, raw: boolean): void {
       flow: flowOf(m),
       replayOf: m.replay_of,
       replayedBy: m.replayed_by,
-      updatedAt: beijingIso(m.updated_at),
+      updatedAt: isoBeijing(m.updated_at, 'ms'),
       steps: steps(m),
       ...(raw ? { raw: m.raw } : {}),
     });
@@ -203,10 +203,10 @@ function printJson(s: Story, raw: boolean): void {
       relatedBillId: b.related_bill_id,
       createTime: stampIso(b.create_time),
       answeredCode: b.answered_code,
-      answeredAt: b.answered_at ? beijingIso(Number(b.answered_at)) : undefined,
+      answeredAt: b.answered_at ? isoBeijing(Number(b.answered_at), 'ms') : undefined,
       voidReason: b.void_reason,
-      createdAt: beijingIso(Number(b.created_at)),
-      updatedAt: beijingIso(Number(b.updated_at)),
+      createdAt: isoBeijing(Number(b.created_at), 'ms'),
+      updatedAt: isoBeijing(Number(b.updated_at), 'ms'),
     });
   for (const j of s.jobs)
     out({
@@ -219,9 +219,9 @@ function printJson(s: Story, raw: boolean): void {
       lastError: j.last_error,
       messageId: j.message_id,
       busNo: j.bus_no,
-      createdAt: beijingIso(j.created_at),
-      updatedAt: beijingIso(j.updated_at),
-      nextAttemptAt: beijingIso(j.next_attempt_at),
+      createdAt: isoBeijing(j.created_at, 'ms'),
+      updatedAt: isoBeijing(j.updated_at, 'ms'),
+      nextAttemptAt: isoBeijing(j.next_attempt_at, 'ms'),
     });
 }
 

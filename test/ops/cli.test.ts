@@ -4,7 +4,7 @@
  * medbill: its outage is a stand-in signer that throws, then signs for real once "the CA is back".
  */
 import assert from 'node:assert/strict';
-import { beijingDisplay, beijingIso } from '../../src/domain/time';
+import { beijingDisplay, isoBeijing } from '../../src/domain/time';
 import { callJson, SAMPLE_FILE, startTestApp, TestApp } from '../helpers/app';
 import { CaOutageStandIn, cliEnv, runCli } from '../helpers/cli';
 import { readFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       assert.equal(r.code, 0);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const msg = lines.find((l) => l.type === 'message')!;
-      assert.equal(msg.at, beijingIso(m.received_at));
+      assert.equal(msg.at, isoBeijing(m.received_at, 'ms'));
       assert.match(String(msg.at), /\+08:00$/);
       assert.equal(Date.parse(String(msg.at)), m.received_at, 'the ISO form reads back to the same instant');
       assert.equal(msg.status, 'failed');

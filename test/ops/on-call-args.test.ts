@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
 import { codesArg, limitArg, resultFilter, statusesArg, timeArg } from '../../src/cli/on-call-args';
 import { codesOfKind, resultKind } from '../../src/engine/codes';
-import { beijingDisplay, beijingIso, parseOperatorTime } from '../../src/domain/time';
+import { beijingDisplay, isoBeijing, parseBeijingTime } from '../../src/domain/time';
 
 const refused = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message));
 
@@ -11,15 +11,15 @@ describe('on-call arguments and times', () => {
   it('times without an offset are Beijing time, whatever the machine TZ; with one they mean what they say', () => {
     const t = Date.UTC(2026, 10, 25, 1, 30, 15, 123); // 09:30:15.123 in Beijing
     for (const s of ['2026-11-25 09:30:15.123', '2026-11-25T09:30:15.123', '20261125093015123', '2026-11-25T01:30:15.123Z', '2026-11-25 09:30:15.123 +08:00', '2026-11-25T09:30:15.123+0800'])
-      assert.equal(parseOperatorTime(s), t, s);
-    assert.equal(parseOperatorTime('2026-11-25 09:30'), Date.UTC(2026, 10, 25, 1, 30));
-    assert.equal(parseOperatorTime('2026-11-25'), Date.UTC(2026, 10, 24, 16, 0), 'a day starts at midnight Beijing time');
-    assert.equal(parseOperatorTime('2026-11-25 09:30:15.1'), Date.UTC(2026, 10, 25, 1, 30, 15, 100), '.1 is 100 ms');
+      assert.equal(parseBeijingTime(s), t, s);
+    assert.equal(parseBeijingTime('2026-11-25 09:30'), Date.UTC(2026, 10, 25, 1, 30));
+    assert.equal(parseBeijingTime('2026-11-25'), Date.UTC(2026, 10, 24, 16, 0), 'a day starts at midnight Beijing time');
+    assert.equal(parseBeijingTime('2026-11-25 09:30:15.1'), Date.UTC(2026, 10, 25, 1, 30, 15, 100), '.1 is 100 ms');
     for (const s of ['yesterday', '2026-02-30 09:00', '2026-11-25 24:00', '2026-11-25 09:60', '20260230093015123', '2026-11-25 09:30 +25:00', '1700000000000', ''])
-      assert.equal(parseOperatorTime(s), null, s);
+      assert.equal(parseBeijingTime(s), null, s);
     assert.equal(beijingDisplay(t), '2026-11-25 09:30:15.123 +08:00');
-    assert.equal(beijingIso(t), '2026-11-25T09:30:15.123+08:00');
-    assert.equal(Date.parse(beijingIso(t)), t);
+    assert.equal(isoBeijing(t, 'ms'), '2026-11-25T09:30:15.123+08:00');
+    assert.equal(Date.parse(isoBeijing(t, 'ms')), t);
     assert.equal(beijingDisplay(Date.UTC(2026, 11, 31, 16, 0, 0, 5)), '2027-01-01 00:00:00.005 +08:00', 'the date rolls over in Beijing, not in UTC');
     refused(() => timeArg('yesterday'), /'yesterday' is not a time: use 2026-11-25 09:30 \(Beijing time\)/);
   });
