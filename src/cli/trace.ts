@@ -252,8 +252,10 @@ function printText(s: Story, raw: boolean): void {
     );
   }
   for (const j of s.jobs) {
-    const when = j.status === 'done' || j.status === 'dead' ? `  last ${beijingDisplay(j.updated_at)}` : `  next attempt ${beijingDisplay(j.next_attempt_at)}`;
-    w(`job #${j.id} ${j.topic} ${j.status} after ${j.attempts} attempt(s)${when}${j.last_error ? ' — ' + j.last_error : ''}`);
+    const settled = j.status === 'done' || j.status === 'dead' || j.status === 'discarded';
+    const when = settled ? `  last ${beijingDisplay(j.updated_at)}` : `  next attempt ${beijingDisplay(j.next_attempt_at)}`;
+    const dlq = j.status === 'dead' ? `  (medbill dlq show ${j.id})` : '';
+    w(`job #${j.id} ${j.topic} ${j.status} after ${j.attempts} attempt(s)${when}${j.last_error ? ' — ' + j.last_error : ''}${dlq}`);
   }
 }
 
