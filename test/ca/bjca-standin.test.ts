@@ -127,7 +127,7 @@ describe('BJCA mapping against a loopback stand-in BJCA server (stand-in, not th
     assert.equal(verifyP7(p7).reason, 'missing-content', 'no embedded copy of the content is left');
   });
 
-  it('detaching also works on the real BJCA SVS output (shared/vectors/bjca_p7sign.b64)', () => {
+  it('detaching also works on the real BJCA SVS output (test/fixtures/vectors/bjca_p7sign.b64)', () => {
     const p7 = vector('bjca_p7sign.b64');
     const attached = verifyP7(p7);
     const detached = detachSignedData(p7);
