@@ -98,8 +98,8 @@ async function storeSupervisorSignature(services: Services, bill: BillWithFinanc
 /**
  * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
  * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
- * the check page, so this handler stays off medbill's event loop (DESIGN §8: SM2 work belongs in the
- * worker pool, which has no verify task yet).
+ * the check page, so this handler stays off medbill's event loop (SM2 work belongs in the worker pool,
+ * so the event loop never waits on it, and the pool has no verify task yet).
  */
 function supervisorSignatureProblem(acc: UploadAccepted): string | undefined {
   const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));

@@ -1,7 +1,7 @@
 /**
  * PKCS#7 / CMS SignedData in the two dialects a Chinese hospital meets:
  *  - GM/T 0010: content types 1.2.156.10197.6.1.4.2.x, digest SM3+NULL, signature alg SM2-1 (…301.1)+NULL,
- *    exactly as the BJCA SVS vector (shared/vectors/bjca_p7sign.b64) has them;
+ *    exactly as the BJCA SVS vector (test/fixtures/vectors/bjca_p7sign.b64) has them;
  *  - RFC 2315/5652: 1.2.840.113549.1.7.x, SHA-256, rsaEncryption+NULL (what OpenSSL writes).
  * Attached or detached, with or without signed attributes (contentType, signingTime, messageDigest).
  * Without attributes the signature covers the content; with them it covers the DER SET OF the

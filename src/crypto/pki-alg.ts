@@ -3,7 +3,7 @@
  * a key signs with, how to sign the tbs bytes, and how to verify them with an issuer's public key.
  *
  * SM2 goes through ./sm2 (GM/T 0009 default user ID). Node's own SM2 is not used for X.509 because it
- * computes Z with an empty ID (see shared/reference/gm-crypto-and-svs.md §3 "Node 20 SM2 pitfall").
+ * computes Z with an empty ID (docs/reference/gm-crypto.md#which-library-does-what).
  * RSA and ECDSA (other CAs' roots) go through Node's crypto.
  */
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Durable outbox worker (DESIGN §5.5): jobs are written in the same transaction as the state change
+ * Durable outbox worker (docs/architecture.md#invariants: an outage strands nothing): jobs are written in the same transaction as the state change
  * that causes them, then delivered here with exponential backoff and jitter, and end `done` or `dead`
  * with the reason. Delivery is at-least-once; handlers must be idempotent (keyed by job_key).
  * Retries never block intake: the worker runs beside the HTTP path, not inside it (Mirth #6362).

@@ -1,5 +1,5 @@
 /**
- * `medbill svs` as its own process (DESIGN §3: each peer runs alone so tests can stop and restart it):
+ * `medbill svs` as its own process (each peer runs alone so tests can stop and restart it):
  * it serves the WSDL and signs, stops cleanly on SIGTERM with its audit committed, restarts on the same
  * port and data dir with the same keys; `medbill svs --hash-password` makes a hash the server accepts.
  */

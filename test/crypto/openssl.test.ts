@@ -2,7 +2,7 @@
  * Interop with the OpenSSL 3 CLI, both directions: SM2 raw signatures (distid 1234567812345678), SM2 key
  * files, the GM envelope's SM2Cipher key transport and SM4-CBC content, SM4 ciphertext, RSA PKCS#1 v1.5 signatures, RSA-form CMS SignedData and EnvelopedData
  * (including SM4-CBC content encryption). SM2 *CMS* is not compared: OpenSSL 3.0 handles SM2 IDs in CMS
- * inconsistently (shared/reference/gm-crypto-and-svs.md §3).
+ * inconsistently (docs/reference/gm-crypto.md#which-library-does-what).
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';

@@ -87,7 +87,7 @@ async function verify(roots: ChainValidator, content: string, signatureB64: stri
             : 'unit-signature-invalid'; // digest-mismatch, signature-invalid, missing-content
     return { verified: false, code, detail: `${r.reason}: ${r.detail}`, ...who };
   }
-  // The fiscal e-bill signature is SM2 in GM/T 0010 form (fiscal-ebill.md §3.1); an RSA PKCS#7 is not one.
+  // The fiscal e-bill signature is SM2 in GM/T 0010 form (docs/reference/fiscal-ebill.md#the-unit-signature); an RSA PKCS#7 is not one.
   if (r.form !== 'gm' || r.signers.length !== 1) {
     return { verified: false, code: 'unit-signature-algorithm', detail: `expected one GM/T 0010 SM2 signer, got ${r.signers.length} ${r.form} signer(s)`, ...who };
   }
