@@ -58,7 +58,7 @@ describe('crl over LDAP: real slapd', function () {
     return { v: new ChainValidator({ trustRoots: [ca.cert], revocation: checker }), checker };
   };
 
-  it('fetches the exact CRL bytes with an anonymous ldapjs search', async () => {
+  it('fetches the exact CRL bytes with an anonymous LDAP search', async () => {
     const crl = crlOf([{ serialHex: '1234', revokedAt: start }], start, new Date(start.getTime() + HOUR));
     await slapd?.publishCrl(dn, crl);
     const got = await fetchCrlLdap(cdp);
