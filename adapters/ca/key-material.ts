@@ -6,9 +6,9 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DemoPki, generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, loadPrivateKey, loadSm2PrivateKey, pemDecode, PrivateKey } from '../../src/crypto/keys';
-import { mustParseCertificate } from '../../src/crypto/x509';
+import { DemoPki, generateDemoPki } from '../../src/crypto/pki/demo-pki';
+import { certificateDer, loadPrivateKey, loadSm2PrivateKey, pemDecode, PrivateKey } from '../../src/crypto/algorithms/keys';
+import { mustParseCertificate } from '../../src/crypto/pki/x509';
 import type { Config } from '../../src/config';
 
 export interface UnitKey {

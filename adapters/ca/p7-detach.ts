@@ -9,11 +9,11 @@
  *
  * signerSerialOf: the signer certificate serial (lower-case hex, as medbill stores it) of a SignedData.
  */
-import { children, readTlv, Tlv, tlvBytes } from '../../src/crypto/der';
-import { parseP7 } from '../../src/crypto/pkcs7-signed';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
-import { der } from '../../src/crypto/tlv';
-import { normaliseSerial } from '../../src/crypto/x509';
+import { children, readTlv, Tlv, tlvBytes } from '../../src/crypto/asn1/der';
+import { parseP7 } from '../../src/crypto/cms/pkcs7-signed';
+import { readCmsCertificate } from '../../src/crypto/cms/cms-cert';
+import { der } from '../../src/crypto/asn1/tlv';
+import { normaliseSerial } from '../../src/crypto/pki/x509';
 
 
 function kids(buf: Buffer, t: Tlv | null | undefined, tag: number, what: string): Tlv[] {

@@ -3,31 +3,31 @@
  * side) are plumbing and stay unexported; import them directly where needed.
  */
 // algorithms
-export * from './oids';
-export * from './sm2';
-export * from './sm3';
-export * from './sm4';
-export * from './rsa';
+export * from './asn1/oids';
+export * from './algorithms/sm2';
+export * from './algorithms/sm3';
+export * from './algorithms/sm4';
+export * from './algorithms/rsa';
 // keys, raw signatures, CMS
-export * from './keys';
-export * from './pkcs1';
-export * from './cms-cert';
-export * from './pkcs7-signed';
-export * from './pkcs7-enveloped';
+export * from './algorithms/keys';
+export * from './algorithms/pkcs1';
+export * from './cms/cms-cert';
+export * from './cms/pkcs7-signed';
+export * from './cms/pkcs7-enveloped';
 // X.509, chains, revocation
-export * from './dn';
-export * from './pki-alg';
-export * from './x509';
-export * from './chain';
-export * from './crl';
-export * from './crl-cache';
-export * from './crl-fetch';
-export * from './ocsp';
-export * from './ocsp-responder';
-export * from './revocation';
-export * from './validation-codes';
-export * from './demo-pki';
+export * from './asn1/dn';
+export * from './pki/signature-alg';
+export * from './pki/x509';
+export * from './pki/chain';
+export * from './pki/crl';
+export * from './pki/crl-cache';
+export * from './pki/crl-fetch';
+export * from './pki/ocsp';
+export * from './pki/ocsp-responder';
+export * from './pki/revocation';
+export * from './pki/validation-codes';
+export * from './pki/demo-pki';
 // keys.ts and pki-alg.ts both name their public-key union PublicKey; keys.ts's (SM2 | RSA) is a
 // structural subset of pki-alg's (which adds ECDSA and "unsupported"), so the CMS one keeps the name.
-export type { PublicKey } from './keys';
-export type { PublicKey as PkiPublicKey } from './pki-alg';
+export type { PublicKey } from './algorithms/keys';
+export type { PublicKey as PkiPublicKey } from './pki/signature-alg';

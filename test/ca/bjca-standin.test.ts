@@ -14,10 +14,10 @@ import { detachSignedData } from '../../adapters/ca/p7-detach';
 import { CaError, SvsClient } from '../../adapters/ca/svs-client';
 import { SvsSigner } from '../../adapters/ca/svs-signer';
 import { loadVendorMapping } from '../../adapters/ca/vendor-mapping';
-import { generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer } from '../../src/crypto/keys';
-import { makeEnvelope, openEnvelope } from '../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { generateDemoPki } from '../../src/crypto/pki/demo-pki';
+import { certificateDer } from '../../src/crypto/algorithms/keys';
+import { makeEnvelope, openEnvelope } from '../../src/crypto/cms/pkcs7-enveloped';
+import { signP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
 import { configureLogging } from '../../src/log';
 import { vector } from './helpers';
 

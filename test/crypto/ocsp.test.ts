@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { buildCrl } from '../../src/crypto/crl';
-import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/demo-pki';
-import { OID } from '../../src/crypto/oids';
+import { ChainValidator } from '../../src/crypto/pki/chain';
+import { buildCrl } from '../../src/crypto/pki/crl';
+import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/pki/demo-pki';
+import { OID } from '../../src/crypto/asn1/oids';
 import {
   buildOcspRequest,
   certIdFor,
@@ -12,9 +12,9 @@ import {
   postOcspRequest,
   queryOcsp,
   verifyOcspResponse,
-} from '../../src/crypto/ocsp';
-import { createOcspResponder, ocspHttpHandler, OcspResponder } from '../../src/crypto/ocsp-responder';
-import { RevocationChecker } from '../../src/crypto/revocation';
+} from '../../src/crypto/pki/ocsp';
+import { createOcspResponder, ocspHttpHandler, OcspResponder } from '../../src/crypto/pki/ocsp-responder';
+import { RevocationChecker } from '../../src/crypto/pki/revocation';
 import { deadUrl, Identity, listen, makeCert, makeRoot } from '../helpers/pki-fixtures';
 
 const HOUR = 3600_000;

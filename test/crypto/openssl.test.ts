@@ -6,13 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { loadPrivateKey, loadPublicKey, loadSm2PrivateKey, publicOf, sm2PrivateKeyToPem, sm2PublicKeyToPem } from '../../src/crypto/keys';
-import { OID } from '../../src/crypto/oids';
-import { signData, verifyData } from '../../src/crypto/pkcs1';
-import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { rsaSign, rsaVerify } from '../../src/crypto/rsa';
-import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbEncrypt } from '../../src/crypto/sm4';
+import { loadPrivateKey, loadPublicKey, loadSm2PrivateKey, publicOf, sm2PrivateKeyToPem, sm2PublicKeyToPem } from '../../src/crypto/algorithms/keys';
+import { OID } from '../../src/crypto/asn1/oids';
+import { signData, verifyData } from '../../src/crypto/algorithms/pkcs1';
+import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/cms/pkcs7-enveloped';
+import { signP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
+import { rsaSign, rsaVerify } from '../../src/crypto/algorithms/rsa';
+import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbEncrypt } from '../../src/crypto/algorithms/sm4';
 import { makeRsaTestCert, makeSm2TestCert, pemCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 import { OpensslDir } from './helpers/openssl';
 

@@ -17,11 +17,11 @@ import {
   sm2PrivateKeyToSec1,
   sm2PublicKeyToPem,
   sm2PublicKeyToSpki,
-} from '../../src/crypto/keys';
-import { isStrictSm2Signature, signData, verifyData } from '../../src/crypto/pkcs1';
-import { generateSm2KeyPair, sm2Digest, sm2VerifyDigest } from '../../src/crypto/sm2';
-import { generateRsaKeyPair } from '../../src/crypto/rsa';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
+} from '../../src/crypto/algorithms/keys';
+import { isStrictSm2Signature, signData, verifyData } from '../../src/crypto/algorithms/pkcs1';
+import { generateSm2KeyPair, sm2Digest, sm2VerifyDigest } from '../../src/crypto/algorithms/sm2';
+import { generateRsaKeyPair } from '../../src/crypto/algorithms/rsa';
+import { readCmsCertificate } from '../../src/crypto/cms/cms-cert';
 import { makeSm2TestCert, pemCert } from './helpers/test-cert';
 
 const MSG = Buffer.from('<Header/><EInvoiceData/>', 'utf8');

@@ -7,9 +7,9 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
-import { OID } from '../../src/crypto/oids';
-import { createDetachedSigner, P7Form, P7SignOptions, parseP7, signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import * as tlv from '../../src/crypto/tlv';
+import { OID } from '../../src/crypto/asn1/oids';
+import { createDetachedSigner, P7Form, P7SignOptions, parseP7, signP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
+import * as tlv from '../../src/crypto/asn1/tlv';
 import { makeRsaTestCert, makeSm2TestCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 
 const MESSAGE = Buffer.from('<Header><EInvoiceCode>12345678</EInvoiceCode></Header><EInvoiceData>门诊收费 ¥128.50</EInvoiceData>', 'utf8');

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { createHash, X509Certificate } from 'node:crypto';
-import { children, readTlv, splitSigned, tlvAt, tlvBytes, encodeOid, decodeOid } from '../../src/crypto/der';
-import { nameDer } from '../../src/crypto/dn';
-import { OID } from '../../src/crypto/oids';
+import { children, readTlv, splitSigned, tlvAt, tlvBytes, encodeOid, decodeOid } from '../../src/crypto/asn1/der';
+import { nameDer } from '../../src/crypto/asn1/dn';
+import { OID } from '../../src/crypto/asn1/oids';
 import {
   buildCertificate,
   certificatesFromPemBundle,
@@ -11,7 +11,7 @@ import {
   parseCertificate,
   parseCertificateCached,
   verifyCertificateSignature,
-} from '../../src/crypto/x509';
+} from '../../src/crypto/pki/x509';
 import { vector } from '../helpers/fixtures';
 import { DAY, makeCert, makeRoot, newKey } from '../helpers/pki-fixtures';
 

@@ -5,13 +5,13 @@
  * around them (engine.ts); nothing here sees a password or writes a log.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { PublicKey } from '../../../src/crypto/keys';
-import { signData, verifyData } from '../../../src/crypto/pkcs1';
-import { makeEnvelope, openEnvelope } from '../../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../../src/crypto/pkcs7-signed';
-import { RsaHash } from '../../../src/crypto/rsa';
-import { DEFAULT_USER_ID, sm2Digest } from '../../../src/crypto/sm2';
-import { normaliseSerial, parseCertificateCached, ParsedCertificate } from '../../../src/crypto/x509';
+import type { PublicKey } from '../../../src/crypto/algorithms/keys';
+import { signData, verifyData } from '../../../src/crypto/algorithms/pkcs1';
+import { makeEnvelope, openEnvelope } from '../../../src/crypto/cms/pkcs7-enveloped';
+import { signP7, verifyP7 } from '../../../src/crypto/cms/pkcs7-signed';
+import { RsaHash } from '../../../src/crypto/algorithms/rsa';
+import { DEFAULT_USER_ID, sm2Digest } from '../../../src/crypto/algorithms/sm2';
+import { normaliseSerial, parseCertificateCached, ParsedCertificate } from '../../../src/crypto/pki/x509';
 import type { ArgValue, Args } from './args';
 import type { CertChecks } from './cert-checks';
 import { SvsError } from './codes';

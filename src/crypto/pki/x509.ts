@@ -28,10 +28,10 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer, pemBlocks } from './der';
-import { buildName, describeName, DistinguishedName, DnInput } from './dn';
-import { OID } from './oids';
-import { ab, fromSpki, PublicKey, publicKeyOf, signatureAlgorithm, signBytes, SigningKey, toSpki, verifyBytes } from './pki-alg';
+import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer, pemBlocks } from '../asn1/der';
+import { buildName, describeName, DistinguishedName, DnInput } from '../asn1/dn';
+import { OID } from '../asn1/oids';
+import { ab, fromSpki, PublicKey, publicKeyOf, signatureAlgorithm, signBytes, SigningKey, toSpki, verifyBytes } from './signature-alg';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 

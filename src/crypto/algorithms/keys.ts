@@ -4,7 +4,7 @@
  * cannot export an SM2 key as JWK and some GM tools put the SM2 OID where OpenSSL expects ecPublicKey.
  */
 import { createPrivateKey, createPublicKey, ECDH, KeyObject } from 'node:crypto';
-import { OID } from './oids';
+import { OID } from '../asn1/oids';
 import { normalisePublicKey, publicKeyFromPrivate } from './sm2';
 import {
   childrenOf,
@@ -19,7 +19,7 @@ import {
   readRoot,
   TAG,
   valueOf,
-} from './tlv';
+} from '../asn1/tlv';
 
 export interface Sm2PrivateKey {
   readonly kind: 'sm2';

@@ -5,9 +5,9 @@
  * in the x509/pki modules; this stays deliberately small.
  */
 import { createHash } from 'node:crypto';
-import { PublicKey, publicKeyFromSpki } from './keys';
-import { OID } from './oids';
-import { bytesOf, childrenOf, ctx, decodeOid, DerError, expectTag, readOid, readRoot, TAG, Tlv, toBuffer, valueOf } from './tlv';
+import { PublicKey, publicKeyFromSpki } from '../algorithms/keys';
+import { OID } from '../asn1/oids';
+import { bytesOf, childrenOf, ctx, decodeOid, DerError, expectTag, readOid, readRoot, TAG, Tlv, toBuffer, valueOf } from '../asn1/tlv';
 
 export interface CmsCertificate {
   der: Buffer;

@@ -18,11 +18,11 @@ import {
   ResponseData,
   TBSRequest,
 } from '@peculiar/asn1-ocsp';
-import { children, isWellFormed, readTlv, splitSigned, tlvBytes } from './der';
-import { describeName, DistinguishedName, sameName } from './dn';
+import { children, isWellFormed, readTlv, splitSigned, tlvBytes } from '../asn1/der';
+import { describeName, DistinguishedName, sameName } from '../asn1/dn';
 import { CRL_REASONS, CrlReason } from './crl';
-import { OID } from './oids';
-import { ab, verifyBytes } from './pki-alg';
+import { OID } from '../asn1/oids';
+import { ab, verifyBytes } from './signature-alg';
 import { isValidAt, normaliseSerial, ParsedCertificate, parseCertificateCached, Result, serialBytes, verifyCertificateSignature } from './x509';
 import { RevocationFailureCode } from './validation-codes';
 

@@ -15,11 +15,11 @@
  */
 import { createHash, KeyObject } from 'node:crypto';
 import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
-import { PrivateKey } from './keys';
-import { OID } from './oids';
-import { isStrictSm2Signature, Sm2PrecomputePolicy, sm2VerifyingKey } from './pkcs1';
-import { RsaHash, rsaSign, rsaVerify } from './rsa';
-import { DEFAULT_USER_ID, sm2SignDigest, sm2VerifyDigest, sm2Z } from './sm2';
+import { PrivateKey } from '../algorithms/keys';
+import { OID } from '../asn1/oids';
+import { isStrictSm2Signature, Sm2PrecomputePolicy, sm2VerifyingKey } from '../algorithms/pkcs1';
+import { RsaHash, rsaSign, rsaVerify } from '../algorithms/rsa';
+import { DEFAULT_USER_ID, sm2SignDigest, sm2VerifyDigest, sm2Z } from '../algorithms/sm2';
 import {
   algorithmId,
   bytesOf,
@@ -42,7 +42,7 @@ import {
   Tlv,
   toBuffer,
   valueOf,
-} from './tlv';
+} from '../asn1/tlv';
 
 export type P7Form = 'gm' | 'rsa';
 

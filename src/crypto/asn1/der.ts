@@ -116,7 +116,7 @@ export function pemBlocks(text: string, label: string): Buffer[] {
   return out;
 }
 
-export { pemEncode as derToPem } from './keys';
+export { pemEncode as derToPem } from '../algorithms/keys';
 
 /** Accepts DER bytes, or PEM text/bytes of `label`. */
 export function toDer(input: Uint8Array | string, label: string): Buffer | null {

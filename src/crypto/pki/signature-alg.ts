@@ -9,10 +9,10 @@
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { OID } from './oids';
-import { decodeOid, encodeOid } from './der';
-import { isStrictSm2Signature } from './pkcs1';
-import { normalisePublicKey, publicKeyFromPrivate, publicKeyTable, sm2Sign, sm2Verify } from './sm2';
+import { OID } from '../asn1/oids';
+import { decodeOid, encodeOid } from '../asn1/der';
+import { isStrictSm2Signature } from '../algorithms/pkcs1';
+import { normalisePublicKey, publicKeyFromPrivate, publicKeyTable, sm2Sign, sm2Verify } from '../algorithms/sm2';
 
 export type PublicKey =
   | { kind: 'sm2'; hex: string }

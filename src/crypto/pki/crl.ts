@@ -19,10 +19,10 @@ import {
   Time,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer } from './der';
-import { describeName, DistinguishedName, sameName } from './dn';
-import { OID } from './oids';
-import { ab, signatureAlgorithm, signBytes, SigningKey, verifyBytes } from './pki-alg';
+import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer } from '../asn1/der';
+import { describeName, DistinguishedName, sameName } from '../asn1/dn';
+import { OID } from '../asn1/oids';
+import { ab, signatureAlgorithm, signBytes, SigningKey, verifyBytes } from './signature-alg';
 import { keyIdentifier, normaliseSerial, ParsedCertificate, Result, serialBytes, wholeSeconds } from './x509';
 
 export const CRL_REASONS = [

@@ -6,7 +6,7 @@
  * connection, timeout, HTTP status, missing attribute). The cache above turns that into a result.
  */
 import { Client, Entry } from 'ldapts';
-import { pemToDer } from './der';
+import { pemToDer } from '../asn1/der';
 
 export interface FetchOptions {
   timeoutMs?: number;
