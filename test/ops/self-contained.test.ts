@@ -71,6 +71,11 @@ function textOf(file: string): string | undefined {
 
 const files = trackedFiles().filter((f) => f !== 'package-lock.json' && existsSync(path.join(PROJECT_ROOT, f)) && statSync(path.join(PROJECT_ROOT, f)).isFile());
 const topLevel = new Set(files.map((f) => f.split('/')[0]));
+/** Every text file but this one (which has to name what it looks for), with its content. */
+const texts = files.filter((f) => f !== SELF).flatMap((f): [string, string][] => {
+  const t = textOf(f);
+  return t === undefined ? [] : [[f, t]];
+});
 
 describe('the repository stands alone', () => {
   it('sees the whole tree (sources, tests, benches, docs, config)', () => {
@@ -81,10 +86,7 @@ describe('the repository stands alone', () => {
 
   it('no file names a path outside the repository or cites a document that is not in it', () => {
     const found: string[] = [];
-    for (const f of files) {
-      if (f === SELF) continue;
-      const text = textOf(f);
-      if (text === undefined) continue;
+    for (const [f, text] of texts) {
       text.split('\n').forEach((line, i) => {
         for (const { re, why } of OUTSIDE) {
           if (re.test(line) && !(PENDING[f] ?? []).some((p) => p.source === re.source)) found.push(`${f}:${i + 1}: ${why}: ${line.trim()}`);
@@ -113,10 +115,7 @@ describe('the repository stands alone', () => {
 
   it('every docs/… file named anywhere exists, with the heading its #anchor names', () => {
     const missing: string[] = [];
-    for (const f of files) {
-      if (f === SELF) continue;
-      const text = textOf(f);
-      if (text === undefined) continue;
+    for (const [f, text] of texts) {
       for (const m of text.matchAll(/\b(docs\/[\w/.-]+\.md)(#[\w-]+)?/g)) {
         const [ref, doc, anchor] = m;
         if (UNWRITTEN.has(doc) || UNWRITTEN.has(ref)) continue;
