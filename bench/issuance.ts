@@ -13,7 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { md5Sign } from '../adapters/his/json/envelope';
-import { generateSm2KeyPair, sm2Sign } from '../src/crypto/algorithms/sm2';
+import { generateSm2KeyPair, sm2Sign } from '../src/crypto';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(ROOT, 'examples', 'outpatient-v3.2.json');

@@ -11,8 +11,7 @@
  * Idempotent: a bill already marked uploaded is not sent again; finance answers a repeat upload
  * with the same signature anyway.
  */
-import { parseP7 } from '../../src/crypto/cms/pkcs7-signed';
-import { normaliseSerial } from '../../src/crypto/pki/x509';
+import { normaliseSerial, parseP7 } from '../../src/crypto';
 import { fiscalXml, splitFiscalXml, UnitSignature } from '../../src/domain/fiscal-xml';
 import { JobHandler, OutboxRow, PermanentJobError } from '../../src/engine/outbox';
 import type { Services } from '../../src/engine/services';

@@ -3,7 +3,7 @@
  * it (a piscina pool). Signing keys arrive once in workerData and stay in the worker.
  */
 import { workerData } from 'node:worker_threads';
-import { createDetachedSigner } from '../crypto/cms/pkcs7-signed';
+import { createDetachedSigner } from '../crypto';
 import { qrPng } from '../domain/qr-png';
 
 export interface WorkerKey {

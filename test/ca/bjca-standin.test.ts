@@ -14,10 +14,7 @@ import { detachSignedData } from '../../adapters/ca/p7-detach';
 import { CaError, SvsClient } from '../../adapters/ca/svs-client';
 import { SvsSigner } from '../../adapters/ca/svs-signer';
 import { loadVendorMapping } from '../../adapters/ca/vendor-mapping';
-import { generateDemoPki } from '../../src/crypto/pki/demo-pki';
-import { certificateDer } from '../../src/crypto/algorithms/keys';
-import { makeEnvelope, openEnvelope } from '../../src/crypto/cms/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
+import { certificateDer, generateDemoPki, makeEnvelope, openEnvelope, signP7, verifyP7 } from '../../src/crypto';
 import { configureLogging } from '../../src/log';
 import { vector } from './helpers';
 

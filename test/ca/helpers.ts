@@ -14,7 +14,7 @@ import { startEmbeddedSvs } from '../../adapters/ca/embedded';
 import { hashPassword } from '../../adapters/ca/svs/password';
 import type { SvsServer } from '../../adapters/ca/svs/server';
 import { Config, DEMO_CA_PASSWORD, loadConfig } from '../../src/config';
-import type { DemoPki } from '../../src/crypto/pki/demo-pki';
+import type { DemoPki } from '../../src/crypto';
 import { configureLogging } from '../../src/log';
 
 process.env.MEDBILL_QUIET = '1';

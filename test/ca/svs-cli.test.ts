@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkPasswordHash } from '../../adapters/ca/svs/password';
-import { verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { b64, callSvs, freePort, tempDir } from './helpers';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'medbill.js');

@@ -7,14 +7,18 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { SVS_CODES } from '../../adapters/ca/svs/codes';
 import { SGD } from '../../adapters/ca/svs/operations';
-import { parseCrl, verifyCrl } from '../../src/crypto/pki/crl';
-import { demoCertificate } from '../../src/crypto/pki/demo-pki';
-import { certificateDer } from '../../src/crypto/algorithms/keys';
-import { queryOcsp } from '../../src/crypto/pki/ocsp';
-import { verifyData } from '../../src/crypto/algorithms/pkcs1';
-import { makeEnvelope } from '../../src/crypto/cms/pkcs7-enveloped';
-import { parseP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
-import { sm2Digest } from '../../src/crypto/algorithms/sm2';
+import {
+  certificateDer,
+  demoCertificate,
+  makeEnvelope,
+  parseCrl,
+  parseP7,
+  queryOcsp,
+  sm2Digest,
+  verifyCrl,
+  verifyData,
+  verifyP7,
+} from '../../src/crypto';
 import { makeSm2TestCert } from '../crypto/helpers/test-cert';
 import { b64, callSvs, startTestSvs, TestSvs, vector } from './helpers';
 

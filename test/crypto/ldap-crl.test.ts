@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/pki/chain';
-import { buildCrl, RevokedEntry } from '../../src/crypto/pki/crl';
-import { fetchCrlLdap, parseLdapUrl } from '../../src/crypto/pki/crl-fetch';
-import { RevocationChecker } from '../../src/crypto/pki/revocation';
+import { buildCrl, ChainValidator, fetchCrlLdap, parseLdapUrl, RevocationChecker, RevokedEntry } from '../../src/crypto';
 import { makeCert, makeRoot } from '../helpers/pki-fixtures';
 import { BASE_DN, Slapd, slapdBinary, startSlapd } from '../helpers/slapd';
 

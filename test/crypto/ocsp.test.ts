@@ -1,20 +1,24 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/pki/chain';
-import { buildCrl } from '../../src/crypto/pki/crl';
-import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/pki/demo-pki';
-import { OID } from '../../src/crypto/asn1/oids';
 import {
+  buildCrl,
   buildOcspRequest,
   certIdFor,
+  ChainValidator,
+  createOcspResponder,
+  demoCertificate,
+  demoSigningKey,
+  generateDemoPki,
   OcspCertStatus,
+  ocspHttpHandler,
+  OcspResponder,
+  OID,
   parseOcspRequest,
   parseOcspResponse,
   postOcspRequest,
   queryOcsp,
+  RevocationChecker,
   verifyOcspResponse,
-} from '../../src/crypto/pki/ocsp';
-import { createOcspResponder, ocspHttpHandler, OcspResponder } from '../../src/crypto/pki/ocsp-responder';
-import { RevocationChecker } from '../../src/crypto/pki/revocation';
+} from '../../src/crypto';
 import { deadUrl, Identity, listen, makeCert, makeRoot } from '../helpers/pki-fixtures';
 
 const HOUR = 3600_000;

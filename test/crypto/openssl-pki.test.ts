@@ -11,13 +11,23 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainValidator } from '../../src/crypto/pki/chain';
-import { buildCrl, crlToPem, parseCrl, verifyCrl } from '../../src/crypto/pki/crl';
-import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/pki/demo-pki';
-import { OID } from '../../src/crypto/asn1/oids';
-import { buildOcspRequest, OcspCertStatus } from '../../src/crypto/pki/ocsp';
-import { createOcspResponder, ocspHttpHandler } from '../../src/crypto/pki/ocsp-responder';
-import { certificateToPem, mustParseCertificate } from '../../src/crypto/pki/x509';
+import {
+  buildCrl,
+  buildOcspRequest,
+  certificateToPem,
+  ChainValidator,
+  createOcspResponder,
+  crlToPem,
+  demoCertificate,
+  demoSigningKey,
+  generateDemoPki,
+  mustParseCertificate,
+  OcspCertStatus,
+  ocspHttpHandler,
+  OID,
+  parseCrl,
+  verifyCrl,
+} from '../../src/crypto';
 import { DAY, Identity, listen, makeCert, makeRoot, openssl, opensslAvailable } from '../helpers/pki-fixtures';
 
 const DISTID = ['-vfyopt', 'distid:1234567812345678'];

@@ -6,13 +6,28 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { loadPrivateKey, loadPublicKey, loadSm2PrivateKey, publicOf, sm2PrivateKeyToPem, sm2PublicKeyToPem } from '../../src/crypto/algorithms/keys';
-import { OID } from '../../src/crypto/asn1/oids';
-import { signData, verifyData } from '../../src/crypto/algorithms/pkcs1';
-import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/cms/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
-import { rsaSign, rsaVerify } from '../../src/crypto/algorithms/rsa';
-import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbEncrypt } from '../../src/crypto/algorithms/sm4';
+import {
+  loadPrivateKey,
+  loadPublicKey,
+  loadSm2PrivateKey,
+  makeEnvelope,
+  OID,
+  openEnvelope,
+  ParsedKeyTransRecipient,
+  parseEnvelope,
+  publicOf,
+  rsaSign,
+  rsaVerify,
+  signData,
+  signP7,
+  sm2PrivateKeyToPem,
+  sm2PublicKeyToPem,
+  sm4CbcDecrypt,
+  sm4CbcEncrypt,
+  sm4EcbEncrypt,
+  verifyData,
+  verifyP7,
+} from '../../src/crypto';
 import { makeRsaTestCert, makeSm2TestCert, pemCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 import { OpensslDir } from './helpers/openssl';
 

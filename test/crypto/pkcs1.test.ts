@@ -3,6 +3,9 @@ import { strict as assert } from 'node:assert';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   certificateDer,
+  generateRsaKeyPair,
+  generateSm2KeyPair,
+  isStrictSm2Signature,
   loadPrivateKey,
   loadPublicKey,
   loadRsaPrivateKey,
@@ -11,17 +14,18 @@ import {
   pemEncode,
   publicKeyFromSpki,
   publicOf,
+  readCmsCertificate,
+  signData,
+  sm2Digest,
   sm2PrivateKey,
   sm2PrivateKeyToPem,
   sm2PrivateKeyToPkcs8,
   sm2PrivateKeyToSec1,
   sm2PublicKeyToPem,
   sm2PublicKeyToSpki,
-} from '../../src/crypto/algorithms/keys';
-import { isStrictSm2Signature, signData, verifyData } from '../../src/crypto/algorithms/pkcs1';
-import { generateSm2KeyPair, sm2Digest, sm2VerifyDigest } from '../../src/crypto/algorithms/sm2';
-import { generateRsaKeyPair } from '../../src/crypto/algorithms/rsa';
-import { readCmsCertificate } from '../../src/crypto/cms/cms-cert';
+  sm2VerifyDigest,
+  verifyData,
+} from '../../src/crypto';
 import { makeSm2TestCert, pemCert } from './helpers/test-cert';
 
 const MSG = Buffer.from('<Header/><EInvoiceData/>', 'utf8');
@@ -98,7 +102,7 @@ describe('pkcs1 raw signatures', function () {
   });
 });
 
-describe('pkcs1 key loading (keys.ts)', () => {
+describe('pkcs1 key loading (algorithms/keys.ts)', () => {
   const kp = generateSm2KeyPair();
   const key = sm2PrivateKey(kp.privateKey);
 

@@ -8,10 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, EnvelopedData, SignedData } from '@peculiar/asn1-cms';
-import { OID } from '../../src/crypto/asn1/oids';
-import { parseP7, verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
-import { openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/cms/pkcs7-enveloped';
-import { readCmsCertificate } from '../../src/crypto/cms/cms-cert';
+import { OID, openEnvelope, ParsedKeyTransRecipient, parseEnvelope, parseP7, readCmsCertificate, verifyP7 } from '../../src/crypto';
 import { vector, VECTORS_DIR } from '../helpers/fixtures';
 import { makeSm2TestCert } from './helpers/test-cert';
 

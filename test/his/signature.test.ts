@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyP7 } from '../../src/crypto/cms/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { callJson, DEMO_APPID, Reply, startTestApp } from '../helpers/app';
 import { sample, TestApp, uniqueBusNo } from './his-helpers';
 

@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { ocspHttpHandler } from '../../../src/crypto/pki/ocsp-responder';
+import { ocspHttpHandler } from '../../../src/crypto';
 import { log } from '../../../src/log';
 import { normaliseIp } from './access';
 import { AuditLog } from './audit';

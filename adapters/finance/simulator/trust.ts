@@ -11,11 +11,17 @@
  * Verification and supervisory signing run on this process's event loop (~2.5 ms + ~0.75 ms of SM2 per
  * upload, measured). Fine for a simulator; medbill's own signing goes through its worker pool.
  */
-import { ChainValidator } from '../../../src/crypto/pki/chain';
-import type { DemoPki } from '../../../src/crypto/pki/demo-pki';
-import { certificateDer, sm2PrivateKey } from '../../../src/crypto/algorithms/keys';
-import { createDetachedSigner, verifyP7 } from '../../../src/crypto/cms/pkcs7-signed';
-import { certificatesFromPemBundle, ParsedCertificate, parseCertificateCached } from '../../../src/crypto/pki/x509';
+import {
+  certificateDer,
+  certificatesFromPemBundle,
+  ChainValidator,
+  createDetachedSigner,
+  parseCertificateCached,
+  ParsedCertificate,
+  sm2PrivateKey,
+  verifyP7,
+  type DemoPki,
+} from '../../../src/crypto';
 import { stamp17 } from '../../../src/domain/time';
 import type { RefusalCode } from '../api';
 

@@ -42,7 +42,7 @@ import {
   Tlv,
   toBuffer,
   valueOf,
-} from '../asn1/tlv';
+} from '../asn1/der';
 
 export type P7Form = 'gm' | 'rsa';
 

@@ -6,7 +6,7 @@
  * connection, timeout, HTTP status, missing attribute). The cache above turns that into a result.
  */
 import { Client, Entry } from 'ldapts';
-import { pemToDer } from '../asn1/der';
+import { pemDecode } from '../asn1/pem';
 
 export interface FetchOptions {
   timeoutMs?: number;
@@ -22,8 +22,8 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 /** Accepts a DER body or a PEM "X509 CRL" body (some CAs publish PEM under .crl). */
 function crlBody(buf: Buffer): Buffer {
   if (buf.length && buf[0] === 0x2d) {
-    const der = pemToDer(buf.toString('latin1'), 'X509 CRL');
-    if (der) return der;
+    const pem = pemDecode(buf.toString('latin1'), 'X509 CRL');
+    if (pem) return pem.der;
   }
   return buf;
 }

@@ -20,10 +20,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { generateRsaKeyPair } from '../../../src/crypto/algorithms/rsa';
-import { generateSm2KeyPair, sm2Sign } from '../../../src/crypto/algorithms/sm2';
-import { RsaPrivateKey, Sm2PrivateKey, sm2PrivateKey } from '../../../src/crypto/algorithms/keys';
-import { OID } from '../../../src/crypto/asn1/oids';
+import { generateRsaKeyPair, generateSm2KeyPair, OID, RsaPrivateKey, Sm2PrivateKey, sm2PrivateKey, sm2Sign } from '../../../src/crypto';
 
 export interface TestCertOptions {
   commonName?: string;
