@@ -188,6 +188,17 @@ describe('pkcs1 key loading (algorithms/keys.ts)', () => {
     assert.equal(loadPublicKey(rsa.privateKey).kind, 'rsa');
   });
 
+  it('one SPKI decoder for certificates and key files: other curves are ec, unknown algorithms unsupported', () => {
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+    const k = publicKeyFromSpki(p256);
+    assert.equal(k.kind, 'ec');
+    assert.equal(k.kind === 'ec' && k.curveOid, '1.2.840.10045.3.1.7');
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+    assert.deepEqual(publicKeyFromSpki(ed), { kind: 'unsupported', algorithmOid: '1.3.101.112' });
+    assert.throws(() => loadPublicKey(ed), /unsupported public key algorithm 1\.3\.101\.112/);
+    assert.throws(() => publicKeyFromSpki(Buffer.from('3003020100', 'hex')), /expected tag/, 'malformed DER still throws');
+  });
+
   it('PEM helpers and certificate input forms', () => {
     const id = makeSm2TestCert();
     const pem = pemCert(id.certDer);
