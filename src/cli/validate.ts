@@ -1,13 +1,25 @@
 import type { Command } from 'commander';
 import { loadDefinitions } from '../app';
-import { loadConfig } from '../config';
+import { Config, PROJECT_ROOT, readConfig } from '../config';
 import { formatIssue, Problems } from '../engine/lint';
 
-/** Every definition and setting checked in one run: all problems, compiler-style, sorted by file. */
-export function validateAll(): { problems: Problems; summary: { services: number; mappings: number; flows: number } } {
+/**
+ * The configuration the definitions are checked with when the effective one has errors: the shipped
+ * defaults alone, or — if even those are broken — just enough for the loaders (root, unit, URLs).
+ */
+function definitionsConfig(): Config {
+  return readConfig({}, {}, new Problems()) ?? ({ projectRoot: PROJECT_ROOT, unit: {}, server: { publicBaseUrl: '', publicNetUrl: '' } } as unknown as Config);
+}
+
+/**
+ * Every definition and setting checked in one run — the effective configuration (files and
+ * environment), code tables, catalogue, mappings, flows — with all problems, compiler-style.
+ */
+export function validateAll(env: NodeJS.ProcessEnv = process.env): { problems: Problems; summary: { services: number; codeTables: number; mappings: number; flows: number } } {
   const problems = new Problems();
-  const d = loadDefinitions(loadConfig(), problems);
-  return { problems, summary: { services: d.catalogue.services.size, mappings: d.mappings.size, flows: d.flows.length } };
+  const cfg = readConfig(env, {}, problems) ?? definitionsConfig();
+  const d = loadDefinitions(cfg, problems);
+  return { problems, summary: { services: d.catalogue.services.size, codeTables: d.catalogue.codeTables.size, mappings: d.mappings.size, flows: d.flows.length } };
 }
 
 export function registerValidate(program: Command): void {
@@ -24,7 +36,7 @@ export function registerValidate(program: Command): void {
       } else {
         for (const i of issues) process.stderr.write(formatIssue(i) + '\n');
         if (errors) process.stderr.write(`${errors} error(s)${issues.length > errors ? `, ${issues.length - errors} warning(s)` : ''}\n`);
-        else process.stdout.write(`ok: ${summary.services} services, ${summary.mappings} mappings, ${summary.flows} flows\n`);
+        else process.stdout.write(`ok: ${summary.services} services, ${summary.mappings} mappings, ${summary.flows} flows, ${summary.codeTables} code tables, configuration\n`);
       }
       if (errors) process.exitCode = 1;
     });
