@@ -14,7 +14,7 @@ import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/fi
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
-import { checkConfigObject, effectiveSignerMode, type Config } from './config';
+import { checkConfigObject, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
 import { loadCodeTables } from './engine/code-tables';
 import { suggestionHint } from './engine/codes';
@@ -52,7 +52,7 @@ export interface AppOptions {
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
-  definitions?: ReturnType<typeof loadDefinitionsOrThrow>;
+  definitions?: Definitions;
 }
 
 export interface App {
@@ -127,6 +127,28 @@ export function loadDefinitionsOrThrow(cfg: Config) {
   const d = loadDefinitions(cfg, problems);
   d.problems.throwIfAny();
   return d;
+}
+
+export type Definitions = ReturnType<typeof loadDefinitions>;
+
+/**
+ * The configuration the definitions are checked with when the effective one has errors: the shipped
+ * defaults alone, or — if even those are broken — just enough for the loaders (root, unit, URLs).
+ */
+function fallbackConfig(): Config {
+  return readConfig({}, {}, new Problems()) ?? ({ projectRoot: PROJECT_ROOT, unit: {}, server: { publicBaseUrl: '', publicNetUrl: '' } } as unknown as Config);
+}
+
+/**
+ * The effective configuration (files and environment) and every definition, checked in one pass so
+ * one run lists every problem: `medbill validate` prints them, `medbill start` refuses to start.
+ * `config` is undefined when it has errors (the definitions are then checked with the defaults).
+ */
+export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config; definitions: Definitions; problems: Problems } {
+  const problems = new Problems();
+  const config = readConfig(env, {}, problems);
+  const definitions = loadDefinitions(config ?? fallbackConfig(), problems);
+  return { config, definitions, problems };
 }
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */

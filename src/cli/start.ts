@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { EmbeddedPeer, startEmbeddedSvs } from '../../adapters/ca/embedded';
 import { startEmbeddedFinance } from '../../adapters/finance/embedded';
-import { createApp, loadDefinitionsOrThrow } from '../app';
-import { loadConfig } from '../config';
+import { createApp, loadAll } from '../app';
+import { formatIssue } from '../engine/lint';
 import { log } from '../log';
 
 export function registerStart(program: Command): void {
@@ -10,9 +10,12 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start medbill on the HIS port (17001), with the embedded signature server and finance system unless configured off')
     .action(async () => {
-      const cfg = loadConfig();
-      // Every configuration and definition problem stops start-up before anything listens.
-      const definitions = loadDefinitionsOrThrow(cfg);
+      // Every configuration and definition problem, all listed, stops start-up before anything listens.
+      const { config: cfg, definitions, problems } = loadAll();
+      if (!cfg || !problems.ok) {
+        const errors = problems.sorted().filter((i) => i.severity === 'error');
+        throw new Error(`refusing to start, ${errors.length} error(s):\n${errors.map(formatIssue).join('\n')}`);
+      }
       // Peers first: start-up recovery may sign through the SVS, and the outbox uploads to finance at once.
       const peers: EmbeddedPeer[] = [];
       if (cfg.svs.start) peers.push(await startEmbeddedSvs(cfg));

@@ -1,25 +1,14 @@
 import type { Command } from 'commander';
-import { loadDefinitions } from '../app';
-import { Config, PROJECT_ROOT, readConfig } from '../config';
+import { loadAll } from '../app';
 import { formatIssue, Problems } from '../engine/lint';
-
-/**
- * The configuration the definitions are checked with when the effective one has errors: the shipped
- * defaults alone, or — if even those are broken — just enough for the loaders (root, unit, URLs).
- */
-function definitionsConfig(): Config {
-  return readConfig({}, {}, new Problems()) ?? ({ projectRoot: PROJECT_ROOT, unit: {}, server: { publicBaseUrl: '', publicNetUrl: '' } } as unknown as Config);
-}
 
 /**
  * Every definition and setting checked in one run — the effective configuration (files and
  * environment), code tables, catalogue, mappings, flows — with all problems, compiler-style.
  */
-export function validateAll(env: NodeJS.ProcessEnv = process.env): { problems: Problems; summary: { services: number; codeTables: number; mappings: number; flows: number } } {
-  const problems = new Problems();
-  const cfg = readConfig(env, {}, problems) ?? definitionsConfig();
-  const d = loadDefinitions(cfg, problems);
-  return { problems, summary: { services: d.catalogue.services.size, codeTables: d.catalogue.codeTables.size, mappings: d.mappings.size, flows: d.flows.length } };
+export function validateAll(env: NodeJS.ProcessEnv = process.env): { problems: Problems; summary: { services: number; mappings: number; flows: number; codeTables: number } } {
+  const { definitions: d, problems } = loadAll(env);
+  return { problems, summary: { services: d.catalogue.services.size, mappings: d.mappings.size, flows: d.flows.length, codeTables: d.catalogue.codeTables.size } };
 }
 
 export function registerValidate(program: Command): void {

@@ -243,7 +243,7 @@ export function lintEntry(lint: SchemaLint, src: YamlSource, expected: string): 
 /** The request must describe a JSON object (the HIS sends `data` as one); a $ref is followed. */
 export function lintRequestIsObject(lint: SchemaLint, src: YamlSource, request: JsonSchema, resolve: (s: JsonSchema) => JsonSchema | undefined): void {
   const r = resolve(request);
-  if (r && r.type !== 'object') lint.opts.problems.add(src.loc(['request']), 'CAT_REQUEST_TYPE', 'request', { part: 'request' });
+  if (r && r.type !== 'object') lint.opts.problems.add(src.loc(['request', request.$ref !== undefined ? '$ref' : 'type']), 'CAT_REQUEST_TYPE', 'request', { part: 'request' });
 }
 
 /** A closed code table is the field's complete list: it becomes the field's enum (unless one is written). */

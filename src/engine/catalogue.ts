@@ -163,13 +163,16 @@ function typeZh(t: string): string {
 export interface LoadCatalogueOptions {
   /** the tables `codeTable:` names; default: the folder `codes` beside `dir` (config/codes) */
   codeTables?: CodeTables;
+  /** the shared definitions; default `<dir>/common.schema.yaml` */
+  commonFile?: string;
+  /** the entry files to load; default every other `*.yaml` in `dir` (the lint corpus loads one at a time) */
+  entries?: string[];
 }
 
 const isMap = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** common.schema.yaml, linted; an empty stand-in when it is missing or unreadable (lint.defs stays unset). */
-function loadCommon(dir: string, lint: SchemaLint): { common: JsonSchema; ok: boolean } {
-  const file = path.join(dir, 'common.schema.yaml');
+function loadCommon(file: string, lint: SchemaLint): { common: JsonSchema; ok: boolean } {
   const empty = { common: { $id: COMMON_ID, $defs: {} }, ok: false };
   if (!existsSync(file)) {
     lint.opts.problems.add({ file, line: 1, col: 1 }, 'CAT_NO_COMMON', '', {});
@@ -190,7 +193,8 @@ function loadEntry(file: string, lint: SchemaLint, common: JsonSchema): { entry?
   const src = loadYamlSource(file, problems);
   if (!src) return { clean: false };
   const usable = lintEntry(lint, src, path.basename(file, '.yaml'));
-  const data = src.data as JsonSchema;
+  if (!isMap(src.data)) return { clean: false };
+  const data = src.data;
   for (const part of ['request', 'response'] as const) if (data[part] !== undefined) lint.check(src, data[part], [part]);
   const defs = (common.$defs ?? {}) as Record<string, JsonSchema>;
   const follow = (s: JsonSchema): JsonSchema | undefined => (typeof s.$ref === 'string' ? defs[s.$ref.replace(/^common#\/\$defs\//, '')] : s);
@@ -211,7 +215,7 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
   // strictTypes stays off: it is about type inference hints, not rules that would silently not apply.
   const ajv = createAjv({ strictSchema: true, strictRequired: true, strictTuples: true });
   const lint = new SchemaLint({ ajv, problems: found, codeTables });
-  const loaded = loadCommon(dir, lint);
+  const loaded = loadCommon(opts.commonFile ?? path.join(dir, 'common.schema.yaml'), lint);
   const common = loaded.common;
   closeCodeTables(common, codeTables);
   requireNonEmpty(common);
@@ -222,8 +226,9 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
   }
   const services = new Map<string, ServiceEntry>();
   const validators = new Map<string, ValidateFunction>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort()) {
-    const { entry, src, clean } = loadEntry(path.join(dir, f), lint, common);
+  const files = opts.entries ?? readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort().map((n) => path.join(dir, n));
+  for (const file of files) {
+    const { entry, src, clean } = loadEntry(file, lint, common);
     if (!entry || !src) continue;
     services.set(entry.service, entry);
     if (!clean || !loaded.ok) continue;

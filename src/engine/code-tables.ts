@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Loc, Problems } from './lint';
+import { suggestionHint } from './codes';
+import { suggest, type Loc, type Problems } from './lint';
 import { loadYamlSource, YamlSource } from './yaml-source';
 
 export interface Code {
@@ -31,13 +32,14 @@ const CODE_KEYS = ['code', 'name', 'note'];
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function unknownKeys(src: YamlSource, problems: Problems, at: (string | number)[], data: Record<string, unknown>, allowed: string[]): void {
+function unknownKeys(src: YamlSource, problems: Problems, at: [] | ['codes', number], data: Record<string, unknown>, allowed: string[]): void {
+  const prefix = at.length ? `codes[${at[1]}].` : '';
   for (const k of Object.keys(data))
-    if (!allowed.includes(k)) problems.add(src.loc([...at, k], true), 'CODES_UNKNOWN_KEY', [...at, k].join('.'), { key: k }, `可用：${allowed.join(', ')}`);
+    if (!allowed.includes(k)) problems.add(src.loc([...at, k], true), 'CODES_UNKNOWN_KEY', prefix + k, { key: k }, suggestionHint(suggest(k, allowed), allowed));
 }
 
 function readCode(src: YamlSource, problems: Problems, i: number, entry: unknown, seen: Map<string, Loc>): Code | undefined {
-  const at = ['codes', i];
+  const at: ['codes', number] = ['codes', i];
   const where = `codes[${i}]`;
   if (!isMap(entry)) {
     problems.add(src.loc(at), 'CODES_VALUE', where, { key: where, expected: '映射 { code, name }' });
