@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
+import path from 'node:path';
 import { loadAll } from '../app';
+import { flowTestFiles, loadFlowTest } from '../engine/flow-tests';
 import { formatIssue, Problems } from '../engine/lint';
 
 /**
  * Every definition and setting checked in one run — the effective configuration (files and
- * environment), code tables, catalogue, mappings, flows — with all problems, compiler-style.
+ * environment), code tables, catalogue, mappings, flows, flow tests — with all problems, compiler-style.
  */
 export function validateAll(env: NodeJS.ProcessEnv = process.env): { problems: Problems; summary: { services: number; mappings: number; flows: number; codeTables: number } } {
-  const { definitions: d, problems } = loadAll(env);
+  const { definitions: d, problems, root } = loadAll(env);
+  // Flow tests are definitions too: a mock naming a step that no longer exists is a mistake to show now.
+  for (const f of flowTestFiles(path.join(root, 'flows'))) loadFlowTest(f, d.flows, problems);
   return { problems, summary: { services: d.catalogue.services.size, mappings: d.mappings.size, flows: d.flows.length, codeTables: d.catalogue.codeTables.size } };
 }
 

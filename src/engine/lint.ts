@@ -78,9 +78,10 @@ export class Problems {
     return this.errors.length === 0;
   }
 
-  /** Sorted by file and position, as a compiler prints them. */
+  /** Sorted by file and position, as a compiler prints them; problems of no file (environment variables) last. */
   sorted(): LintIssue[] {
-    return [...this.issues].sort((a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
+    const inFile = (i: LintIssue) => (i.loc.line ? 0 : 1);
+    return [...this.issues].sort((a, b) => inFile(a) - inFile(b) || a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
   }
 
   /** Throws a LintError holding every error, if there is any. */

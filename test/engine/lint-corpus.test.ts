@@ -1,14 +1,17 @@
 /**
  * The lint corpus (in the manner of Camel's YAML DSL validator tests): one small broken file per rule
- * under test/fixtures/lint/<folder>/, each saying in its header comment what it must produce:
+ * under test/fixtures/lint/<folder>/, each saying what it must produce:
  *
- *   # expect: CAT_UNKNOWN_KEYWORD 7        the code, and the line in this file
+ *   # expect: CAT_UNKNOWN_KEYWORD 7        in the header: the code, and the line in this file
  *   # expect: CONFIG_TYPE env               …or located at an environment variable
- *   # expect: CONFIG_PRODUCTION default.yaml:27   …or in another file (by its name)
  *   # env: MEDBILL_PORT=abc                 config fixtures: variables set while loading
+ *   mapping: x   # expect: MAP_NAME         at the end of the line the problem is on
+ *
+ * (A problem in another file shows as `CODE <file name>:LINE`, so an unexpected one names its place.)
  *
  * Each file is loaded with the loader of its top folder and must produce exactly the expected
- * problems — no fewer (the rule works) and no more (nothing else fires, nothing is reported twice).
+ * problems — no fewer (the rule works) and no more (nothing else fires, nothing is reported twice) —
+ * each with a Chinese message.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,7 +20,8 @@ import { readConfig } from '../../src/config';
 import { loadCatalogue } from '../../src/engine/catalogue';
 import { loadCodeTable, loadCodeTables } from '../../src/engine/code-tables';
 import { LINT_CODES } from '../../src/engine/codes';
-import { LintIssue, Problems } from '../../src/engine/lint';
+import { formatIssue, LintIssue, Problems } from '../../src/engine/lint';
+import { CORPUS_LOADERS } from './flow-lint-corpus.test';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CORPUS = path.join(ROOT, 'test', 'fixtures', 'lint');
@@ -35,32 +39,31 @@ type Loader = (f: Fixture, problems: Problems) => void;
 
 const shippedTables = () => loadCodeTables(path.join(ROOT, 'config', 'codes'), new Problems());
 
-/**
- * The loader of each corpus folder. The flow and mapping corpus (the lead's) plugs in here: e.g.
- * `flow: (f, p) => loadFlow(f.file, definitionsFor(f), p)` and `mapping: (f, p) => void loadMapping(f.file, p, context)`;
- * until then their fixtures show as pending.
- */
+/** The loader of each corpus folder; flow and mapping come from flow-lint-corpus.test.ts. A folder without one shows as pending. */
 const LOADERS: Record<string, Loader | undefined> = {
+  ...Object.fromEntries(Object.entries(CORPUS_LOADERS).map(([folder, load]) => [folder, (f: Fixture, p: Problems) => load(f.file, p)])),
   // An entry alone against the shipped common.schema.yaml and code tables; *.schema.yaml is a common file.
   catalogue: (f, p) =>
     void loadCatalogue(CATALOGUE, p, f.file.endsWith('.schema.yaml') ? { commonFile: f.file, entries: [], codeTables: shippedTables() } : { entries: [f.file], codeTables: shippedTables() }),
   codes: (f, p) => void loadCodeTable(f.file, p),
   // A MEDBILL_CONFIG file merged over the shipped config/default.yaml, with the header's variables.
   config: (f, p) => void readConfig({ ...f.env, MEDBILL_CONFIG: f.file }, {}, p),
-  flow: undefined,
-  mapping: undefined,
 };
 
-function header(file: string): { expect: string[]; env: Record<string, string> } {
+/** What a file expects ("CODE LINE" strings) and the variables it sets. */
+function expectations(file: string): { expect: string[]; env: Record<string, string> } {
   const expect: string[] = [];
   const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.startsWith('#')) break;
-    const e = /^#\s*expect:\s*(\S+)\s+(\S+)\s*$/.exec(line);
-    if (e) expect.push(`${e[1]} ${e[2]}`);
-    const v = /^#\s*env:\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (v) env[v[1]] = v[2];
-  }
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const header = /^#\s*expect:\s*([A-Z_]+)\s+(\S+)\s*$/.exec(line);
+      if (header) expect.push(`${header[1]} ${header[2]}`);
+      const v = /^#\s*env:\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (v) env[v[1]] = v[2];
+      const inline = /#\s*expect:\s*([A-Z_]+(?:\s*,\s*[A-Z_]+)*)\s*$/.exec(line);
+      if (inline && !/^\s*#/.test(line)) for (const c of inline[1].split(/\s*,\s*/)) expect.push(`${c} ${i + 1}`);
+    });
   return { expect, env };
 }
 
@@ -70,8 +73,7 @@ function fixtures(dir: string): Fixture[] {
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) out.push(...fixtures(file));
     else {
-      const h = header(file);
-      if (h.expect.length) out.push({ file, folder: path.relative(CORPUS, file).split(path.sep)[0], ...h });
+      if (/\.ya?ml$/.test(name)) out.push({ file, folder: path.relative(CORPUS, file).split(path.sep)[0], ...expectations(file) });
     }
   }
   return out;
@@ -89,6 +91,7 @@ describe('lint corpus: each broken file reports exactly its expected problems (t
 
   it('holds a fixture for every catalogue, code-table and configuration code it claims', () => {
     assert.ok(all.length > 0);
+    for (const f of all) assert.ok(f.expect.length, `${path.relative(ROOT, f.file)} says nothing it expects`);
     for (const f of all) for (const e of f.expect) assert.ok(e.split(' ')[0] in LINT_CODES, `${path.relative(ROOT, f.file)}: ${e.split(' ')[0]} is not in LINT_CODES`);
     const covered = new Set(all.flatMap((f) => f.expect.map((e) => e.split(' ')[0])));
     const areas = ['catalogue', 'codes', 'config'];
@@ -111,7 +114,8 @@ describe('lint corpus: each broken file reports exactly its expected problems (t
       const problems = new Problems();
       load(f, problems);
       const actual = problems.issues.map((i) => asExpected(i, f.file)).sort();
-      assert.deepEqual(actual, [...f.expect].sort(), problems.sorted().map((i) => `${i.code} ${i.loc.file}:${i.loc.line}:${i.loc.col} ${i.where}: ${i.message}`).join('\n'));
+      assert.deepEqual(actual, [...f.expect].sort(), problems.sorted().map(formatIssue).join('\n'));
+      for (const i of problems.issues) assert.match(i.message, /[\u4e00-\u9fff]/, `the message is Chinese: ${i.message}`);
     });
   }
 });
