@@ -9,7 +9,7 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { validate as validCron } from 'node-cron';
 import { parse } from 'yaml';
 import { JSON_TYPE_ZH, suggestionHint } from './engine/codes';
-import { Loc, Problems, suggest } from './engine/lint';
+import { Loc, pointerPath, Problems, suggest } from './engine/lint';
 import type { YamlSource } from './engine/yaml-source';
 
 type Plain = Record<string, unknown>;
@@ -72,19 +72,11 @@ export function configValidator(root: string): ValidateFunction {
   return compiled;
 }
 
-function pointer(p: string): Path {
-  return p
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
 /** server.port, callers[0].key */
 export const dotted = (at: Path): string => at.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('');
 
 function report(e: ErrorObject, layers: ConfigLayers, problems: Problems): void {
-  const at = pointer(e.instancePath);
+  const at = pointerPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
   const parent = (e.parentSchema ?? {}) as Plain;
   const here = locate(layers, at);

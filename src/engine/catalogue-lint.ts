@@ -12,7 +12,7 @@ import type { ErrorObject } from 'ajv';
 import type { JsonSchema } from './catalogue';
 import type { CodeTables } from './code-tables';
 import { JSON_TYPE_ZH, suggestionHint } from './codes';
-import { Problems, suggest } from './lint';
+import { pointerPath, Problems, suggest } from './lint';
 import type { YamlSource } from './yaml-source';
 
 export const COMMON_ID = 'https://medbill.local/catalogue/common';
@@ -40,26 +40,18 @@ export function forEachSchema(schema: unknown, at: Path, visit: (s: JsonSchema, 
   for (const k of SCHEMA_LISTS) if (Array.isArray(schema[k])) (schema[k] as unknown[]).forEach((sub, i) => forEachSchema(sub, [...at, k, i], visit));
 }
 
-/** A readable place for messages: request.properties.a.items → request.a[] */
+/** A readable place for messages: request.properties.a.items.maxLength → request.a[].maxLength */
 function where(at: Path): string {
   let out = '';
   for (let i = 0; i < at.length; i++) {
     const seg = at[i];
-    if (seg === 'properties' && i + 1 < at.length) continue;
-    if (seg === 'items') out += '[]';
-    else if (typeof seg === 'number') out += `[${seg}]`;
-    else out += (out ? '.' : '') + seg;
+    // After `properties` comes a field name, even one called "items" or "properties".
+    const name = seg === 'properties' && i + 1 < at.length ? at[++i] : seg;
+    if (name === seg && seg === 'items') out += '[]';
+    else if (typeof name === 'number') out += `[${name}]`;
+    else out += (out ? '.' : '') + name;
   }
   return out;
-}
-
-/** JSON pointer (Ajv's instancePath into a schema) → path segments. */
-function pointer(p: string): Path {
-  return p
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 function metaDetail(e: ErrorObject): string {
@@ -116,7 +108,7 @@ export class SchemaLint {
     const errors = ajv.errors ?? [];
     const seen = new Set<string>();
     for (const e of errors) {
-      const rel = pointer(e.instancePath);
+      const rel = pointerPath(e.instancePath);
       const last = rel[rel.length - 1];
       // `type` has its own rule (CAT_TYPE, with a suggestion); anyOf/oneOf only repeat a nested error.
       if (last === 'type' || rel[rel.length - 2] === 'type' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;

@@ -60,9 +60,9 @@ function requireNonEmpty(schema: JsonSchema): void {
 }
 
 /**
- * An Ajv with the catalogue's vocabulary (keywords and formats). Validation runs with strict off; the
- * lint (catalogue-lint.ts) uses the same vocabulary with `{ strict: true }`, so a keyword registered
- * here is known to both and anything else is reported.
+ * An Ajv with the catalogue's vocabulary (keywords and formats). loadCatalogue passes Ajv's strict
+ * options and the lint (catalogue-lint.ts) asks this same instance which keywords and formats exist, so
+ * a keyword registered here is known to both and anything else is reported, never silently ignored.
  */
 export function createAjv(options: Options = {}): Ajv {
   const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false, ...options });

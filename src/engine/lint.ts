@@ -108,3 +108,12 @@ function levenshtein(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return dp[a.length][b.length];
 }
+
+/** A JSON pointer (Ajv's instancePath) as the path segments YamlSource.loc takes: "/a/0/b" → ["a", 0, "b"]. */
+export function pointerPath(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
