@@ -56,7 +56,8 @@ export function locate(layers: ConfigLayers, at: Path, key = false): Loc {
 }
 
 const FORMATS: Record<string, { test: (s: string) => boolean; zh: string }> = {
-  duration: { test: (s) => /^\d+(?:\.\d+)?(ms|s|m|h)$/.test(s.trim()), zh: '时长，如 250ms、5s、2m、1h' },
+  // The units of durationMs (config.ts), which reads these values.
+  duration: { test: (s) => /^\d+(?:\.\d+)?(ms|s|m|h|d)$/.test(s.trim()), zh: '时长，如 250ms、5s、2m、1h、7d' },
   cron: { test: (s) => validCron(s), zh: 'cron 表达式，如 */1 * * * *' },
 };
 
