@@ -82,9 +82,10 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
+  const before = problems.errors.length;
   const codeTables = loadCodeTables(path.join(root, 'config', 'codes'), problems);
   const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'), problems, { codeTables });
-  const catalogueOk = problems.ok;
+  const catalogueOk = problems.errors.length === before;
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
   const files = flowFiles(path.join(root, 'flows'));

@@ -233,6 +233,8 @@ function readLayer(file: string, problems: Problems, missing: Loc): YamlSource |
  * or environment variable that set the value). Returns the configuration only when it is valid.
  */
 export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: Problems): Config | undefined {
+  const before = problems.errors.length;
+  const clean = () => problems.errors.length === before;
   const defaultsFile = path.join(PROJECT_ROOT, 'config', 'default.yaml');
   const layers: ConfigLayers = { env: [], overrides };
   layers.defaults = readLayer(defaultsFile, problems, { file: defaultsFile, line: 1, col: 1 });
@@ -265,7 +267,7 @@ export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: P
     merged.callers = [...base, ...extra];
   }
   merged = deepMerge(merged, overrides);
-  if (!layers.defaults || !checkConfig(merged, layers, problems, PROJECT_ROOT) || !problems.ok) return undefined;
+  if (!layers.defaults || !checkConfig(merged, layers, problems, PROJECT_ROOT) || !clean()) return undefined;
   const cfg = merged as unknown as Config;
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
@@ -277,7 +279,7 @@ export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: P
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
   }
   for (const p of productionProblems(cfg)) problems.add(locate(layers, p.at), 'CONFIG_PRODUCTION', dotted(p.at), { detail: p.detail });
-  return problems.ok ? cfg : undefined;
+  return clean() ? cfg : undefined;
 }
 
 /**
