@@ -118,6 +118,11 @@ describe('catalogue loading: every problem, code tables, cross-file checks', () 
       loadDefinitions({ ...loadConfig({}), projectRoot: dir }, problems);
       assert.deepEqual(problems.issues.map((i) => [path.basename(i.loc.file), i.code, i.where]), [['testServerConnect.yaml', 'CAT_SOAP', 'testServerConnect.request']]);
       assert.match(problems.issues[0].message, /WSDL 无法生成：.*'2testValue' is not a valid XML element name/);
+      // medbill validate shares one Problems with the configuration: an error there must not hide this one.
+      const shared = new Problems();
+      shared.add({ file: 'env MEDBILL_PORT=abc', line: 0, col: 0 }, 'CONFIG_TYPE', 'server.port', { expected: '整数' });
+      loadDefinitions({ ...loadConfig({}), projectRoot: dir }, shared);
+      assert.deepEqual(shared.issues.map((i) => i.code), ['CONFIG_TYPE', 'CAT_SOAP']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

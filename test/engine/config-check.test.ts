@@ -52,6 +52,12 @@ describe('configuration check (config/config.schema.yaml)', () => {
     assert.deepEqual(codes({ MEDBILL_DB_URL: 'postgres://u:secret@db/medbill' }).lines, ['env MEDBILL_DB_URL  error  CONFIG_FORMAT  db.url: 格式错误，应为sqlite:<文件>、mysql://… 或空']);
   });
 
+  it('judges its own problems: a Problems already holding others still gets the configuration back', () => {
+    const shared = new Problems();
+    shared.add({ file: 'x.yaml', line: 1, col: 1 }, 'CAT_EMPTY', '', {});
+    assert.ok(readConfig({}, {}, shared));
+  });
+
   it('a MEDBILL_CONFIG that cannot be read is CONFIG_FILE at the variable', () => {
     assert.deepEqual(codes({ MEDBILL_CONFIG: '/nonexistent/medbill.yaml' }).lines, ['env MEDBILL_CONFIG=/nonexistent/medbill.yaml  error  CONFIG_FILE  无法读取配置文件：/nonexistent/medbill.yaml（ENOENT）']);
   });
