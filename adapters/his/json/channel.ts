@@ -93,7 +93,7 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     req.on('error', () => res.destroy());
     req.on('end', () => {
       if (tooBig) {
-        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+        // Refused like any bad input and, like any bad input, kept in the message store (docs/architecture.md#invariants):
         // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
         const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
         const refusal = new FlowError('ValidationError', RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`, 'body');

@@ -2,7 +2,7 @@
  * X.509 v3 certificates for SM2 and RSA: build (for the embedded CA and tests) and parse (for
  * everything we receive). Parsing never throws; it returns `{ok:false, reason}` on hostile input.
  *
- * Signatures are verified over the raw tbsCertificate bytes sliced from the original DER (./der).
+ * Signatures are verified over the raw tbsCertificate bytes sliced from the original DER (asn1/der.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -28,10 +28,12 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer, pemBlocks } from './der';
-import { buildName, describeName, DistinguishedName, DnInput } from './dn';
-import { OID } from './oids';
-import { ab, fromSpki, PublicKey, publicKeyOf, signatureAlgorithm, signBytes, SigningKey, toSpki, verifyBytes } from './pki-alg';
+import { bytesOf, isWellFormed, splitSigned, tryChildren, tryTlv } from '../asn1/der';
+import { pemBlocks, pemEncode, toDer } from '../asn1/pem';
+import { PublicKey, publicKeyFromSpki } from '../algorithms/keys';
+import { buildName, describeName, DistinguishedName, DnInput } from '../asn1/dn';
+import { OID } from '../asn1/oids';
+import { ab, publicKeyOf, signatureAlgorithm, signBytes, SigningKey, toSpki, verifyBytes } from './signature-alg';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -215,8 +217,8 @@ export function parseCertificate(input: Uint8Array | string): Result<ParsedCerti
   } catch (e) {
     return { ok: false, reason: `malformed certificate: ${(e as Error).message}` };
   }
-  const tbsTlv = readTlv(parts.tbs, 0);
-  const fields = tbsTlv && children(parts.tbs, tbsTlv);
+  const tbsTlv = tryTlv(parts.tbs, 0);
+  const fields = tbsTlv && tryChildren(parts.tbs, tbsTlv);
   if (!fields) return { ok: false, reason: 'malformed tbsCertificate' };
   const off = fields[0]?.tag === 0xa0 ? 1 : 0;
   if (fields.length < off + 6) return { ok: false, reason: 'tbsCertificate is missing fields' };
@@ -227,9 +229,9 @@ export function parseCertificate(input: Uint8Array | string): Result<ParsedCerti
   if (tbs.signature.algorithm !== cert.signatureAlgorithm.algorithm) {
     return { ok: false, reason: 'signatureAlgorithm differs from tbsCertificate.signature' };
   }
-  const issuer = describeName(tbs.issuer, tlvBytes(parts.tbs, fields[off + 2]));
-  const subject = describeName(tbs.subject, tlvBytes(parts.tbs, fields[off + 4]));
-  const spki = tlvBytes(parts.tbs, fields[off + 5]);
+  const issuer = describeName(tbs.issuer, bytesOf(parts.tbs, fields[off + 2]));
+  const subject = describeName(tbs.subject, bytesOf(parts.tbs, fields[off + 4]));
+  const spki = bytesOf(parts.tbs, fields[off + 5]);
   const notBefore = tbs.validity.notBefore.getTime();
   const notAfter = tbs.validity.notAfter.getTime();
   if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return { ok: false, reason: 'invalid validity dates' };
@@ -249,13 +251,22 @@ export function parseCertificate(input: Uint8Array | string): Result<ParsedCerti
       notAfter,
       spki: Buffer.from(spki),
       publicKeyBits: Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey),
-      publicKey: fromSpki(tbs.subjectPublicKeyInfo, spki),
+      publicKey: spkiKey(spki, tbs.subjectPublicKeyInfo.algorithm.algorithm),
       extensions: exts.value,
       fingerprintSm3: createHash('sm3').update(der).digest('hex'),
       fingerprintSha256: createHash('sha256').update(der).digest('hex'),
       selfIssued: issuer.der.equals(subject.der),
     },
   };
+}
+
+/** The certificate's key; never throws (the framing was checked, the algorithm may still be unknown). */
+function spkiKey(spki: Buffer, algorithmOid: string): PublicKey {
+  try {
+    return publicKeyFromSpki(spki);
+  } catch {
+    return { kind: 'unsupported', algorithmOid };
+  }
 }
 
 /** For configuration (trust roots, our own certificates): throws with the reason. */
@@ -315,7 +326,7 @@ export function isValidAt(cert: ParsedCertificate, at: Date): boolean {
 }
 
 export function certificateToPem(der: Uint8Array): string {
-  return derToPem(der, 'CERTIFICATE');
+  return pemEncode(der, 'CERTIFICATE');
 }
 
 /** Every certificate in a PEM bundle (a trust-store file). */

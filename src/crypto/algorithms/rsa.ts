@@ -21,8 +21,8 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
-import { OID } from './oids';
-import { algorithmId, der, DER_NULL, octetString, TAG } from './tlv';
+import { OID } from '../asn1/oids';
+import { algorithmId, der, DER_NULL, octetString, TAG } from '../asn1/der';
 
 export type RsaHash = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3';
 

@@ -1,6 +1,6 @@
 /**
  * SM4 (GB/T 32907) through Node's OpenSSL: about 3× faster than the pure-JS ciphers (measured, see
- * shared/reference/gm-crypto-and-svs.md §3) and byte-identical to them. PKCS#7 padding by default,
+ * docs/reference/gm-crypto.md#which-library-does-what) and byte-identical to them. PKCS#7 padding by default,
  * which is what GM/T 0010 envelopes and `openssl enc` use.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';

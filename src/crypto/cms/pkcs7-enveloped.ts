@@ -9,11 +9,11 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
-import { PrivateKey, PublicKey } from './keys';
-import { OID } from './oids';
+import { PrivateKey, RsaPublicKey, Sm2PublicKey } from '../algorithms/keys';
+import { OID } from '../asn1/oids';
 import { P7Form } from './pkcs7-signed';
-import { rsaDecryptKeyPkcs1, rsaEncrypt } from './rsa';
-import { publicKeyTable, sm2Decrypt, sm2Encrypt } from './sm2';
+import { rsaDecryptKeyPkcs1, rsaEncrypt } from '../algorithms/rsa';
+import { publicKeyTable, sm2Decrypt, sm2Encrypt } from '../algorithms/sm2';
 import {
   algorithmId,
   bytesOf,
@@ -34,7 +34,7 @@ import {
   Tlv,
   toBuffer,
   valueOf,
-} from './tlv';
+} from '../asn1/der';
 
 export type ContentCipher = 'sm4-cbc' | 'aes-128-cbc' | 'aes-256-cbc';
 
@@ -59,7 +59,7 @@ const RSA_KEY_TRANSPORT = new Set<string>([OID.rsaEncryption]);
 
 export interface EnvelopeRecipient {
   cert: CmsCertificate;
-  publicKey: PublicKey;
+  publicKey: Sm2PublicKey | RsaPublicKey;
   /** SM2 only: precomputed multiplication table, the reason to prepare a recipient once */
   sm2Table?: ReturnType<typeof publicKeyTable>;
 }

@@ -1,10 +1,17 @@
 /**
- * Minimal DER/BER TLV reading and DER writing for the CMS code.
+ * The one DER reader and writer of the crypto folder.
  *
- * CMS verification needs the exact bytes it was handed (signed attributes, the signer certificate,
- * issuer names) and the fast signing path needs to splice precomputed DER; a schema library gives
- * neither cheaply, so the structure walking is done here. Readers throw `DerError` on malformed input;
- * the CMS modules catch it and turn it into a reason, so hostile input never escapes as an exception.
+ * A signature covers the exact bytes the signer produced, and re-serialising a parsed structure can
+ * change them (a non-minimal length, another string type, a DEFAULT encoded anyway), after which a
+ * valid signature "fails". So verifiers walk and slice the original bytes with this module, and the fast
+ * signing path splices precomputed DER; a schema library (@peculiar/asn1-*) gives neither cheaply.
+ *
+ * Two families of readers over one byte-level parser (readTlv), because their callers differ:
+ *  - readTlv, childrenOf, expectTag, readOid…: accept BER's indefinite lengths (some signature servers
+ *    stream CMS that way) and throw DerError on malformed input; the CMS modules catch it and report a
+ *    reason, so hostile input never escapes as an exception.
+ *  - try*: strict DER (no indefinite lengths, which X.509, CRLs and OCSP must not contain) and `null`
+ *    instead of an exception, for the certificate side, whose bytes come from the network and the HIS.
  */
 
 export class DerError extends Error {
@@ -158,6 +165,92 @@ export function decodeOid(bytes: Uint8Array): string {
 
 export function readOid(buf: Uint8Array, t: Tlv | undefined, what: string): string {
   return decodeOid(valueOf(buf, expectTag(t, TAG.OID, what)));
+}
+
+// ---------- strict DER, null on malformed input (X.509, CRL, OCSP) ----------
+
+/** One element at `offset` within `limit`, or null when it is malformed or uses an indefinite length. */
+export function tryTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv | null {
+  if (offset < 0 || limit > buf.length) return null;
+  try {
+    const t = readTlv(buf, offset, limit);
+    return t.indefinite ? null : t;
+  } catch (e) {
+    if (e instanceof DerError) return null;
+    throw e;
+  }
+}
+
+/** The elements directly inside a constructed element, or null. */
+export function tryChildren(buf: Uint8Array, parent: Tlv): Tlv[] | null {
+  const out: Tlv[] = [];
+  let p = parent.valueStart;
+  while (p < parent.valueEnd) {
+    const t = tryTlv(buf, p, parent.valueEnd);
+    if (!t) return null;
+    out.push(t);
+    p = t.end;
+  }
+  return out;
+}
+
+/** Walks a path of child indexes from the root element, e.g. [0, 3] = tbs → 4th field. */
+export function tryPath(der: Uint8Array, path: number[]): Tlv | null {
+  let cur = tryTlv(der, 0);
+  for (const i of path) {
+    if (!cur) return null;
+    const kids = tryChildren(der, cur);
+    if (!kids || i >= kids.length) return null;
+    cur = kids[i];
+  }
+  return cur;
+}
+
+/** Dotted form of a whole DER OBJECT IDENTIFIER (tag included), or null. */
+export function tryOid(der: Uint8Array): string | null {
+  const t = tryTlv(der, 0);
+  if (!t || t.tag !== TAG.OID || t.end !== der.length) return null;
+  try {
+    return decodeOid(der.subarray(t.valueStart, t.valueEnd));
+  } catch (e) {
+    if (e instanceof DerError) return null;
+    throw e;
+  }
+}
+
+/**
+ * For any SIGNED{...} structure — SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } — the raw tbs bytes
+ * and the signature value (BIT STRING content without the unused-bits octet). The outer element must
+ * span the whole input: trailing bytes are refused. `allowMore` admits fields after the signature
+ * (BasicOCSPResponse's certs [0]).
+ */
+export function splitSigned(der: Uint8Array, allowMore = false): { tbs: Buffer; algorithm: Buffer; signature: Buffer } | null {
+  const outer = tryTlv(der, 0);
+  if (!outer || outer.tag !== TAG.SEQUENCE || outer.end !== der.length) return null;
+  const parts = tryChildren(der, outer);
+  if (!parts || parts.length < 3 || (parts.length > 3 && !allowMore)) return null;
+  const [tbs, alg, sig] = parts;
+  if (tbs.tag !== TAG.SEQUENCE || alg.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING) return null;
+  const bits = valueOf(der, sig);
+  if (bits.length < 1 || bits[0] !== 0) return null;
+  return { tbs: bytesOf(der, tbs), algorithm: bytesOf(der, alg), signature: bits.subarray(1) };
+}
+
+/**
+ * True when `der` is exactly one element whose every constructed descendant is exactly filled by its
+ * children. The ASN.1 library is lenient about lengths that overrun their parent; this check runs
+ * first so malformed framing is refused instead of being read some lenient way.
+ */
+export function isWellFormed(der: Uint8Array, maxDepth = 32): boolean {
+  const top = tryTlv(der, 0);
+  if (!top || top.end !== der.length) return false;
+  const walk = (t: Tlv, depth: number): boolean => {
+    if (!t.constructed) return true;
+    if (depth > maxDepth) return false;
+    const kids = tryChildren(der, t);
+    return !!kids && kids.every((k) => walk(k, depth + 1));
+  };
+  return walk(top, 0);
 }
 
 // ---------- writing (always DER) ----------

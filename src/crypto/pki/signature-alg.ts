@@ -2,23 +2,17 @@
  * Signature-algorithm glue shared by certificates, CRLs and OCSP responses: which AlgorithmIdentifier
  * a key signs with, how to sign the tbs bytes, and how to verify them with an issuer's public key.
  *
- * SM2 goes through ./sm2 (GM/T 0009 default user ID). Node's own SM2 is not used for X.509 because it
- * computes Z with an empty ID (see shared/reference/gm-crypto-and-svs.md §3 "Node 20 SM2 pitfall").
+ * SM2 goes through algorithms/sm2 (GM/T 0009 default user ID). Node's own SM2 is not used for X.509 because it
+ * computes Z with an empty ID (docs/reference/gm-crypto.md#which-library-does-what).
  * RSA and ECDSA (other CAs' roots) go through Node's crypto.
  */
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { OID } from './oids';
-import { decodeOid, encodeOid } from './der';
-import { isStrictSm2Signature } from './pkcs1';
-import { normalisePublicKey, publicKeyFromPrivate, publicKeyTable, sm2Sign, sm2Verify } from './sm2';
-
-export type PublicKey =
-  | { kind: 'sm2'; hex: string }
-  | { kind: 'rsa'; key: KeyObject }
-  | { kind: 'ec'; key: KeyObject; curveOid: string }
-  | { kind: 'unsupported'; algorithmOid: string };
+import { OID } from '../asn1/oids';
+import { PublicKey, publicKeyToSpki } from '../algorithms/keys';
+import { isStrictSm2Signature } from '../algorithms/pkcs1';
+import { normalisePublicKey, publicKeyFromPrivate, publicKeyTable, sm2Sign, sm2Verify } from '../algorithms/sm2';
 
 export type SigningKey =
   | { kind: 'sm2'; privateKey: string; publicKey?: string }
@@ -49,45 +43,9 @@ export function publicKeyOf(key: SigningKey): PublicKey {
   return { kind: 'rsa', key: createPublicKey(key.privateKey) };
 }
 
-const SM2_CURVE_PARAM = encodeOid(OID.sm2);
-
+/** The key as the schema object certificates and OCSP requests are built from. */
 export function toSpki(pub: PublicKey): SubjectPublicKeyInfo {
-  if (pub.kind === 'sm2') {
-    const point = Buffer.from(normalisePublicKey(pub.hex), 'hex');
-    return new SubjectPublicKeyInfo({
-      algorithm: new AlgorithmIdentifier({ algorithm: OID.ecPublicKey, parameters: ab(SM2_CURVE_PARAM) }),
-      subjectPublicKey: ab(point),
-    });
-  }
-  if (pub.kind === 'unsupported') throw new Error(`cannot encode a key of algorithm ${pub.algorithmOid}`);
-  const der = pub.key.export({ type: 'spki', format: 'der' });
-  return AsnConvert.parse(der, SubjectPublicKeyInfo);
-}
-
-/** Decodes an SPKI; unknown algorithms come back as `unsupported` rather than an error. */
-export function fromSpki(spki: SubjectPublicKeyInfo, spkiDer: Uint8Array): PublicKey {
-  const alg = spki.algorithm.algorithm;
-  const bits = Buffer.from(spki.subjectPublicKey);
-  if (alg === OID.ecPublicKey || alg === OID.sm2) {
-    const curve = spki.algorithm.parameters ? decodeOid(Buffer.from(spki.algorithm.parameters)) : null;
-    if (alg === OID.sm2 || curve === OID.sm2) {
-      if (bits.length !== 65 || bits[0] !== 4) return { kind: 'unsupported', algorithmOid: alg };
-      return { kind: 'sm2', hex: bits.toString('hex') };
-    }
-    try {
-      return { kind: 'ec', key: createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' }), curveOid: curve ?? '' };
-    } catch {
-      return { kind: 'unsupported', algorithmOid: alg };
-    }
-  }
-  if (alg === OID.rsaEncryption) {
-    try {
-      return { kind: 'rsa', key: createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' }) };
-    } catch {
-      return { kind: 'unsupported', algorithmOid: alg };
-    }
-  }
-  return { kind: 'unsupported', algorithmOid: alg };
+  return AsnConvert.parse(publicKeyToSpki(pub), SubjectPublicKeyInfo);
 }
 
 export interface VerifyOptions {

@@ -2,7 +2,7 @@
  * Outcome codes of certificate validation, with the numeric code a signature server returns.
  *
  * Mapping to GM/T 0029-style SVS `validateCert` results (BJCA SecurityEngineDeal.validateCert, the
- * most widely copied vendor API, see shared/reference/gm-crypto-and-svs.md §1.2):
+ * most widely copied vendor API, see docs/reference/gm-crypto.md#certificate-status-codes):
  *    1  valid                    → OK
  *   -1  root not trusted         → UNTRUSTED_ROOT
  *   -2  expired / not yet valid  → EXPIRED, NOT_YET_VALID

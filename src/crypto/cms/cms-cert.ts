@@ -2,12 +2,12 @@
  * The handful of certificate facts CMS needs — raw issuer Name, serial, SubjectKeyIdentifier and the
  * public key — sliced from the original DER. IssuerAndSerialNumber must repeat the issuer bytes exactly
  * as the certificate has them, so nothing is re-encoded. Full X.509 handling (chain, CRL, OCSP) lives
- * in the x509/pki modules; this stays deliberately small.
+ * in pki/; this stays deliberately small.
  */
 import { createHash } from 'node:crypto';
-import { PublicKey, publicKeyFromSpki } from './keys';
-import { OID } from './oids';
-import { bytesOf, childrenOf, ctx, decodeOid, DerError, expectTag, readOid, readRoot, TAG, Tlv, toBuffer, valueOf } from './tlv';
+import { publicKeyFromSpki, RsaPublicKey, Sm2PublicKey } from '../algorithms/keys';
+import { OID } from '../asn1/oids';
+import { bytesOf, childrenOf, ctx, decodeOid, DerError, expectTag, readOid, readRoot, TAG, Tlv, toBuffer, valueOf } from '../asn1/der';
 
 export interface CmsCertificate {
   der: Buffer;
@@ -21,7 +21,7 @@ export interface CmsCertificate {
   subject: string;
   subjectKeyIdentifier?: Buffer;
   /** undefined when the key algorithm is neither SM2 nor RSA */
-  publicKey?: PublicKey;
+  publicKey?: Sm2PublicKey | RsaPublicKey;
   publicKeyAlgorithm: string;
 }
 
@@ -41,9 +41,10 @@ export function readCmsCertificate(input: Uint8Array): CmsCertificate {
   const spki = bytesOf(der, spkiT);
   const algParts = childrenOf(der, expectTag(childrenOf(der, spkiT)[0], TAG.SEQUENCE, 'spki algorithm'));
   const algOid = readOid(der, algParts[0], 'spki algorithm');
-  let publicKey: PublicKey | undefined;
+  let publicKey: Sm2PublicKey | RsaPublicKey | undefined;
   try {
-    publicKey = publicKeyFromSpki(spki);
+    const k = publicKeyFromSpki(spki);
+    if (k.kind === 'sm2' || k.kind === 'rsa') publicKey = k;
   } catch {
     publicKey = undefined;
   }

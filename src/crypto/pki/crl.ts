@@ -19,10 +19,11 @@ import {
   Time,
   Version,
 } from '@peculiar/asn1-x509';
-import { children, derToPem, isWellFormed, readTlv, splitSigned, tlvBytes, toDer } from './der';
-import { describeName, DistinguishedName, sameName } from './dn';
-import { OID } from './oids';
-import { ab, signatureAlgorithm, signBytes, SigningKey, verifyBytes } from './pki-alg';
+import { bytesOf, isWellFormed, splitSigned, tryChildren, tryTlv } from '../asn1/der';
+import { pemEncode, toDer } from '../asn1/pem';
+import { describeName, DistinguishedName, sameName } from '../asn1/dn';
+import { OID } from '../asn1/oids';
+import { ab, signatureAlgorithm, signBytes, SigningKey, verifyBytes } from './signature-alg';
 import { keyIdentifier, normaliseSerial, ParsedCertificate, Result, serialBytes, wholeSeconds } from './x509';
 
 export const CRL_REASONS = [
@@ -93,7 +94,7 @@ export function buildCrl(t: CrlTemplate): Buffer {
 }
 
 export function crlToPem(der: Uint8Array): string {
-  return derToPem(der, 'X509 CRL');
+  return pemEncode(der, 'X509 CRL');
 }
 
 export interface ParsedCrl {
@@ -128,12 +129,12 @@ export function parseCrl(input: Uint8Array | string): Result<ParsedCrl> {
   }
   const tbs = list.tbsCertList;
   if (tbs.signature.algorithm !== list.signatureAlgorithm.algorithm) return { ok: false, reason: 'CRL signature algorithms differ' };
-  const tbsTlv = readTlv(parts.tbs, 0);
-  const fields = tbsTlv && children(parts.tbs, tbsTlv);
+  const tbsTlv = tryTlv(parts.tbs, 0);
+  const fields = tbsTlv && tryChildren(parts.tbs, tbsTlv);
   if (!fields) return { ok: false, reason: 'malformed tbsCertList' };
   const off = fields[0]?.tag === 0x02 ? 1 : 0;
   if (fields.length < off + 3) return { ok: false, reason: 'tbsCertList is missing fields' };
-  const issuerDer = tlvBytes(parts.tbs, fields[off + 1]);
+  const issuerDer = bytesOf(parts.tbs, fields[off + 1]);
 
   const revoked = new Map<string, RevokedEntry>();
   try {

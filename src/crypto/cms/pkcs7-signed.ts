@@ -1,7 +1,7 @@
 /**
  * PKCS#7 / CMS SignedData in the two dialects a Chinese hospital meets:
  *  - GM/T 0010: content types 1.2.156.10197.6.1.4.2.x, digest SM3+NULL, signature alg SM2-1 (…301.1)+NULL,
- *    exactly as the BJCA SVS vector (shared/vectors/bjca_p7sign.b64) has them;
+ *    exactly as the BJCA SVS vector (test/fixtures/vectors/bjca_p7sign.b64) has them;
  *  - RFC 2315/5652: 1.2.840.113549.1.7.x, SHA-256, rsaEncryption+NULL (what OpenSSL writes).
  * Attached or detached, with or without signed attributes (contentType, signingTime, messageDigest).
  * Without attributes the signature covers the content; with them it covers the DER SET OF the
@@ -15,11 +15,11 @@
  */
 import { createHash, KeyObject } from 'node:crypto';
 import { CmsCertificate, formatNameDer, readCmsCertificate, serialToHex } from './cms-cert';
-import { PrivateKey } from './keys';
-import { OID } from './oids';
-import { isStrictSm2Signature, Sm2PrecomputePolicy, sm2VerifyingKey } from './pkcs1';
-import { RsaHash, rsaSign, rsaVerify } from './rsa';
-import { DEFAULT_USER_ID, sm2SignDigest, sm2VerifyDigest, sm2Z } from './sm2';
+import { PrivateKey } from '../algorithms/keys';
+import { OID } from '../asn1/oids';
+import { isStrictSm2Signature, Sm2PrecomputePolicy, sm2VerifyingKey } from '../algorithms/pkcs1';
+import { RsaHash, rsaSign, rsaVerify } from '../algorithms/rsa';
+import { DEFAULT_USER_ID, sm2SignDigest, sm2VerifyDigest, sm2Z } from '../algorithms/sm2';
 import {
   algorithmId,
   bytesOf,
@@ -42,7 +42,7 @@ import {
   Tlv,
   toBuffer,
   valueOf,
-} from './tlv';
+} from '../asn1/der';
 
 export type P7Form = 'gm' | 'rsa';
 

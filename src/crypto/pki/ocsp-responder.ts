@@ -22,11 +22,11 @@ import {
   RevokedInfo,
   SingleResponse,
 } from '@peculiar/asn1-ocsp';
-import { splitSigned } from './der';
+import { splitSigned } from '../asn1/der';
 import { CRL_REASONS } from './crl';
-import { OID } from './oids';
+import { OID } from '../asn1/oids';
 import { certIdMatchesIssuer, OcspCertStatus, parseOcspRequest } from './ocsp';
-import { ab, signatureAlgorithm, signBytes, SigningKey } from './pki-alg';
+import { ab, signatureAlgorithm, signBytes, SigningKey } from './signature-alg';
 import { ParsedCertificate, wholeSeconds } from './x509';
 
 export interface OcspResponderOptions {

@@ -18,11 +18,11 @@ import {
   ResponseData,
   TBSRequest,
 } from '@peculiar/asn1-ocsp';
-import { children, isWellFormed, readTlv, splitSigned, tlvBytes } from './der';
-import { describeName, DistinguishedName, sameName } from './dn';
+import { bytesOf, isWellFormed, splitSigned, tryChildren, tryTlv } from '../asn1/der';
+import { describeName, DistinguishedName, sameName } from '../asn1/dn';
 import { CRL_REASONS, CrlReason } from './crl';
-import { OID } from './oids';
-import { ab, verifyBytes } from './pki-alg';
+import { OID } from '../asn1/oids';
+import { ab, verifyBytes } from './signature-alg';
 import { isValidAt, normaliseSerial, ParsedCertificate, parseCertificateCached, Result, serialBytes, verifyCertificateSignature } from './x509';
 import { RevocationFailureCode } from './validation-codes';
 
@@ -89,8 +89,8 @@ export function readNonce(exts: Extension[] | undefined): Buffer | undefined {
   const e = exts?.find((x) => x.extnID === OID.ocspNonce);
   if (!e) return undefined;
   const v = Buffer.from(e.extnValue.buffer);
-  const t = readTlv(v, 0);
-  return t && t.tag === 0x04 && t.end === v.length ? v.subarray(t.contentStart) : v;
+  const t = tryTlv(v, 0);
+  return t && t.tag === 0x04 && t.end === v.length ? v.subarray(t.valueStart) : v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,24 +216,24 @@ export function parseOcspResponse(der: Uint8Array): Result<ParsedOcspResponse> {
   let responderByName: DistinguishedName | undefined;
   if (data.responderID.byName) {
     // The Name's raw bytes sit inside [1] EXPLICIT in tbsResponseData; find them for exact matching.
-    const tbsT = readTlv(parts.tbs, 0);
-    const fields = tbsT && children(parts.tbs, tbsT);
+    const tbsT = tryTlv(parts.tbs, 0);
+    const fields = tbsT && tryChildren(parts.tbs, tbsT);
     const rid = fields?.find((f) => f.tag === 0xa1);
-    const inner = rid && readTlv(parts.tbs, rid.contentStart, rid.end);
+    const inner = rid && tryTlv(parts.tbs, rid.valueStart, rid.end);
     if (!inner) return { ok: false, reason: 'malformed responderID' };
-    responderByName = describeName(data.responderID.byName, Buffer.from(tlvBytes(parts.tbs, inner)));
+    responderByName = describeName(data.responderID.byName, Buffer.from(bytesOf(parts.tbs, inner)));
   }
   // Take the included certificates' original bytes (certs [0] EXPLICIT SEQUENCE OF Certificate):
   // re-serialising a parsed certificate could change the bytes its issuer signed.
   const certs: ParsedCertificate[] = [];
-  const basicT = readTlv(basicDer, 0);
-  const certsField = basicT && children(basicDer, basicT)?.find((f) => f.tag === 0xa0);
+  const basicT = tryTlv(basicDer, 0);
+  const certsField = basicT && tryChildren(basicDer, basicT)?.find((f) => f.tag === 0xa0);
   if (certsField) {
-    const seq = readTlv(basicDer, certsField.contentStart, certsField.end);
-    const list = seq && seq.tag === 0x30 ? children(basicDer, seq) : null;
+    const seq = tryTlv(basicDer, certsField.valueStart, certsField.end);
+    const list = seq && seq.tag === 0x30 ? tryChildren(basicDer, seq) : null;
     if (!list) return { ok: false, reason: 'malformed BasicOCSPResponse certs' };
     for (const t of list) {
-      const pc = parseCertificateCached(tlvBytes(basicDer, t));
+      const pc = parseCertificateCached(bytesOf(basicDer, t));
       if (!pc.ok) return { ok: false, reason: `OCSP responder certificate: ${pc.reason}` };
       certs.push(pc.value);
     }

@@ -4,7 +4,8 @@
  * cannot export an SM2 key as JWK and some GM tools put the SM2 OID where OpenSSL expects ecPublicKey.
  */
 import { createPrivateKey, createPublicKey, ECDH, KeyObject } from 'node:crypto';
-import { OID } from './oids';
+import { OID } from '../asn1/oids';
+import { pemDecode, pemEncode } from '../asn1/pem';
 import { normalisePublicKey, publicKeyFromPrivate } from './sm2';
 import {
   childrenOf,
@@ -19,7 +20,7 @@ import {
   readRoot,
   TAG,
   valueOf,
-} from './tlv';
+} from '../asn1/der';
 
 export interface Sm2PrivateKey {
   readonly kind: 'sm2';
@@ -37,10 +38,9 @@ export interface RsaPrivateKey {
 
 export type PrivateKey = Sm2PrivateKey | RsaPrivateKey;
 
-// Shapes match pki-alg.ts (the X.509 side) so keys pass between the two without conversion.
+/** An SM2 public key: 130 hex digits, 04‖x‖y. */
 export interface Sm2PublicKey {
   readonly kind: 'sm2';
-  /** 130 hex digits, 04‖x‖y */
   readonly hex: string;
 }
 
@@ -49,37 +49,26 @@ export interface RsaPublicKey {
   readonly key: KeyObject;
 }
 
-export type PublicKey = Sm2PublicKey | RsaPublicKey;
+/** Another CA's ECDSA key (P-256 and the like): certificates signed with it can be verified, nothing else. */
+export interface EcPublicKey {
+  readonly kind: 'ec';
+  readonly key: KeyObject;
+  readonly curveOid: string;
+}
+
+/** A key this code cannot use; kept so a certificate that holds one still parses and can be reported. */
+export interface UnsupportedPublicKey {
+  readonly kind: 'unsupported';
+  readonly algorithmOid: string;
+}
+
+/**
+ * The one public-key type of src/crypto. Signing, encryption and CMS take SM2 and RSA keys only and
+ * narrow on `kind`; certificate chains also verify with `ec`.
+ */
+export type PublicKey = Sm2PublicKey | RsaPublicKey | EcPublicKey | UnsupportedPublicKey;
 
 const SM2_N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
-
-// ---------- PEM ----------
-
-export function pemEncode(derBytes: Uint8Array, label: string): string {
-  const b64 = Buffer.from(derBytes).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
-}
-
-/** First PEM block in `text`; headers such as Proc-Type are skipped. */
-export function pemDecode(text: string): { label: string; der: Buffer; encrypted: boolean } | null {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
-  if (!m) return null;
-  const body = m[2];
-  const encrypted = /Proc-Type:\s*4,ENCRYPTED/.test(body) || m[1] === 'ENCRYPTED PRIVATE KEY';
-  const b64 = body
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '' && !l.includes(':'))
-    .join('');
-  return { label: m[1], der: Buffer.from(b64, 'base64'), encrypted };
-}
-
-/** A certificate given as DER bytes, PEM text, or base64 text → DER. */
-export function certificateDer(input: string | Uint8Array): Buffer {
-  if (typeof input !== 'string') return Buffer.from(input);
-  const pem = pemDecode(input);
-  if (pem) return pem.der;
-  return Buffer.from(input.replace(/\s+/g, ''), 'base64');
-}
 
 // ---------- SM2 private keys ----------
 
@@ -188,30 +177,62 @@ function decodePoint(hex: string): string {
 
 // ---------- public keys ----------
 
-/** SM2 or RSA public key from a SubjectPublicKeyInfo DER. Throws DerError/Error on anything else. */
+/**
+ * The key in a SubjectPublicKeyInfo DER. Malformed DER throws DerError; a well-formed key of an
+ * algorithm or curve this code cannot use comes back as `unsupported` (or `ec` for other curves, which
+ * chains can still verify), so a certificate holding one still parses.
+ */
 export function publicKeyFromSpki(spki: Uint8Array): PublicKey {
   const buf = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
   const root = readRoot(buf);
   const [algT, bitsT] = childrenOf(buf, expectTag(root, TAG.SEQUENCE, 'SubjectPublicKeyInfo'));
   const alg = childrenOf(buf, expectTag(algT, TAG.SEQUENCE, 'algorithm'));
   const algOid = readOid(buf, alg[0], 'algorithm');
-  if (algOid === OID.rsaEncryption) return { kind: 'rsa', key: createPublicKey({ key: buf, format: 'der', type: 'spki' }) };
-  if (algOid !== OID.ecPublicKey && algOid !== OID.sm2) throw new DerError(`unsupported public key algorithm ${algOid}`);
-  if (alg[1] && alg[1].tag === TAG.OID) {
-    const curve = readOid(buf, alg[1], 'curve');
-    if (curve !== OID.sm2) throw new DerError(`EC public key on curve ${curve}, not SM2`);
-  } else if (algOid === OID.ecPublicKey) {
-    throw new DerError('EC public key without a named curve');
-  }
   const bits = valueOf(buf, expectTag(bitsT, TAG.BIT_STRING, 'subjectPublicKey'));
-  if (bits[0] !== 0) throw new DerError('public key BIT STRING has unused bits');
-  return { kind: 'sm2', hex: decodePoint(bits.subarray(1).toString('hex')) };
+  const unsupported: UnsupportedPublicKey = { kind: 'unsupported', algorithmOid: algOid };
+  const nodeKey = (): KeyObject | undefined => {
+    try {
+      return createPublicKey({ key: buf, format: 'der', type: 'spki' });
+    } catch {
+      return undefined;
+    }
+  };
+  if (algOid === OID.rsaEncryption) {
+    const key = nodeKey();
+    return key ? { kind: 'rsa', key } : unsupported;
+  }
+  if (algOid !== OID.ecPublicKey && algOid !== OID.sm2) return unsupported;
+  const curve = alg[1]?.tag === TAG.OID ? readOid(buf, alg[1], 'curve') : undefined;
+  if (algOid === OID.sm2 || curve === OID.sm2) {
+    if (bits[0] !== 0) return unsupported; // unused bits in a point
+    try {
+      return { kind: 'sm2', hex: decodePoint(bits.subarray(1).toString('hex')) };
+    } catch {
+      return unsupported;
+    }
+  }
+  if (!curve) return unsupported; // EC parameters spelt out instead of a named curve: nobody issues those
+  const key = nodeKey();
+  return key ? { kind: 'ec', key, curveOid: curve } : unsupported;
+}
+
+/** SubjectPublicKeyInfo DER of a key (SM2 as OpenSSL writes it: ecPublicKey with the SM2 curve). */
+export function publicKeyToSpki(pub: PublicKey): Buffer {
+  if (pub.kind === 'sm2') return sm2PublicKeyToSpki(pub.hex);
+  if (pub.kind === 'unsupported') throw new Error(`cannot encode a key of algorithm ${pub.algorithmOid}`);
+  return pub.key.export({ type: 'spki', format: 'der' });
 }
 
 /**
  * Public key from: SM2 point hex (64/65 bytes), PEM "PUBLIC KEY", SPKI DER, or a Node KeyObject (RSA).
  */
 export function loadPublicKey(input: string | Uint8Array | KeyObject): PublicKey {
+  const k = readPublicKey(input);
+  if (k.kind === 'unsupported') throw new DerError(`unsupported public key algorithm ${k.algorithmOid}`);
+  return k;
+}
+
+function readPublicKey(input: string | Uint8Array | KeyObject): PublicKey {
   if (input instanceof KeyObject) {
     if (input.asymmetricKeyType === 'rsa') return { kind: 'rsa', key: input.type === 'private' ? createPublicKey(input) : input };
     return publicKeyFromSpki(createPublicKey(input).export({ format: 'der', type: 'spki' }));

@@ -13,8 +13,8 @@
  * extensions, then revocation of every non-anchor certificate through a RevocationChecker.
  * Result codes and their GM/T SVS numbers are in ./validation-codes.
  */
-import { sameName } from './dn';
-import { OID } from './oids';
+import { sameName } from '../asn1/dn';
+import { OID } from '../asn1/oids';
 import { RevocationChecker, RevocationOutcome } from './revocation';
 import { ValidationCode, VALIDATION_CODES } from './validation-codes';
 import { ParsedCertificate, parseCertificateCached, verifyCertificateSignature } from './x509';

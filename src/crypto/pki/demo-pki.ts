@@ -16,9 +16,9 @@
  *
  * The result is plain JSON (PEM certificates, hex keys) so it can be written to a file or a DB row.
  */
-import { generateSm2KeyPair } from './sm2';
-import { SigningKey } from './pki-alg';
-import { OID } from './oids';
+import { generateSm2KeyPair } from '../algorithms/sm2';
+import { SigningKey } from './signature-alg';
+import { OID } from '../asn1/oids';
 import { buildCertificate, certificateToPem, KeyUsageName, mustParseCertificate, ParsedCertificate, parseCertificateCached } from './x509';
 
 export interface DemoIdentity {

@@ -42,7 +42,7 @@ export function verifyData(data: Uint8Array, signature: Uint8Array, key: PublicK
       if (!isStrictSm2Signature(signature)) return false;
       return sm2Verify(data, signature, sm2VerifyingKey(key.hex, opts.precompute), opts.userId ?? DEFAULT_USER_ID);
     }
-    return rsaVerify(data, signature, key.key, opts.hash ?? 'sha256');
+    return key.kind === 'rsa' && rsaVerify(data, signature, key.key, opts.hash ?? 'sha256');
   } catch {
     return false;
   }

@@ -1,12 +1,12 @@
 /**
- * Fetching CRLs from their distribution points: HTTP(S) with the global fetch, LDAP with ldapjs
+ * Fetching CRLs from their distribution points: HTTP(S) with the global fetch, LDAP with ldapts
  * (search for `certificateRevocationList;binary` on the entry named in the URL, RFC 4516 / RFC 4523).
  *
  * These are I/O functions: they reject with an Error naming the URL on any failure (refused
  * connection, timeout, HTTP status, missing attribute). The cache above turns that into a result.
  */
-import ldap from 'ldapjs';
-import { pemToDer } from './der';
+import { Client, Entry } from 'ldapts';
+import { pemDecode } from '../asn1/pem';
 
 export interface FetchOptions {
   timeoutMs?: number;
@@ -22,8 +22,8 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 /** Accepts a DER body or a PEM "X509 CRL" body (some CAs publish PEM under .crl). */
 function crlBody(buf: Buffer): Buffer {
   if (buf.length && buf[0] === 0x2d) {
-    const der = pemToDer(buf.toString('latin1'), 'X509 CRL');
-    if (der) return der;
+    const pem = pemDecode(buf.toString('latin1'), 'X509 CRL');
+    if (pem) return pem.der;
   }
   return buf;
 }
@@ -93,33 +93,31 @@ export async function fetchCrlLdap(url: string, opts: FetchOptions = {}): Promis
   const u = parseLdapUrl(url);
   if (!u) throw new Error(`CRL ${url}: not an LDAP URL with a DN`);
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const client = ldap.createClient({ url: u.server, connectTimeout: timeout, timeout, reconnect: false });
+  const client = new Client({ url: u.server, timeout, connectTimeout: timeout });
+  // ldapts hands back values as Buffers only for ";binary" types and the ones named here; a CRL is DER,
+  // so every spelling the server may answer with is named (a UTF-8 decode would corrupt it).
+  const name = u.attribute.split(';')[0];
+  let entries: Entry[];
   try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`CRL ${url}: LDAP timeout`)), timeout);
-      const done = (err: Error | null, value?: Buffer): void => {
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(value as Buffer);
-      };
-      client.on('error', (e: Error) => done(new Error(`CRL ${url}: LDAP ${e.message}`)));
-      client.on('connectError', (e: Error) => done(new Error(`CRL ${url}: LDAP ${e.message}`)));
-      client.search(u.dn, { scope: u.scope, filter: u.filter, attributes: [u.attribute] }, (err, res) => {
-        if (err) return done(new Error(`CRL ${url}: LDAP ${err.message}`));
-        let found: Buffer | undefined;
-        res.on('searchEntry', (entry) => {
-          if (found) return;
-          const attr = entry.attributes.find((a) => baseAttr(a.type) === baseAttr(u.attribute));
-          const value = attr?.buffers?.[0];
-          if (value && value.length) found = Buffer.from(value);
-        });
-        res.on('error', (e: Error) => done(new Error(`CRL ${url}: LDAP ${e.message}`)));
-        res.on('end', () => (found ? done(null, crlBody(found)) : done(new Error(`CRL ${url}: no ${u.attribute} on ${u.dn}`))));
-      });
-    });
+    ({ searchEntries: entries } = await client.search(u.dn, {
+      scope: u.scope,
+      filter: u.filter,
+      attributes: [u.attribute],
+      explicitBufferAttributes: [u.attribute, name, `${name};binary`],
+    }));
+  } catch (e) {
+    throw new Error(`CRL ${url}: LDAP ${(e as Error).message}`);
   } finally {
-    client.destroy();
+    await client.unbind().catch(() => undefined);
   }
+  for (const entry of entries) {
+    for (const [type, value] of Object.entries(entry)) {
+      if (type === 'dn' || baseAttr(type) !== baseAttr(u.attribute)) continue;
+      const first = Array.isArray(value) ? value[0] : value;
+      if (Buffer.isBuffer(first) && first.length) return crlBody(first);
+    }
+  }
+  throw new Error(`CRL ${url}: no ${u.attribute} on ${u.dn}`);
 }
 
 /** Fetches by scheme. */
