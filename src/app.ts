@@ -13,15 +13,18 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
-import { effectiveSignerMode, type Config } from './config';
-import { loadCatalogue } from './engine/catalogue';
+import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
+import { checkConfigObject, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
+import { type Catalogue, loadCatalogue } from './engine/catalogue';
+import { loadCodeTables } from './engine/code-tables';
+import { suggestionHint } from './engine/codes';
 import { CpuPool } from './engine/cpu-pool';
 import type { Finance } from './engine/finance';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
-import { Problems } from './engine/lint';
+import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
@@ -32,6 +35,7 @@ import { retryPolicy } from './engine/retry';
 import { Router } from './engine/router';
 import type { Services } from './engine/services';
 import type { Signer } from './engine/signer';
+import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
 import { Db, dialectOf, migrate, openDb } from './store/db';
@@ -52,6 +56,8 @@ export interface AppOptions {
   /** replaces the configured signer (tests of failure paths) */
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
+  /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
+  definitions?: Definitions;
 }
 
 export interface App {
@@ -73,27 +79,88 @@ export interface App {
 export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
 
 /**
- * Every definition file, checked together: problems of all files are collected, not just the first.
+ * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
+ * (a catalogue entry's flow, its SOAP form). Problems of all files are collected, not just the first.
  * Callers decide what problems mean: `medbill validate` prints them, start-up refuses to go on.
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
   const hashes = definitionFileHashes(root);
-  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
+  const before = problems.errors.length;
+  const codeTables = loadCodeTables(path.join(root, 'config', 'codes'), problems);
+  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'), problems, { codeTables });
+  const catalogueOk = problems.errors.length === before;
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
-  const flows = flowFiles(path.join(root, 'flows'))
-    .map((f) => loadFlow(f, defs, problems))
-    .filter((f): f is Flow => f !== undefined);
+  const files = flowFiles(path.join(root, 'flows'));
+  const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
+  if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
+  if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
   const router = new Router(flows, problems);
   return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
-/** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
+/** A catalogue entry's `flow` must be the flow its service triggers (the catalogue says which flow serves it). */
+function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Problems): void {
+  const byName = new Map(flows.map((f) => [f.name, f]));
+  for (const e of catalogue.services.values()) {
+    if (!e.flow) continue;
+    const f = byName.get(e.flow);
+    if (f && f.trigger.service === e.service) continue;
+    const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
+    const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
+    problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
+  }
+}
+
+/** The SOAP channel serves every entry as WSDL operations: an entry with no XML form is a catalogue error. */
+function checkSoapForm(catalogue: Catalogue, dir: string, problems: Problems): void {
+  try {
+    generateWsdl(catalogue);
+  } catch (e) {
+    const message = (e as Error).message;
+    // The generator names the place as <serviceId>.request.<field>… or starts with the entry's file.
+    const m = /^([A-Za-z_][\w-]*)\.(request|response)\b/.exec(message);
+    const entry = m ? catalogue.services.get(m[1]) : [...catalogue.services.values()].find((x) => message.startsWith(x.file));
+    const file = entry?.file ?? path.join(dir, 'common.schema.yaml');
+    const loc = (m && loadYamlSource(file, new Problems())?.loc([m[2]])) || { file, line: 1, col: 1 };
+    problems.add(loc, 'CAT_SOAP', m ? `${m[1]}.${m[2]}` : '', { detail: message.replace(`${file}: `, '') });
+  }
+}
+
+/**
+ * Definitions for a process that will serve them: any lint error stops it, with every problem listed —
+ * configuration (checked again as the object this process runs with), code tables, catalogue, mappings, flows.
+ */
 export function loadDefinitionsOrThrow(cfg: Config) {
-  const d = loadDefinitions(cfg);
+  const problems = new Problems();
+  checkConfigObject(cfg, problems);
+  const d = loadDefinitions(cfg, problems);
   d.problems.throwIfAny();
   return d;
+}
+
+export type Definitions = ReturnType<typeof loadDefinitions>;
+
+/**
+ * The configuration the definitions are checked with when the effective one has errors: the shipped
+ * defaults alone, or — if even those are broken — just enough for the loaders (root, unit, URLs).
+ */
+function fallbackConfig(): Config {
+  return readConfig({}, {}, new Problems()) ?? ({ projectRoot: PROJECT_ROOT, unit: {}, server: { publicBaseUrl: '', publicNetUrl: '' } } as unknown as Config);
+}
+
+/**
+ * The effective configuration (files and environment) and every definition, checked in one pass so
+ * one run lists every problem: `medbill validate` prints them, `medbill start` refuses to start.
+ * `config` is undefined when it has errors (the definitions are then checked with the defaults).
+ */
+export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config; definitions: Definitions; problems: Problems; root: string } {
+  const problems = new Problems();
+  const config = readConfig(env, {}, problems);
+  const checkedWith = config ?? fallbackConfig();
+  const definitions = loadDefinitions(checkedWith, problems);
+  return { config, definitions, problems, root: checkedWith.projectRoot };
 }
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
@@ -115,7 +182,7 @@ export async function openStore(cfg: Config): Promise<{ db: Db; messages: Messag
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
-  const { catalogue, mappings, flows, router, loaded } = loadDefinitionsOrThrow(cfg);
+  const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));

@@ -1,10 +1,13 @@
 /**
  * Configuration: config/default.yaml, then the file named by MEDBILL_CONFIG merged over it, then
- * environment variables. The result is frozen; every module receives it instead of reading env itself.
+ * environment variables, then programmatic overrides; the result is checked against
+ * config/config.schema.yaml (config-check.ts). Every module receives it instead of reading env itself.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { checkConfig, ConfigLayers, dotted, envLoc, locate } from './config-check';
+import { formatIssue, Loc, Problems } from './engine/lint';
+import { loadYamlSource, YamlSource } from './engine/yaml-source';
 
 export interface CallerConfig {
   appid: string;
@@ -205,25 +208,66 @@ function setPath(obj: Plain, p: string[], value: unknown): void {
   cur[p[p.length - 1]] = value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
-  const defaults = parse(readFileSync(path.join(PROJECT_ROOT, 'config', 'default.yaml'), 'utf8')) as Plain;
-  let merged = defaults;
-  if (env.MEDBILL_CONFIG) merged = deepMerge(merged, (parse(readFileSync(env.MEDBILL_CONFIG, 'utf8')) ?? {}) as Plain);
-  if (env.NODE_ENV === 'production') merged.mode = 'production';
+/** A number variable is a number only when it is written as one: MEDBILL_PORT=abc stays "abc" and fails the schema. */
+const envValue = (v: string, type: 'string' | 'number'): unknown => (type === 'number' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+
+/** A YAML file of the configuration with positions, or undefined when it cannot be read (reported). */
+function readLayer(file: string, problems: Problems, missing: Loc): YamlSource | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    problems.add(missing, 'CONFIG_FILE', '', { detail: `${file}（${(e as NodeJS.ErrnoException).code ?? (e as Error).message}）` });
+    return undefined;
+  }
+  const src = loadYamlSource(file, problems, text);
+  if (src && src.data !== null && src.data !== undefined && !isPlain(src.data)) {
+    problems.add(src.loc([]), 'CONFIG_TYPE', '', { expected: '映射（map）' });
+    return undefined;
+  }
+  return src;
+}
+
+/**
+ * Reads and checks the configuration, adding every problem to `problems` (CONFIG_* at the file:line:col
+ * or environment variable that set the value). Returns the configuration only when it is valid.
+ */
+export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: Problems): Config | undefined {
+  const before = problems.errors.length;
+  const clean = () => problems.errors.length === before;
+  const defaultsFile = path.join(PROJECT_ROOT, 'config', 'default.yaml');
+  const layers: ConfigLayers = { env: [], overrides };
+  layers.defaults = readLayer(defaultsFile, problems, { file: defaultsFile, line: 1, col: 1 });
+  let merged: Plain = structuredClone((layers.defaults?.data ?? {}) as Plain);
+  if (env.MEDBILL_CONFIG) {
+    layers.file = readLayer(path.resolve(env.MEDBILL_CONFIG), problems, envLoc('MEDBILL_CONFIG', env.MEDBILL_CONFIG));
+    if (isPlain(layers.file?.data)) merged = deepMerge(merged, layers.file.data);
+  }
+  if (env.NODE_ENV === 'production') {
+    merged.mode = 'production';
+    layers.env.push({ path: ['mode'], loc: envLoc('NODE_ENV', 'production') });
+  }
   for (const [name, spec] of Object.entries(ENV_PATHS)) {
     const v = env[name];
     // An empty MEDBILL_LOG_DIR means "no log files"; other empty variables mean "not set".
-    if (v !== undefined && (v !== '' || name === 'MEDBILL_LOG_DIR')) setPath(merged, spec.path, spec.type === 'number' ? Number(v) : v);
+    if (v === undefined || (v === '' && name !== 'MEDBILL_LOG_DIR')) continue;
+    setPath(merged, spec.path, envValue(v, spec.type));
+    layers.env.push({ path: spec.path, loc: envLoc(name, v) });
   }
   // MEDBILL_CALLERS=appid:key,appid2:key2 adds callers without a file (containers, CI).
   if (env.MEDBILL_CALLERS) {
-    const extra = env.MEDBILL_CALLERS.split(',').filter(Boolean).map((pair) => {
+    const base = Array.isArray(merged.callers) ? (merged.callers as CallerConfig[]) : [];
+    const extra: CallerConfig[] = [];
+    env.MEDBILL_CALLERS.split(',').filter(Boolean).forEach((pair, n) => {
       const i = pair.indexOf(':');
-      return { appid: pair.slice(0, i), key: pair.slice(i + 1) };
+      if (i > 0 && i < pair.length - 1) extra.push({ appid: pair.slice(0, i), key: pair.slice(i + 1) });
+      else problems.add(envLoc('MEDBILL_CALLERS', ''), 'CONFIG_ENV', 'callers', { name: 'MEDBILL_CALLERS', detail: `第 ${n + 1} 项应为 appid:key` });
     });
-    merged.callers = [...((merged.callers as CallerConfig[]) ?? []), ...extra];
+    layers.env.push({ path: ['callers'], loc: envLoc('MEDBILL_CALLERS', ''), fromIndex: base.length });
+    merged.callers = [...base, ...extra];
   }
   merged = deepMerge(merged, overrides);
+  if (!layers.defaults || !checkConfig(merged, layers, problems, PROJECT_ROOT) || !clean()) return undefined;
   const cfg = merged as unknown as Config;
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
@@ -234,11 +278,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
     const file = cfg.db.url.slice('sqlite:'.length);
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
   }
-  checkProductionSafety(cfg);
-  return cfg;
+  for (const p of productionProblems(cfg)) problems.add(locate(layers, p.at), 'CONFIG_PRODUCTION', dotted(p.at), { detail: p.detail });
+  return clean() ? cfg : undefined;
+}
+
+/**
+ * Checks a configuration object as a process is about to run with it: loadConfig's result, which a
+ * caller (a test, a bench) may have changed since. Problems are reported at `config` (no file).
+ */
+export function checkConfigObject(cfg: Config, problems: Problems): void {
+  const { projectRoot: _derived, ...settings } = cfg;
+  checkConfig(settings, { env: [], overrides: {}, fallback: { file: 'config', line: 0, col: 0 } }, problems, PROJECT_ROOT);
 }
 
 export class ConfigError extends Error {}
+
+/** Every configuration problem, thrown at once: a process prints them all and does not start. */
+export class ConfigLintError extends ConfigError {
+  constructor(readonly problems: Problems) {
+    const errors = problems.sorted().filter((i) => i.severity === 'error');
+    super(`configuration has ${errors.length} error(s):\n` + errors.map(formatIssue).join('\n'));
+  }
+}
+
+/**
+ * The configuration every process runs with: default.yaml, the MEDBILL_CONFIG file, MEDBILL_* variables
+ * and `overrides` (tests), checked against config/config.schema.yaml. Any problem throws a
+ * ConfigLintError listing all of them.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
+  const problems = new Problems();
+  const cfg = readConfig(env, overrides, problems);
+  if (!cfg) throw new ConfigLintError(problems);
+  return cfg;
+}
 
 /**
  * Which signer issuance uses. `auto` (the default) decides from configuration alone, never from whether
@@ -254,20 +327,32 @@ export function effectiveSignerMode(cfg: Pick<Config, 'signer' | 'svs' | 'ca'>):
 /** The demo signature-server password of config/default.yaml (refused in production). */
 export const DEMO_CA_PASSWORD = 'demo-svs-password';
 
-/** Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them. */
-export function checkProductionSafety(cfg: Config): void {
-  if (cfg.mode !== 'production') return;
-  const problems: string[] = [];
-  for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
-  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
+/** Demo secrets are fine for a tour and fatal in production: the settings that must change, by path. */
+function productionProblems(cfg: Config): { at: (string | number)[]; detail: string }[] {
+  if (cfg.mode !== 'production') return [];
+  const problems: { at: (string | number)[]; detail: string }[] = [];
+  cfg.callers.forEach((c, i) => {
+    if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push({ at: ['callers', i], detail: `caller ${c.appid} uses the demo key` });
+  });
+  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push({ at: ['unit', 'checkCodeSecret'], detail: 'unit.checkCodeSecret is the demo value' });
   const signer = effectiveSignerMode(cfg);
-  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
-  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
+  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push({ at: ['signer', 'keyFile'], detail: 'signer.keyFile is empty (demo PKI)' });
+  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push({ at: ['ca', 'password'], detail: 'ca.password is the demo value (set MEDBILL_CA_PASSWORD)' });
   if (cfg.svs.start) {
-    for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
-    for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);
+    cfg.svs.applications.forEach((a, i) => {
+      if (a.demo) problems.push({ at: ['svs', 'applications', i], detail: `svs application ${a.appName} is the demo account` });
+    });
+    cfg.svs.keys.forEach((k, i) => {
+      if (k.demo) problems.push({ at: ['svs', 'keys', i], detail: `svs key index ${k.index} is a demo PKI key` });
+    });
   }
-  if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
+  return problems;
+}
+
+/** Throws when production mode would run with demo settings (loadConfig reports the same, located). */
+export function checkProductionSafety(cfg: Config): void {
+  const problems = productionProblems(cfg);
+  if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.map((p) => p.detail).join('; '));
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

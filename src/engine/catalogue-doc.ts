@@ -60,5 +60,23 @@ export function catalogueMarkdown(cat: Catalogue): string {
     if (e.response && cat.resolve(e.response).type === 'object') lines.push('返回（message 解码后）：', '', ...table(cat, e.response), '');
     else if (e.response) lines.push(`返回：${String(e.response.title ?? '成功文本')}`, '');
   }
-  return lines.join('\n');
+  return [...lines, ...codeTablesMarkdown(cat)].join('\n');
+}
+
+/** The code tables (config/codes): what each code means, and which tables are closed (enforced). */
+function codeTablesMarkdown(cat: Catalogue): string[] {
+  if (!cat.codeTables.size) return [];
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const lines = [
+    '## 代码表（config/codes）',
+    '',
+    '标注“封闭”的代码表只接受列出的代码，其他取值返回 E1001；其余代码表为说明，HIS 可以发送自己的编码，由平台对照，不做校验。',
+    '',
+  ];
+  for (const t of [...cat.codeTables.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`### ${t.name}${t.closed ? '（封闭）' : ''}`, '', t.description, '');
+    if (t.source) lines.push(`来源：${t.source}`, '');
+    lines.push('| 代码 | 名称 | 说明 |', '|---|---|---|', ...t.codes.map((c) => `| ${cell(c.code)} | ${cell(c.name)} | ${cell(c.note ?? '')} |`), '');
+  }
+  return lines;
 }

@@ -3,13 +3,16 @@
  * each holding a JSON Schema for the request and the response. It is the single source for request
  * validation (here), the WSDL/XSD (adapters/his/soap) and the HIS programmer's docs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
+import Ajv, { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { decimalShape, decimalText } from '../domain/money';
 import { isoDate, parseStamp17 } from '../domain/time';
+import { closeCodeTables, COMMON_ID, lintCommon, lintEntry, lintRequestIsObject, SchemaLint } from './catalogue-lint';
+import { CodeTables, loadCodeTables } from './code-tables';
 import { FlowError, RESULT } from './errors';
+import { Problems } from './lint';
+import { loadYamlSource, YamlSource } from './yaml-source';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -27,6 +30,8 @@ export interface ServiceEntry {
 export interface Catalogue {
   services: Map<string, ServiceEntry>;
   common: JsonSchema;
+  /** the code tables the schemas' `codeTable:` names refer to (config/codes) */
+  codeTables: CodeTables;
   /** Validates (and coerces in place: numbers sent for string fields become strings) a request. */
   validate(service: string, data: unknown): void;
   /** Resolves a `$ref: common#/$defs/x` (for generators walking the schemas). */
@@ -54,8 +59,13 @@ function requireNonEmpty(schema: JsonSchema): void {
   if (defs) for (const d of Object.values(defs)) requireNonEmpty(d);
 }
 
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false });
+/**
+ * An Ajv with the catalogue's vocabulary (keywords and formats). loadCatalogue passes Ajv's strict
+ * options and the lint (catalogue-lint.ts) asks this same instance which keywords and formats exist, so
+ * a keyword registered here is known to both and anything else is reported, never silently ignored.
+ */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false, ...options });
   ajv.addKeyword({
     keyword: 'decimal',
     errors: true,
@@ -150,27 +160,92 @@ function typeZh(t: string): string {
   )[t] ?? t;
 }
 
-export function loadCatalogue(dir: string): Catalogue {
-  const ajv = createAjv();
-  const common = parse(readFileSync(path.join(dir, 'common.schema.yaml'), 'utf8')) as JsonSchema;
+export interface LoadCatalogueOptions {
+  /** the tables `codeTable:` names; default: the folder `codes` beside `dir` (config/codes) */
+  codeTables?: CodeTables;
+  /** the shared definitions; default `<dir>/common.schema.yaml` */
+  commonFile?: string;
+  /** the entry files to load; default every other `*.yaml` in `dir` (the lint corpus loads one at a time) */
+  entries?: string[];
+}
+
+const isMap = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** common.schema.yaml, linted; an empty stand-in when it is missing or unreadable (lint.defs stays unset). */
+function loadCommon(file: string, lint: SchemaLint): { common: JsonSchema; ok: boolean } {
+  const empty = { common: { $id: COMMON_ID, $defs: {} }, ok: false };
+  if (!existsSync(file)) {
+    lint.opts.problems.add({ file, line: 1, col: 1 }, 'CAT_NO_COMMON', '', {});
+    return empty;
+  }
+  const src = loadYamlSource(file, lint.opts.problems);
+  if (!src) return empty;
+  const ok = lintCommon(lint, src);
+  if (!isMap(src.data)) return empty;
+  lint.defs = new Set(isMap(src.data.$defs) ? Object.keys(src.data.$defs) : []);
+  return { common: src.data, ok };
+}
+
+/** One service entry, linted (its keys, its request and response schemas). */
+function loadEntry(file: string, lint: SchemaLint, common: JsonSchema): { entry?: ServiceEntry; src?: YamlSource; clean: boolean } {
+  const { problems } = lint.opts;
+  const before = problems.errors.length;
+  const src = loadYamlSource(file, problems);
+  if (!src) return { clean: false };
+  const usable = lintEntry(lint, src, path.basename(file, '.yaml'));
+  if (!isMap(src.data)) return { clean: false };
+  const data = src.data;
+  for (const part of ['request', 'response'] as const) if (data[part] !== undefined) lint.check(src, data[part], [part]);
+  const defs = (common.$defs ?? {}) as Record<string, JsonSchema>;
+  const follow = (s: JsonSchema): JsonSchema | undefined => (typeof s.$ref === 'string' ? defs[s.$ref.replace(/^common#\/\$defs\//, '')] : s);
+  if (isMap(data.request)) lintRequestIsObject(lint, src, data.request, follow);
+  if (!usable) return { clean: false };
+  return { entry: { ...(data as unknown as ServiceEntry), file }, src, clean: problems.errors.length === before };
+}
+
+/**
+ * Loads config/catalogue: every problem of every file goes to `problems` (CAT_*, at file:line:col), and
+ * only clean entries get a validator. Without `problems`, any error throws a LintError listing them all.
+ * Request and response schemas are compiled in Ajv's strict mode (unknown keywords and formats,
+ * `required` naming no property): the lint names those first, the compile catches the rest.
+ */
+export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalogueOptions = {}): Catalogue {
+  const found = problems ?? new Problems();
+  const codeTables = opts.codeTables ?? loadCodeTables(path.join(dir, '..', 'codes'), found);
+  // strictTypes stays off: it is about type inference hints, not rules that would silently not apply.
+  const ajv = createAjv({ strictSchema: true, strictRequired: true, strictTuples: true });
+  const lint = new SchemaLint({ ajv, problems: found, codeTables });
+  const loaded = loadCommon(opts.commonFile ?? path.join(dir, 'common.schema.yaml'), lint);
+  const common = loaded.common;
+  closeCodeTables(common, codeTables);
   requireNonEmpty(common);
-  ajv.addSchema(common);
+  try {
+    ajv.addSchema(common);
+  } catch {
+    loaded.ok = false; // the lint above has named the reason
+  }
   const services = new Map<string, ServiceEntry>();
   const validators = new Map<string, ValidateFunction>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort()) {
-    const file = path.join(dir, f);
-    const entry = parse(readFileSync(file, 'utf8')) as ServiceEntry;
-    entry.file = file;
-    if (entry.service !== path.basename(f, '.yaml')) throw new Error(`${file}: service '${entry.service}' must equal the file name`);
-    requireNonEmpty(entry.request);
+  const files = opts.entries ?? readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort().map((n) => path.join(dir, n));
+  for (const file of files) {
+    const { entry, src, clean } = loadEntry(file, lint, common);
+    if (!entry || !src) continue;
     services.set(entry.service, entry);
+    if (!clean || !loaded.ok) continue;
+    closeCodeTables(entry.request, codeTables);
+    closeCodeTables(entry.response, codeTables);
+    requireNonEmpty(entry.request);
+    const id = `https://medbill.local/catalogue/${entry.service}`;
     try {
-      validators.set(entry.service, ajv.compile({ ...entry.request, $id: `https://medbill.local/catalogue/${entry.service}` }));
+      validators.set(entry.service, ajv.compile({ ...entry.request, $id: id }));
+      // Never run (answers are built by mappings), but compiled so its mistakes stop start-up too.
+      if (isMap(entry.response)) ajv.compile({ ...entry.response, $id: `${id}-response` });
     } catch (e) {
-      throw new Error(`${file}: request schema does not compile: ${(e as Error).message}`);
+      found.add(src.loc([validators.has(entry.service) ? 'response' : 'request']), 'CAT_SCHEMA', entry.service, { part: validators.has(entry.service) ? 'response' : 'request', detail: (e as Error).message });
     }
   }
-  const defs = common.$defs as Record<string, JsonSchema>;
+  if (!problems) found.throwIfAny();
+  const defs = (common.$defs ?? {}) as Record<string, JsonSchema>;
   const resolve = (s: JsonSchema): JsonSchema => {
     const ref = s.$ref as string | undefined;
     if (!ref) return s;
@@ -181,6 +256,7 @@ export function loadCatalogue(dir: string): Catalogue {
   return {
     services,
     common,
+    codeTables,
     resolve,
     validate(service, data) {
       const v = validators.get(service);

@@ -329,11 +329,62 @@ export const LINT_CODES = {
   MAP_IO: { area: 'mapping', message: '{detail}', doc: 'The input/output declaration of a mapping (value names and types).' },
   MAP_TEST_BAD: { area: 'mapping', message: '映射测试：{detail}', doc: 'A *.map.test.yaml that does not follow its format.' },
 
+  CAT_EMPTY: { area: 'catalogue', message: '目录文件为空或不是映射（map）', doc: 'A config/catalogue/*.yaml file with no content, or whose top level is not a map.' },
+  CAT_NO_COMMON: { area: 'catalogue', message: '缺少共享定义文件 common.schema.yaml', hint: '服务条目的 $ref: common#/$defs/… 指向它', doc: 'config/catalogue/common.schema.yaml holds the shared $defs; without it no $ref resolves.' },
+  CAT_UNKNOWN_KEY: { area: 'catalogue', message: '未知的键 “{key}”', doc: 'A top-level (or issues) key that a catalogue entry does not have: service, title, category, flow, issues, request, response.' },
+  CAT_MISSING_KEY: { area: 'catalogue', message: '缺少必填的键 “{key}”', doc: 'An entry needs service, title, category and request.' },
+  CAT_VALUE: { area: 'catalogue', message: '{key} 应为{expected}', doc: 'An entry-level value of the wrong kind (title not a string, issues not a map …).' },
+  CAT_SERVICE_NAME: { area: 'catalogue', message: 'service “{service}” 必须与文件名 “{expected}” 相同', doc: 'The serviceId is the file name: config/catalogue/<serviceId>.yaml.' },
+  CAT_UNKNOWN_FLOW: { area: 'catalogue', message: '{detail}', doc: 'The entry\'s `flow` names no flow, or a flow that another service triggers.' },
+  CAT_UNKNOWN_KEYWORD: { area: 'catalogue', message: '未知的 JSON Schema 关键字 “{keyword}”（该规则不会生效）', doc: 'A schema keyword that neither JSON Schema nor the catalogue vocabulary (decimal, codeTable, allowEmpty, notBlank, title, x-doc …) defines — usually a misspelling such as maxLenght, which would silently drop the rule.' },
+  CAT_UNKNOWN_FORMAT: { area: 'catalogue', message: '未知的格式 format “{format}”', doc: 'A `format` no validator knows (datetime17, date8, date10); it would check nothing.' },
+  CAT_TYPE: { area: 'catalogue', message: '类型 type “{type}” 无效', hint: '可用：string, integer, number, boolean, object, array, null', doc: 'A `type` that is not a JSON Schema type name.' },
+  CAT_REQUIRED_UNDEFINED: { area: 'catalogue', message: 'required 中的 “{property}” 不在 properties 中', doc: 'A `required` entry that names no property of the same schema (a typo makes the real field optional).' },
+  CAT_REF: { area: 'catalogue', message: '无法解析的引用 $ref “{ref}”', doc: 'A `$ref` that does not point to an existing common#/$defs/<name>.' },
+  CAT_CODE_TABLE: { area: 'catalogue', message: '代码表 codeTable “{table}” 不存在', doc: 'A `codeTable` that names no config/codes/<table>.yaml.' },
+  CAT_CODE_VALUE: { area: 'catalogue', message: '“{code}” 不在代码表 {table} 中', doc: 'An `enum` value (or issues.busType) that the field\'s code table does not list.' },
+  CAT_KEYWORD_VALUE: { area: 'catalogue', message: '{keyword} 的值无效：{detail}', doc: 'A keyword whose value breaks the JSON Schema meta-schema or the catalogue vocabulary (maxLength: "20", decimal: [2, 3], required not a list …).' },
+  CAT_REQUEST_TYPE: { area: 'catalogue', message: '{part} 应为对象（type: object）', doc: 'A request schema must describe a JSON object: the HIS sends `data` as one.' },
+  CAT_SCHEMA: { area: 'catalogue', message: '{part} 无法编译：{detail}', doc: 'Ajv (strict mode) refuses the schema for a reason the other checks did not name.' },
+  CAT_SOAP: { area: 'catalogue', message: 'WSDL 无法生成：{detail}', doc: 'The entry has no XML form for the SOAP channel (type null, an element name that is not an XML name, a format without an XSD pattern …).' },
+
+  CODES_EMPTY: { area: 'codes', message: '代码表文件为空或不是映射（map）', doc: 'A config/codes/*.yaml file with no content.' },
+  CODES_UNKNOWN_KEY: { area: 'codes', message: '未知的键 “{key}”', doc: 'A key a code table (table, description, closed, source, codes) or a code (code, name, note) does not have.' },
+  CODES_MISSING_KEY: { area: 'codes', message: '缺少必填的键 “{key}”', doc: 'A code table needs table, description and codes; a code needs code and name.' },
+  CODES_NAME: { area: 'codes', message: 'table “{table}” 必须与文件名 “{expected}” 相同', doc: 'The table name is the file name: config/codes/<table>.yaml.' },
+  CODES_VALUE: { area: 'codes', message: '{key} 应为{expected}', doc: 'A value of the wrong kind (closed not true/false, codes not a list, a code entry not a map …).' },
+  CODES_CODE: { area: 'codes', message: '代码应为非空字符串，实际为 {actual}', hint: '加引号，例如 code: "01"（不加引号的 01 会被读成数字 1）', doc: 'A code that is not a non-empty string; unquoted 01 is the number 1 in YAML.' },
+  CODES_DUPLICATE: { area: 'codes', message: '代码 “{code}” 重复（首次出现在第 {line} 行）', doc: 'Two entries with one code; which name applies would be a guess.' },
+  CODES_EMPTY_NAME: { area: 'codes', message: '代码 “{code}” 的名称 name 为空', doc: 'Every code has a Chinese name (shown in docs and messages).' },
+  CODES_EMPTY_TABLE: { area: 'codes', message: '代码表没有任何代码', doc: 'codes is an empty list.' },
+
+  CONFIG_FILE: { area: 'config', message: '无法读取配置文件：{detail}', doc: 'The MEDBILL_CONFIG file (or config/default.yaml) cannot be read.' },
+  CONFIG_UNKNOWN_KEY: { area: 'config', message: '未知的配置项 “{key}”', doc: 'A key the configuration schema (config/config.schema.yaml) does not have — usually a misspelling that would be ignored.' },
+  CONFIG_MISSING_KEY: { area: 'config', message: '缺少必填的配置项 “{key}”', doc: 'A key the configuration needs (normally set in config/default.yaml).' },
+  CONFIG_TYPE: { area: 'config', message: '应为{expected}', doc: 'A value of the wrong type, e.g. MEDBILL_PORT=abc or port: "17001" (a quoted number is a string).' },
+  CONFIG_ENUM: { area: 'config', message: '取值 “{value}” 无效', doc: 'A value not in the allowed list (mode, signer.mode, log.level …).' },
+  CONFIG_RANGE: { area: 'config', message: '{detail}', doc: 'A number or list outside its bounds (a port above 65535, no keyIndexes …).' },
+  CONFIG_FORMAT: { area: 'config', message: '格式错误，应为{format}', doc: 'A duration (250ms, 5s, 2m, 1h), cron expression or similar that does not parse.' },
+  CONFIG_INVALID: { area: 'config', message: '{detail}', doc: 'A value that breaks another rule of the configuration schema.' },
+  CONFIG_ENV: { area: 'config', message: '环境变量 {name} 格式错误：{detail}', doc: 'An environment variable with a structure (MEDBILL_CALLERS=appid:key,…) that does not parse.' },
+  CONFIG_PRODUCTION: { area: 'config', message: '生产模式不允许演示设置：{detail}', doc: 'Production mode refuses demo keys, passwords, accounts and certificates.' },
+
   CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
 } as const satisfies Record<string, LintCodeSpec>;
 
 export type LintCode = keyof typeof LINT_CODES;
 export type LintParams<C extends LintCode> = Params<(typeof LINT_CODES)[C]['message']>;
+
+/** JSON Schema type names in Chinese, for "应为{type}" in catalogue and configuration problems. */
+export const JSON_TYPE_ZH: Record<string, string> = {
+  string: '字符串',
+  integer: '整数',
+  number: '数字',
+  boolean: '布尔值（true 或 false）',
+  object: '映射（map）',
+  array: '列表',
+  null: '空值（null）',
+};
 
 /** Hints built at the call site from a suggestion or a list. */
 export const HINTS = {
