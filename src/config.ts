@@ -97,6 +97,30 @@ export interface CaClientConfig {
   maxSockets: number;
 }
 
+/** `rate` requests per second on average, `burst` at once; rate 0 = no limit. */
+export interface RateLimitConfig {
+  rate: number;
+  burst: number;
+}
+
+export interface LimitsConfig {
+  /** HIS channel requests being read or worked on at once; past it E3003 at once (0 = no limit) */
+  maxInFlight: number;
+  /** client addresses, appids and bills each limiter remembers (least recently seen forgotten first) */
+  trackedKeys: number;
+  his: { perIp: RateLimitConfig; perAppid: RateLimitConfig };
+  /** the bill download (/<servicePath>/ebill/…xml) and the public check page (/billcheck) */
+  billAccess: {
+    perIp: RateLimitConfig;
+    /** wrong check codes from one client address within `window` that lock it out for `lockout` */
+    wrongCodesPerClient: number;
+    /** wrong check codes for one bill (from any address) within `window` that lock that bill for `lockout` */
+    wrongCodesPerBill: number;
+    window: string;
+    lockout: string;
+  };
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -108,7 +132,12 @@ export interface Config {
     publicNetUrl: string;
     bodyLimitBytes: number;
     requestDeadlineMs: number;
+    /** reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client; empty or absent = none */
+    trustedProxies?: string[];
   };
+  limits: LimitsConfig;
+  /** GET /metrics: behind a bearer token and/or on its own listen address */
+  metrics: { token: string; listen: string };
   db: { url: string; groupCommitMaxBatch: number };
   dataDir: string;
   log: { level: string; dir: string; stdout: boolean };
@@ -180,6 +209,8 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
   MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },
   MEDBILL_MODE: { path: ['mode'], type: 'string' },
+  MEDBILL_METRICS_TOKEN: { path: ['metrics', 'token'], type: 'string' },
+  MEDBILL_METRICS_LISTEN: { path: ['metrics', 'listen'], type: 'string' },
 };
 
 function setPath(obj: Plain, p: string[], value: unknown): void {
@@ -191,7 +222,14 @@ function setPath(obj: Plain, p: string[], value: unknown): void {
   cur[p[p.length - 1]] = value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
+/**
+ * Which medbill process the configuration is for: `start` (medbill with whatever embedded peers it
+ * starts; also every other command), `svs` (the signature server alone), `finance` (the finance
+ * simulator alone). The production check covers what that process would use.
+ */
+export type ProcessRole = 'start' | 'svs' | 'finance';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}, role: ProcessRole = 'start'): Config {
   const defaults = parse(readFileSync(path.join(PROJECT_ROOT, 'config', 'default.yaml'), 'utf8')) as Plain;
   let merged = defaults;
   if (env.MEDBILL_CONFIG) merged = deepMerge(merged, (parse(readFileSync(env.MEDBILL_CONFIG, 'utf8')) ?? {}) as Plain);
@@ -220,7 +258,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
     const file = cfg.db.url.slice('sqlite:'.length);
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
   }
-  checkProductionSafety(cfg);
+  if (cfg.mode !== 'demo' && cfg.mode !== 'production') throw new ConfigError(`mode '${String(cfg.mode)}' must be demo or production (MEDBILL_MODE, mode: in a config file)`);
+  // NODE_ENV=production is the operator saying "this is production": nothing may turn it back into a demo.
+  if (env.NODE_ENV === 'production' && cfg.mode !== 'production')
+    throw new ConfigError(`NODE_ENV=production but mode is '${cfg.mode}' (MEDBILL_MODE or a config file): production refuses to run in demo mode`);
+  checkProductionSafety(cfg, role);
   return cfg;
 }
 
@@ -240,21 +282,34 @@ export function effectiveSignerMode(cfg: Pick<Config, 'signer' | 'svs' | 'ca'>):
 /** The demo signature-server password of config/default.yaml (refused in production). */
 export const DEMO_CA_PASSWORD = 'demo-svs-password';
 
-/** Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them. */
-export function checkProductionSafety(cfg: Config): void {
+/**
+ * Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them.
+ * Each process is checked for what it would use, and every problem is listed at once. (The key loaders
+ * refuse demo keys in production too, so a path that skips this check still cannot sign with them.)
+ */
+export function checkProductionSafety(cfg: Config, role: ProcessRole = 'start'): void {
   if (cfg.mode !== 'production') return;
   const problems: string[] = [];
-  for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
-  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
-  const signer = effectiveSignerMode(cfg);
-  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
-  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
-  if (cfg.svs.start) {
-    for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
+  const svsProblems = () => {
+    for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account (demo-svs-password)`);
     for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);
+  };
+  if (role === 'finance') problems.push('medbill finance is the finance simulator: it signs with the demo PKI supervisor key and is for demos and tests only');
+  if (role === 'svs') svsProblems();
+  if (role === 'start') {
+    for (const c of cfg.callers) if (c.demo || c.key === DEMO_CALLER_KEY) problems.push(`caller ${c.appid} uses the demo key`);
+    if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value (set MEDBILL_CHECK_CODE_SECRET)');
+    const signer = effectiveSignerMode(cfg);
+    if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI unit key)');
+    if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
+    if (cfg.svs.start) svsProblems();
+    if (cfg.finance.start) problems.push('finance.start runs the finance simulator, which signs with the demo PKI (set finance.start: false and finance.url)');
   }
   if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
 }
+
+/** The demo caller key of config/default.yaml (refused in production). */
+export const DEMO_CALLER_KEY = 'demo-key-0123456789abcdef';
 
 /** Parses "250ms", "5s", "2m", "1h" to milliseconds. */
 export function durationMs(v: string | number): number {

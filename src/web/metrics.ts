@@ -26,3 +26,16 @@ export const stepSeconds = new client.Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
   registers: [registry],
 });
+
+export const inFlightRequests = new client.Gauge({
+  name: 'medbill_http_in_flight_requests',
+  help: 'HIS channel requests being read or worked on now (limits.maxInFlight bounds it)',
+  registers: [registry],
+});
+
+export const limitedTotal = new client.Counter({
+  name: 'medbill_limited_total',
+  help: 'Requests refused by a limit before any work: busy (max in-flight), rate-ip, rate-appid, bill-rate, bill-lockout',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});

@@ -3,10 +3,12 @@
  * 200 with a signed {data, noise, sign} (clients treat anything else as a transport failure), whatever
  * the Content-Type and whatever query string (cache busters such as `?random= `) is appended.
  */
+import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
-import { FlowError, RESULT } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import { FlowError, hisError } from '../../../src/engine/errors';
+import { InboundRequest, InboundResult, UNAUTHENTICATED_KEEP_CHARS } from '../../../src/engine/inbound';
+import type { Admission } from '../../../src/web/admission';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
@@ -14,6 +16,8 @@ export interface JsonChannelDeps {
   bodyLimitBytes: number;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
+  /** rate limits and max in-flight; absent = unlimited (tests of other things) */
+  admission?: Admission;
 }
 
 /** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
@@ -37,19 +41,20 @@ export function toInbound(body: string, serviceId: string, callers: Map<string, 
 
 /** The envelope checks (appid, sign, version, noise, data) on an already-extracted envelope; shared with SOAP. */
 export function envelopeToInbound(parsed: Parsed, base: InboundRequest, callers: Map<string, CallerConfig>, noises?: NoiseWindow): { req: InboundRequest; caller?: CallerConfig } {
-  if (!parsed.ok) return { req: { ...base, refusal: new FlowError('ValidationError', RESULT.badEnvelope, parsed.reason, 'envelope') } };
+  if (!parsed.ok) return { req: { ...base, refusal: parsed.error } };
   const env = parsed.env;
   const caller = callers.get(env.appid);
   const withIds = { ...base, appid: env.appid, noise: env.noise };
-  if (!caller) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.unknownApp, `appid ${env.appid} 不存在或未授权`, 'appid') } };
-  if (!verifySign(env, caller.key))
-    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badSign, '签名验证失败：sign 应为 MD5("appid=…&data=…&noise=…&key=…&version=…") 的大写十六进制，data 取传输时的原值', 'sign') }, caller };
-  if (env.version !== '1.0') return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badEnvelope, `版本号 version 应为 1.0，收到 ${env.version}`, 'version') }, caller };
+  if (!caller) return { req: { ...withIds, refusal: hisError('E0002', 'unknownApp', { appid: env.appid.slice(0, 64) }, 'appid') } };
+  // A bad sign under a real appid proves nothing about the sender: it is as unauthenticated as an unknown appid.
+  if (!verifySign(env, caller.key)) return { req: { ...withIds, refusal: hisError('E0001', 'md5', {}, 'sign') }, caller };
+  const authed = { ...withIds, authenticated: true };
+  if (env.version !== '1.0') return { req: { ...authed, refusal: hisError('E0003', 'version', { version: env.version.slice(0, 20) }, 'version') }, caller };
   if (caller.replayProtection && noises && !noises.check(env.appid, env.noise))
-    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.replayedNoise, `请求随机数 noise ${env.noise} 在 10 分钟内已使用过，请每次请求生成新的 noise`, 'noise') }, caller };
+    return { req: { ...authed, refusal: hisError('E0006', 'noise', { noise: env.noise.slice(0, 128) }, 'noise') }, caller };
   const decoded = decodeData(env.data);
-  if (!decoded.ok) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badData, decoded.reason, 'data') }, caller };
-  return { req: { ...withIds, input: decoded.value }, caller };
+  if (!decoded.ok) return { req: { ...authed, refusal: decoded.error }, caller };
+  return { req: { ...authed, input: decoded.value }, caller };
 }
 
 export function encodeResult(r: InboundResult, appid: string, caller?: CallerConfig): string {
@@ -61,17 +66,29 @@ export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerC
   return buildResponse(appid, caller?.key, r.result, message);
 }
 
-/** How much of an oversize body the message store keeps. */
-const OVERSIZE_HEAD_BYTES = 64 * 1024;
+/** Enough bytes of an oversize body for the stored head (UTF-8 needs at most 4 bytes a character). */
+const OVERSIZE_HEAD_BYTES = UNAUTHENTICATED_KEEP_CHARS * 4;
 
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
-  const send = (res: ServerResponse, body: string) => {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  const send = (res: ServerResponse, body: string, retryAfter?: number) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    res.writeHead(200, headers);
     res.end(body);
   };
+  /** A refusal answered without storing (a limit): the envelope as usual, unsigned unless the caller is known. */
+  const refuse = (res: ServerResponse, error: FlowError, retryAfter: number, appid = '', caller?: CallerConfig) =>
+    send(res, JSON.stringify(buildResponse(appid, caller?.key, error.code, error.message)), retryAfter);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const admitted = deps.admission?.enter(req, res);
+    if (admitted && !admitted.ok) {
+      // Answered before the body is read: the rest of it is discarded, not buffered.
+      req.resume();
+      refuse(res, admitted.error, admitted.retryAfter);
+      return;
+    }
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const rawId = (q < 0 ? url : url.slice(0, q)).slice(prefix.length);
@@ -84,34 +101,64 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     serviceId = serviceId.replace(/\/+$/, '');
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooBig = false;
+    let kept = 0;
+    // Past the limit the bytes are only counted and hashed, and a head kept: the stored refusal names the original.
+    let digest: Hash | undefined;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > deps.bodyLimitBytes) tooBig = true;
-      else chunks.push(c);
+      if (!digest && size > deps.bodyLimitBytes) {
+        digest = createHash('sha256');
+        for (const k of chunks) digest.update(k);
+        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES);
+        chunks.length = 0;
+        chunks.push(head);
+        kept = head.length;
+      }
+      if (!digest) chunks.push(c);
+      else {
+        digest.update(c);
+        if (kept < OVERSIZE_HEAD_BYTES) {
+          chunks.push(c);
+          kept += c.length;
+        }
+      }
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooBig) {
-        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
-        // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
-        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
-        const refusal = new FlowError('ValidationError', RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`, 'body');
-        const inbound: InboundRequest = { channel: 'his-json', serviceId, raw: `${head}…[已截断，原请求共 ${size} 字节]`, refusal };
+      const answer = (inbound: InboundRequest, caller?: CallerConfig) =>
         deps
           .handle(inbound)
-          .then((r) => send(res, encodeResult(r, '', undefined)))
-          .catch(() => send(res, JSON.stringify(buildResponse('', undefined, RESULT.badEnvelope, refusal.message))));
+          .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
+          .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))));
+      if (digest) {
+        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+        // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
+        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
+        const refusal = hisError('E0003', 'tooLarge', { size, limit: deps.bodyLimitBytes }, 'body');
+        void answer({ channel: 'his-json', serviceId, raw: head, refusal, received: { bytes: size, sha256: digest.digest('hex') } });
         return;
       }
-      const body = Buffer.concat(chunks).toString('utf8');
-      const { req: inbound, caller } = toInbound(body, serviceId, deps.callers, noises);
+      const bytes = Buffer.concat(chunks);
+      const body = bytes.toString('utf8');
+      let decoded: { req: InboundRequest; caller?: CallerConfig };
+      try {
+        decoded = toInbound(body, serviceId, deps.callers, noises);
+      } catch (e) {
+        // Whatever the envelope reader throws is a refusal like any other: stored and answered, never a crash.
+        decoded = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
+      }
+      const { req: inbound, caller } = decoded;
+      inbound.received = bytes;
       const replayOf = req.headers['x-medbill-replay-of'];
       if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
-      deps
-        .handle(inbound)
-        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, RESULT.internal, '系统内部错误，请稍后重试'))));
+      if (deps.admission && admitted?.ok && inbound.authenticated && inbound.appid) {
+        const limited = deps.admission.appid(inbound.appid, admitted.client);
+        if (limited) {
+          refuse(res, limited.error, limited.retryAfter, inbound.appid, caller);
+          return;
+        }
+      }
+      void answer(inbound, caller);
     });
   };
   return { prefix, handler };
