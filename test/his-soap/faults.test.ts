@@ -99,6 +99,31 @@ describe('his-soap: faults', function () {
     await stillServing();
   });
 
+  it('a Body nested 10,000 deep (and 100,000 deep, 1.1 MB): a stored message and a fault naming the limit, not a reset connection', async () => {
+    for (const [depth, ct, code] of [
+      [10_000, CT11, 'soap:Client'],
+      [100_000, CT12, 'soap:Sender'],
+    ] as const) {
+      const deep = wrap(`<t:testServerConnect>${'<t:x>'.repeat(depth)}${'</t:x>'.repeat(depth)}</t:testServerConnect>`, ct === CT12 ? '1.2' : '1.1');
+      const a = await post(app.baseUrl, deep, ct);
+      assert.equal(a.status, ct === CT12 ? 400 : 500);
+      const f = fault(a);
+      assert.equal(f.code, code);
+      assert.match(f.reason, /XML 嵌套层级过深（超过 64 层）/);
+      assert.doesNotMatch(a.text, STACK);
+      const row = await storedRow(f.msgId);
+      assert.equal(row.error_code, 'E0003');
+      assert.ok(row.raw.length < 4_300, 'unauthenticated: a head with length and hash');
+      assert.ok(row.raw.includes(`原请求 ${Buffer.byteLength(deep)} 字节`));
+    }
+    // Attribute values holding '>' hide no nesting.
+    const tricky = wrap(`<t:testServerConnect>${'<t:x a=">">'.repeat(200)}${'</t:x>'.repeat(200)}</t:testServerConnect>`);
+    const f = fault(await post(app.baseUrl, tricky, CT11));
+    assert.match(f.reason, /嵌套层级过深/);
+    await storedRow(f.msgId);
+    await stillServing();
+  });
+
   it('malformed XML, not an envelope, an unknown envelope namespace, an empty Body: each its own fault, stored', async () => {
     const cases: [string, RegExp, string][] = [
       [envelopeCall('testServerConnect', { testValue: 'x' }).replace('</t:appid>', '</t:appidX>'), /请求不是格式正确的 XML（第 1 行第 \d+ 列）/, 'soap:Client'],
