@@ -134,6 +134,8 @@ export interface Config {
     requestDeadlineMs: number;
     /** reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client; empty or absent = none */
     trustedProxies?: string[];
+    /** on stop, how long requests in flight may take to answer before their connections are cut */
+    shutdownGraceMs: number;
   };
   limits: LimitsConfig;
   /** GET /metrics: behind a bearer token and/or on its own listen address */
