@@ -19,20 +19,34 @@ export interface RateSpec {
 
 type Clock = () => number;
 
+/** State per key in a bounded LRU map: the least recently seen key is forgotten first. */
+abstract class PerKey<V extends object> {
+  protected readonly entries: LRUCache<string, V>;
+
+  constructor(
+    maxKeys: number,
+    protected readonly now: Clock,
+  ) {
+    this.entries = new LRUCache<string, V>({ max: Math.max(1, maxKeys) });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 interface Bucket {
   tokens: number;
   at: number;
 }
 
-export class TokenBuckets {
-  private readonly buckets: LRUCache<string, Bucket>;
-
+export class TokenBuckets extends PerKey<Bucket> {
   constructor(
     readonly spec: RateSpec,
     maxKeys: number,
-    private readonly now: Clock = Date.now,
+    now: Clock = Date.now,
   ) {
-    this.buckets = new LRUCache<string, Bucket>({ max: Math.max(1, maxKeys) });
+    super(maxKeys, now);
   }
 
   get enabled(): boolean {
@@ -44,10 +58,10 @@ export class TokenBuckets {
     if (!this.enabled) return undefined;
     const t = this.now();
     const burst = Math.max(1, this.spec.burst);
-    let b = this.buckets.get(key);
+    let b = this.entries.get(key);
     if (!b) {
       b = { tokens: burst, at: t };
-      this.buckets.set(key, b);
+      this.entries.set(key, b);
     } else {
       b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * this.spec.rate);
       b.at = t;
@@ -57,10 +71,6 @@ export class TokenBuckets {
       return undefined;
     }
     return Math.max(1, Math.ceil((1 - b.tokens) / this.spec.rate));
-  }
-
-  get size(): number {
-    return this.buckets.size;
   }
 }
 
@@ -77,15 +87,13 @@ interface Failures {
   lockedUntil: number;
 }
 
-export class FailureLockout {
-  private readonly entries: LRUCache<string, Failures>;
-
+export class FailureLockout extends PerKey<Failures> {
   constructor(
     readonly spec: LockoutSpec,
     maxKeys: number,
-    private readonly now: Clock = Date.now,
+    now: Clock = Date.now,
   ) {
-    this.entries = new LRUCache<string, Failures>({ max: Math.max(1, maxKeys) });
+    super(maxKeys, now);
   }
 
   /** Whole seconds the key stays locked, or undefined when it is not locked. */
@@ -115,9 +123,5 @@ export class FailureLockout {
       return true;
     }
     return false;
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
