@@ -50,7 +50,11 @@ export class Admission {
     this.proxies = trustedProxyList(cfg.server.trustedProxies);
   }
 
-  /** At the start of an HTTP request, before its body is read; the slot is given back when `res` closes. */
+  /**
+   * At the start of an HTTP request, before its body is read. The channel gives the slot back with
+   * `leave()` once it has answered — the work goes on after a client hangs up, and so does its slot;
+   * a connection that closes before its body arrived started no work and gives it back itself.
+   */
   enter(req: IncomingMessage, res: ServerResponse): Admitted {
     const client = clientKey(req, this.proxies);
     const wait = this.perIp.take(client);
@@ -71,8 +75,9 @@ export class Admission {
       this.inFlight--;
       inFlightRequests.set(this.inFlight);
     };
-    // 'close' follows the end of the response and also an aborted connection: the slot always comes back.
-    res.once('close', leave);
+    res.once('close', () => {
+      if (!req.complete) leave();
+    });
     return { ok: true, client, leave };
   }
 

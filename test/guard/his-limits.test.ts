@@ -7,6 +7,7 @@
  * hospital: the signature server).
  */
 import { strict as assert } from 'node:assert';
+import http from 'node:http';
 import { InProcessSigner } from '../../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../../adapters/ca/key-material';
 import { md5Sign } from '../../adapters/his/json/envelope';
@@ -138,13 +139,20 @@ describe('max in-flight: busy at once, no queue', function () {
 
   it('4 issues held at the CA fill maxInFlight 4: 20 more JSON and SOAP requests get E3003 before any of the 4 finishes; then all 4 issue', async () => {
     const stored0 = await storedCount(app);
-    const issues = Array.from({ length: 4 }, () =>
+    const issues = Array.from({ length: 3 }, () =>
       request(`${app.baseUrl}/medical-web/api/medical/invoiceEBillOutpatient`, { body: JSON.stringify(envelope(sample(uniqueBusNo('BUSY')))) }),
     );
+    // The fourth client hangs up while its bill is at the CA: the work goes on, and holds its slot.
+    const goneBusNo = uniqueBusNo('GONE');
+    const gone = http.request({ host: '127.0.0.1', port: app.port, path: '/medical-web/api/medical/invoiceEBillOutpatient', method: 'POST', headers: { 'content-type': 'application/json' } });
+    gone.on('error', () => undefined);
+    gone.end(JSON.stringify(envelope(sample(goneBusNo))));
     const deadline = Date.now() + 20_000;
     while (signer.held.length < 4 && Date.now() < deadline) await sleep(20);
     assert.equal(signer.held.length, 4, 'the four are at the CA');
-    assert.equal(app.admission!.current, 4);
+    gone.destroy();
+    await sleep(100);
+    assert.equal(app.admission!.current, 4, 'a hung-up request keeps its slot while its bill is being issued');
 
     const busy = await Promise.all([
       ...Array.from({ length: 15 }, (_, i) => ping(`127.0.7.${i + 1}`, app)),
@@ -171,6 +179,8 @@ describe('max in-flight: busy at once, no queue', function () {
     signer.release();
     const done = await Promise.all(issues);
     for (const r of done) assert.equal(jsonResult(r.text).result, 'S0000', r.text);
+    while (!(await app.services.bills.byBusNo(DEMO_APPID, goneBusNo))?.fiscal_xml && Date.now() < deadline) await sleep(20);
+    assert.equal((await app.services.bills.byBusNo(DEMO_APPID, goneBusNo))?.state, 'issued', 'the hung-up request finished its bill');
     assert.equal(await storedCount(app), stored0 + 4, 'the busy refusals were not stored');
     await sleep(50);
     assert.equal(app.admission!.current, 0, 'every slot came back');

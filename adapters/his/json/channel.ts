@@ -125,11 +125,13 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
+      const leave = () => admitted?.ok && admitted.leave();
       const answer = (inbound: InboundRequest, caller?: CallerConfig) =>
         deps
           .handle(inbound)
           .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-          .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))));
+          .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))))
+          .finally(leave);
       if (digest) {
         // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
         // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
@@ -155,6 +157,7 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
         const limited = deps.admission.appid(inbound.appid, admitted.client);
         if (limited) {
           refuse(res, limited.error, limited.retryAfter, inbound.appid, caller);
+          leave();
           return;
         }
       }

@@ -329,7 +329,8 @@ export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): S
         ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size, sha256, client: admitted?.client }),
       )
       .then((r) => send(res, r))
-      .catch(() => res.destroy());
+      .catch(() => res.destroy())
+      .finally(() => admitted?.ok && admitted.leave());
   });
   return ep;
 }
