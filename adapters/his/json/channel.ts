@@ -3,12 +3,12 @@
  * 200 with a signed {data, noise, sign} (clients treat anything else as a transport failure), whatever
  * the Content-Type and whatever query string (cache busters such as `?random= `) is appended.
  */
-import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
 import { FlowError, hisError } from '../../../src/engine/errors';
-import { InboundRequest, InboundResult, UNAUTHENTICATED_KEEP_CHARS } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import type { Admission } from '../../../src/web/admission';
+import { readBody } from '../body';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
@@ -66,9 +66,6 @@ export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerC
   return buildResponse(appid, caller?.key, r.result, message);
 }
 
-/** Enough bytes of an oversize body for the stored head (UTF-8 needs at most 4 bytes a character). */
-const OVERSIZE_HEAD_BYTES = UNAUTHENTICATED_KEEP_CHARS * 4;
-
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
@@ -99,70 +96,47 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
       // A malformed %-escape is just an unknown serviceId: refused and stored, never an uncaught URIError.
     }
     serviceId = serviceId.replace(/\/+$/, '');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let kept = 0;
-    // Past the limit the bytes are only counted and hashed, and a head kept: the stored refusal names the original.
-    let digest: Hash | undefined;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (!digest && size > deps.bodyLimitBytes) {
-        digest = createHash('sha256');
-        for (const k of chunks) digest.update(k);
-        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES);
-        chunks.length = 0;
-        chunks.push(head);
-        kept = head.length;
-      }
-      if (!digest) chunks.push(c);
-      else {
-        digest.update(c);
-        if (kept < OVERSIZE_HEAD_BYTES) {
-          chunks.push(c);
-          kept += c.length;
+    const leave = () => admitted?.ok && admitted.leave();
+    const answer = (inbound: InboundRequest, caller?: CallerConfig) =>
+      deps
+        .handle(inbound)
+        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
+        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))))
+        .finally(leave);
+    readBody(req, deps.bodyLimitBytes).then(
+      ({ body: bytes, size, sha256 }) => {
+        if (sha256 !== undefined) {
+          // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+          // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
+          const refusal = hisError('E0003', 'tooLarge', { size, limit: deps.bodyLimitBytes }, 'body');
+          void answer({ channel: 'his-json', serviceId, raw: bytes.toString('utf8'), refusal, received: { bytes: size, sha256 } });
+          return;
         }
-      }
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      const leave = () => admitted?.ok && admitted.leave();
-      const answer = (inbound: InboundRequest, caller?: CallerConfig) =>
-        deps
-          .handle(inbound)
-          .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-          .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))))
-          .finally(leave);
-      if (digest) {
-        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
-        // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
-        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
-        const refusal = hisError('E0003', 'tooLarge', { size, limit: deps.bodyLimitBytes }, 'body');
-        void answer({ channel: 'his-json', serviceId, raw: head, refusal, received: { bytes: size, sha256: digest.digest('hex') } });
-        return;
-      }
-      const bytes = Buffer.concat(chunks);
-      const body = bytes.toString('utf8');
-      let decoded: { req: InboundRequest; caller?: CallerConfig };
-      try {
-        decoded = toInbound(body, serviceId, deps.callers, noises);
-      } catch (e) {
-        // Whatever the envelope reader throws is a refusal like any other: stored and answered, never a crash.
-        decoded = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
-      }
-      const { req: inbound, caller } = decoded;
-      inbound.received = bytes;
-      const replayOf = req.headers['x-medbill-replay-of'];
-      if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
-      if (deps.admission && admitted?.ok && inbound.authenticated && inbound.appid) {
-        const limited = deps.admission.appid(inbound.appid, admitted.client);
+        const body = bytes.toString('utf8');
+        let decoded: { req: InboundRequest; caller?: CallerConfig };
+        try {
+          decoded = toInbound(body, serviceId, deps.callers, noises);
+        } catch (e) {
+          // Whatever the envelope reader throws is a refusal like any other: stored and answered, never a crash.
+          decoded = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
+        }
+        const { req: inbound, caller } = decoded;
+        inbound.received = bytes;
+        const replayOf = req.headers['x-medbill-replay-of'];
+        if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
+        const limited = deps.admission && admitted?.ok && inbound.authenticated && inbound.appid ? deps.admission.appid(inbound.appid, admitted.client) : undefined;
         if (limited) {
           refuse(res, limited.error, limited.retryAfter, inbound.appid, caller);
           leave();
           return;
         }
-      }
-      void answer(inbound, caller);
-    });
+        void answer(inbound, caller);
+      },
+      () => {
+        res.destroy();
+        leave();
+      },
+    );
   };
   return { prefix, handler };
 }

@@ -10,17 +10,17 @@
  * malformed XML, a DOCTYPE, an unknown operation, an oversize or undecodable body.
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
+import { createHash } from 'node:crypto';
 import type express from 'express';
-import { createHash, type Hash } from 'node:crypto';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
 import { FlowError, hisError } from '../../../src/engine/errors';
-import { InboundRequest, InboundResult, UNAUTHENTICATED_KEEP_CHARS } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import type { Admission } from '../../../src/web/admission';
+import { OVERSIZE_HEAD_BYTES, readBody } from '../body';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
 import { envelopeFromFields, verifySign } from '../json/envelope';
 import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
@@ -31,9 +31,6 @@ import { checkUsernameToken, NonceCheck } from './wssec';
 import { xmlText } from './xml';
 
 export const CHANNEL = 'his-soap';
-/** Bytes of an oversize body kept for the stored head (the door keeps UNAUTHENTICATED_KEEP_CHARS characters of it). */
-const OVERSIZE_KEEP = UNAUTHENTICATED_KEEP_CHARS * 4;
-
 export interface SoapChannelDeps {
   config: Pick<Config, 'projectRoot' | 'server'>;
   catalogue: Catalogue;
@@ -234,7 +231,7 @@ export class SoapEndpoint {
     const size = meta.size ?? body.length;
     let d: Decoded;
     if (size > limit) {
-      const head = body.subarray(0, OVERSIZE_KEEP).toString('utf8');
+      const head = body.subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
       d = this.refused(hinted, head, hisError('E0003', 'tooLarge', { size, limit }, 'body'), { bytes: size, sha256: meta.sha256 ?? createHash('sha256').update(body).digest('hex') });
     } else if (meta.contentEncoding && !/^identity$/i.test(meta.contentEncoding.trim())) {
       d = this.refused(hinted, body.toString('latin1'), hisError('E0003', 'compressed', { encoding: meta.contentEncoding.slice(0, 40) }, 'Content-Encoding'), body);
@@ -277,32 +274,6 @@ function hintedVersion(contentType: string): SoapVersion {
 /** A refusal by a limit before the body is read (no operation known yet): a Receiver fault with the code and Retry-After. */
 function limitFault(contentType: string, error: FlowError, retryAfter: number): SoapReply {
   return { ...faultXml(hintedVersion(contentType), 'Receiver', error.message, { result: error.code }), retryAfter };
-}
-
-/** Reads the body without a size-unbounded buffer: past the limit bytes are counted and hashed, not kept. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; size: number; sha256?: string }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let digest: Hash | undefined;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (!digest && size > limit) {
-        digest = createHash('sha256');
-        for (const k of chunks) digest.update(k);
-        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_KEEP);
-        chunks.length = 0;
-        chunks.push(head);
-      }
-      if (!digest) chunks.push(c);
-      else {
-        digest.update(c);
-        if (chunks.reduce((n, k) => n + k.length, 0) < OVERSIZE_KEEP) chunks.push(c);
-      }
-    });
-    req.on('end', () => resolve({ body: Buffer.concat(chunks), size, sha256: digest?.digest('hex') }));
-    req.on('error', reject);
-  });
 }
 
 /** Mounts the channel on the web app: one line in createApp. */
