@@ -5,7 +5,7 @@
  * and its call sites cannot drift. docs/reference/errors.md is generated from this file (`medbill docs`).
  */
 
-/** The error classes flows and the outbox route on (style-anchors: Temporal/Camel vocabulary). */
+/** The error classes flows and the outbox route on (vocabulary borrowed from Temporal and Camel). */
 export type ErrorClass = 'ValidationError' | 'Duplicate' | 'Conflict' | 'NotFound' | 'Timeout' | 'Unavailable' | 'Busy' | 'Rejected' | 'Internal';
 
 /**

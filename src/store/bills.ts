@@ -1,5 +1,6 @@
 /**
- * Bills and the stock they draw numbers from (DESIGN §5.1–5.4).
+ * Bills and the stock they draw numbers from; this is where the numbering and once-per-busNo
+ * invariants hold (docs/architecture.md#invariants).
  *
  * A number is taken in one short transaction that also records who took it: a `bills` row in state
  * `reserved` carrying (appid, busNo) and the canonical settlement. Signing happens outside any
@@ -117,7 +118,6 @@ export interface OutboxJob {
   topic: string;
   key: string;
   payload: unknown;
-  maxAttempts: number;
   messageId?: string;
   busNo?: string;
 }
@@ -281,8 +281,9 @@ export async function insertJob(tx: SqlTx, j: OutboxJob, now = Date.now()): Prom
     payload: JSON.stringify(j.payload),
     status: 'pending',
     attempts: 0,
-    max_attempts: j.maxAttempts,
+    max_attempts: 0, // not read since migration 005: the retry horizon counts from horizon_start
     next_attempt_at: now,
+    horizon_start: now,
     message_id: j.messageId ?? null,
     bus_no: j.busNo ?? null,
     created_at: now,

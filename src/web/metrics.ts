@@ -39,3 +39,33 @@ export const limitedTotal = new client.Counter({
   labelNames: ['limit'] as const,
   registers: [registry],
 });
+
+export const outboxAttempts = new client.Counter({
+  name: 'medbill_outbox_attempts_total',
+  help: 'Outbox delivery attempts by topic and outcome (delivered, retry, dead)',
+  labelNames: ['topic', 'outcome'] as const,
+  registers: [registry],
+});
+
+// The backlog gauges are recomputed from the outbox table (src/engine/outbox-monitor.ts): on every
+// scrape and on the monitor's timer, so they are true after a restart and across several nodes.
+export const outboxPending = new client.Gauge({
+  name: 'medbill_outbox_pending',
+  help: 'Outbox jobs not yet delivered (pending or running), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxDead = new client.Gauge({
+  name: 'medbill_outbox_dead',
+  help: 'Dead-lettered outbox jobs waiting for an operator (medbill dlq), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxOldestPendingAge = new client.Gauge({
+  name: 'medbill_outbox_oldest_pending_age_seconds',
+  help: 'Age of the oldest undelivered outbox job, by topic (0 when none)',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});

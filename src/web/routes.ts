@@ -3,15 +3,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import { sameSecret } from '../crypto/constant-time';
+import { sameSecret } from '../crypto';
 import type { Services } from '../engine/services';
 import type { OutboxWorker } from '../engine/outbox';
 import { BillAccessGuard, sendTooManyText } from './bill-access';
+import type { OutboxMonitor } from '../engine/outbox-monitor';
+import type { Peer, PeerReport } from '../engine/peers';
 import { registry } from './metrics';
 
 export interface WebDeps {
   services: Services;
   outbox?: OutboxWorker;
+  /** recounts the backlog gauges on every scrape */
+  outboxMonitor?: OutboxMonitor;
+  /** peers reported by /readyz (CA signature server, finance) */
+  peers?: Peer[];
   ready(): boolean;
   /** rate limit and check-code lockout of the bill download; default: from services.config */
   billAccess?: BillAccessGuard;
@@ -23,7 +29,7 @@ export interface WebDeps {
  * GET /metrics, behind metrics.token when one is configured (Authorization: Bearer <token>). Prometheus
  * sends the header with `authorization: { credentials: … }` in its scrape config.
  */
-export function metricsHandler(token: string): (req: IncomingMessage, res: ServerResponse) => void {
+export function metricsHandler(token: string, refresh?: () => Promise<unknown> | undefined): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (token) {
       const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
@@ -33,7 +39,11 @@ export function metricsHandler(token: string): (req: IncomingMessage, res: Serve
         return;
       }
     }
-    registry.metrics().then(
+    // A failed recount (the outbox backlog gauges) leaves the previous values; the monitor logs it.
+    Promise.resolve(refresh?.())
+      .catch(() => undefined)
+      .then(() => registry.metrics())
+      .then(
       (text) => {
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(text);
@@ -54,7 +64,9 @@ export function webRoutes(deps: WebDeps): express.Router {
     res.json({ status: 'ok' });
   });
 
-  // Ready = started, database answers, and the signer's pool is not drowning.
+  // Ready = started, database answers, and the signer's pool is not drowning: else 503 not-ready.
+  // A peer that is down (CA, finance) makes it 200 "degraded" with that peer's detail: restarting or
+  // unrouting medbill would not bring the peer back, and finance jobs wait safely in the outbox.
   r.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     let ok = deps.ready();
@@ -69,10 +81,17 @@ export function webRoutes(deps: WebDeps): express.Router {
     const q = services.pool.queueSize;
     checks.signQueue = q > 5000 ? `backlog ${q}` : 'ok';
     if (q > 5000) ok = false;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
+    const peers: Record<string, PeerReport> = {};
+    await Promise.all(
+      (deps.peers ?? []).map(async (p) => {
+        peers[p.name] = await p.report().catch((): PeerReport => ({ status: 'down', error: 'state unknown (check failed)' }));
+      }),
+    );
+    const degraded = Object.values(peers).some((p) => p.status !== 'ok');
+    res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
   });
 
-  if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? ''));
+  if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? '', () => deps.outboxMonitor?.refresh()));
 
   // The fiscal XML exactly as signed; the check code in the query keeps numbers alone from opening bills,
   // and the guard keeps anyone from trying codes until one fits.

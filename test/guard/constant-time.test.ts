@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { md5Sign, verifySign } from '../../adapters/his/json/envelope';
 import { checkUsernameToken, passwordDigest, WSSE_NS, WSU_NS } from '../../adapters/his/soap/wssec';
 import { parseXml } from '../../adapters/his/soap/soap-xml';
-import { sameSecret } from '../../src/crypto/constant-time';
+import { sameSecret } from '../../src/crypto';
 import { callJson, DEMO_APPID, DEMO_KEY, startTestApp, TestApp } from '../helpers/app';
 import { sample, uniqueBusNo } from '../his/his-helpers';
 import { request } from './helpers';

@@ -1,5 +1,5 @@
 /**
- * Unknown serviceIds never become Prometheus label values (DESIGN §5.9: a request without a valid
+ * Unknown serviceIds never become Prometheus label values (docs/architecture.md#invariants, 9: a request without a valid
  * signature costs almost nothing). Before the fix, 20,000 random ids made /metrics 25 MB and the
  * process 330 MB larger. Every path is tried over real HTTP: the JSON channel with a signed envelope,
  * without one, and the SOAP channel with unknown operations; the step histogram is checked too.

@@ -13,8 +13,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { hashPassword } from '../../adapters/ca/svs/password';
-import { sm2PrivateKey, sm2PrivateKeyToPem } from '../../src/crypto/keys';
-import { certificateToPem } from '../../src/crypto/x509';
+import { certificateToPem, sm2PrivateKey, sm2PrivateKeyToPem } from '../../src/crypto';
 import { makeCert, makeRoot } from '../helpers/pki-fixtures';
 import { freePort, tempDir } from '../ca/helpers';
 

@@ -1,5 +1,5 @@
 /**
- * GET|POST /billcheck — the public verification page (查验, fiscal-ebill.md §1.5), modelled on
+ * GET|POST /billcheck — the public verification page (查验, docs/reference/fiscal-ebill.md#qr-code-and-public-check), modelled on
  * dzpj.czt.gd.gov.cn/billcheck: 交款人 (payer), 票据代码, 票据号码, 校验码 as form fields or query
  * parameters. HTML by default; JSON with `Accept: application/json`.
  *
@@ -11,7 +11,7 @@
  *   the time finance accepted the bill (a bill stays genuine after its signing certificate expires).
  */
 import express from 'express';
-import { sameSecret } from '../../../src/crypto/constant-time';
+import { sameSecret } from '../../../src/crypto';
 import { isoDate } from '../../../src/domain/time';
 import type { BillAccessGuard } from '../../../src/web/bill-access';
 import { renderBillcheckPage } from './billcheck-page';

@@ -1,5 +1,5 @@
 /**
- * The embedded finance e-bill system simulator (DESIGN §3: http://HOST:17003/, its own port and its
+ * The embedded finance e-bill system simulator (http://HOST:17003/ by default: its own port and its
  * own database file). It receives unit-signed e-bills, checks them, adds the finance supervisory
  * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
  * (`medbill finance`), so tests can stop and restart it.
@@ -16,13 +16,15 @@ import { ConfigError, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { BillAccessGuard } from '../../../src/web/bill-access';
 import { billcheckRoutes } from './billcheck';
-import { financeDbFile, FinanceBillStore } from './store';
+import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
 import { refusal, uploadRoutes } from './upload';
 
 export interface FinanceSimulator {
   url: string;
   port: number;
+  /** every upload request answered so far, in order (fin_uploads): what reached finance */
+  uploads(): Promise<FinanceUploadRecord[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
   return {
     url,
     port,
+    uploads: () => store.uploads(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -106,7 +106,7 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     readBody(req, deps.bodyLimitBytes).then(
       ({ body: bytes, size, sha256 }) => {
         if (sha256 !== undefined) {
-          // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+          // Refused like any bad input and, like any bad input, kept in the message store (docs/architecture.md#invariants):
           // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
           const refusal = hisError('E0003', 'tooLarge', { size, limit: deps.bodyLimitBytes }, 'body');
           void answer({ channel: 'his-json', serviceId, raw: bytes.toString('utf8'), refusal, received: { bytes: size, sha256 } });

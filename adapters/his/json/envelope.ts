@@ -1,12 +1,12 @@
 /**
- * The Bosssoft v3.2.0 envelope (shared/reference/bosssoft-medical-api-v3.2.md §1, §17):
+ * The Bosssoft v3.2.0 envelope (docs/reference/bosssoft-api.md#envelope, #what-real-clients-do):
  *   request  {appid, data, noise, version, sign}   response {data, noise, sign}
  *   sign = UPPER(MD5("appid=…&data=…&noise=…&key=…&version=…")) over `data` exactly as transmitted.
  * Real clients send JSON or form-encoded bodies whatever the Content-Type says, Base64 with line
  * breaks, and (one ZLHIS option) UTF-16LE JSON inside the Base64: all are accepted here.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { sameSecret } from '../../../src/crypto/constant-time';
+import { sameSecret } from '../../../src/crypto';
 import { FlowError, hisError } from '../../../src/engine/errors';
 
 export interface Envelope {

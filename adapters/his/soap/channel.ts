@@ -1,5 +1,5 @@
 /**
- * HIS SOAP channel (DESIGN §3): GET …/ws/EBillService?wsdl serves the committed WSDL with its address
+ * HIS SOAP channel: GET …/ws/EBillService?wsdl serves the committed WSDL with its address
  * rewritten to the public URL; POST at the same URL takes SOAP 1.1 (text/xml) and SOAP 1.2
  * (application/soap+xml) and answers each in its own version. Every call, and every refusal that got as
  * far as a request body, goes through handleInbound (channel his-soap, the XML text as the raw message),

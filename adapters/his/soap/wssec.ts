@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CallerConfig } from '../../../src/config';
-import { sameSecret } from '../../../src/crypto/constant-time';
+import { sameSecret } from '../../../src/crypto';
 import { type FlowError, hisError } from '../../../src/engine/errors';
 import { attr, XNode } from './soap-xml';
 

@@ -1,0 +1,107 @@
+/**
+ * Outbox job of topic `finance-upload` (enqueued by the persist step with the issued bill): uploads the
+ * bill's fiscal XML through the Finance port (src/engine/finance.ts) and stores the supervisory
+ * signature it gets back, spliced into the fiscal XML beside the unit signature.
+ *
+ * Failure kinds (the outbox does the retrying, src/engine/outbox.ts):
+ *   transient (unreachable, timeout, overload, server fault) → Error: retried until the horizon
+ *   refused (bad signature, conflict…)                        → PermanentJobError: dead letter at once,
+ *                                                              and the bill is marked finance_state = 'rejected'
+ *   the job or the bill itself makes no sense                → PermanentJobError
+ * Idempotent: a bill already marked uploaded is not sent again; finance answers a repeat upload
+ * with the same signature anyway.
+ */
+import { normaliseSerial, parseP7 } from '../../crypto';
+import { fiscalXml, splitFiscalXml, UnitSignature } from '../../domain/fiscal-xml';
+import { log } from '../../log';
+import { BillWithFinance, billWithFinance, recordFinanceRefusal, recordSupervisorSignature } from '../../store/bill-finance';
+import type { Finance, FinanceAccepted } from '../finance';
+import { JobHandler, OutboxRow, PermanentJobError } from '../outbox';
+import type { Services } from '../services';
+
+export const FINANCE_UPLOAD_TOPIC = 'finance-upload';
+
+export interface FinanceUploadPayload {
+  billId: number;
+  billBatchCode: string;
+  billNo: string;
+}
+
+export function createFinanceUploadHandler(services: Pick<Services, 'db'>, finance: Finance): JobHandler {
+  return async (payload: unknown, job: OutboxRow): Promise<void> => {
+    const p = readPayload(payload);
+    const ctx = { jobId: job.id, msgId: job.message_id, busNo: job.bus_no, billBatchCode: p.billBatchCode, billNo: p.billNo, attempt: job.attempts + 1 };
+    const bill = await billWithFinance(services.db, p.billId);
+    if (!bill || bill.bill_batch_code !== p.billBatchCode || bill.bill_no !== p.billNo) {
+      throw new PermanentJobError(`bill ${p.billId} (${p.billBatchCode}/${p.billNo}) not found`);
+    }
+    if (bill.finance_state === 'uploaded') {
+      log().info('finance upload skipped: already uploaded', ctx);
+      return;
+    }
+    if (bill.state !== 'issued' || !bill.fiscal_xml || !bill.random) throw new PermanentJobError(`bill ${p.billBatchCode}/${p.billNo} is ${bill.state}, not an issued bill with a fiscal XML`);
+
+    const outcome = await finance.upload({ billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, random: bill.random, fiscalXml: bill.fiscal_xml });
+    if (outcome.kind === 'transient') throw new Error(outcome.reason);
+    if (outcome.kind === 'refused') {
+      const reason = `finance refused (HTTP ${outcome.status} ${outcome.code}): ${outcome.message}${outcome.detail ? ` — ${outcome.detail}` : ''}`;
+      await recordFinanceRefusal(services.db, bill.id, reason);
+      log().warn('finance upload refused', { ...ctx, status: outcome.status, code: outcome.code });
+      throw new PermanentJobError(reason);
+    }
+    await storeSupervisorSignature(services, bill, outcome);
+    log().info('finance upload accepted', { ...ctx, supervisorCertSerial: outcome.certSerial, repeated: outcome.repeated });
+  };
+}
+
+function readPayload(payload: unknown): FinanceUploadPayload {
+  const p = payload as Partial<FinanceUploadPayload> | null;
+  if (!p || !Number.isInteger(p.billId) || typeof p.billBatchCode !== 'string' || typeof p.billNo !== 'string') {
+    throw new PermanentJobError('finance-upload payload must be {billId, billBatchCode, billNo}');
+  }
+  return p as FinanceUploadPayload;
+}
+
+async function storeSupervisorSignature(services: Pick<Services, 'db'>, bill: BillWithFinance, acc: FinanceAccepted): Promise<void> {
+  if (acc.billBatchCode !== bill.bill_batch_code || acc.billNo !== bill.bill_no) {
+    throw new PermanentJobError(`finance answered for ${acc.billBatchCode}/${acc.billNo}, not ${bill.bill_batch_code}/${bill.bill_no}`);
+  }
+  const sigProblem = supervisorSignatureProblem(acc);
+  if (sigProblem) throw new PermanentJobError(`finance's supervisory signature is unusable: ${sigProblem}`);
+
+  const stored = bill.fiscal_xml!;
+  const content = splitFiscalXml(stored)?.content;
+  if (!content) throw new PermanentJobError('the stored fiscal XML has no signed text to splice beside');
+  const unit: UnitSignature = { value: bill.unit_signature ?? '', time: (bill.create_time ?? '').slice(0, 14), serialNumber: bill.sig_cert_serial ?? '' };
+  // Rebuilding must give back exactly the stored document, or splicing would silently change it.
+  if (fiscalXml(content, unit) !== stored) throw new PermanentJobError('the stored fiscal XML is not the document fiscalXml() builds; refusing to splice');
+  const xml = fiscalXml(content, unit, { value: acc.supervisorSignature, time: acc.time, serialNumber: acc.certSerial });
+  if (splitFiscalXml(xml)?.content !== content) throw new PermanentJobError('splicing the supervisory signature would change the signed text');
+
+  const n = await recordSupervisorSignature(services.db, bill.id, stored, {
+    signature: acc.supervisorSignature,
+    certSerial: acc.certSerial,
+    time: acc.time,
+    fiscalXml: xml,
+  });
+  // Retryable: the bill changed under us; the next attempt reads it again.
+  if (n !== 1) throw new Error(`bill ${bill.bill_batch_code}/${bill.bill_no} changed while uploading`);
+}
+
+/**
+ * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
+ * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
+ * the check page, so this job stays off medbill's event loop (SM2 work belongs in the worker pool,
+ * so the event loop never waits on it, and the pool has no verify task yet).
+ */
+function supervisorSignatureProblem(acc: FinanceAccepted): string | undefined {
+  const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));
+  if (!parsed.ok) return `not a SignedData (${parsed.detail})`;
+  const sd = parsed.value;
+  if (sd.form !== 'gm' || !sd.detached || sd.signers.length !== 1) return 'expected one detached GM/T 0010 signer';
+  const sid = sd.signers[0].sid;
+  if (sid.type !== 'issuerSerial' || normaliseSerial(sid.serialHex) !== normaliseSerial(acc.certSerial)) {
+    return `signer serial does not match the certificate serial finance named (${acc.certSerial})`;
+  }
+  return undefined;
+}
