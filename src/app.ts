@@ -22,6 +22,7 @@ import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
 import { Problems } from './engine/lint';
+import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { monitorSettings, OutboxMonitor } from './engine/outbox-monitor';
@@ -60,6 +61,8 @@ export interface App {
   services: Services;
   router: Router;
   flows: Flow[];
+  /** what this process loaded (served at GET /{servicePath}/admin/flows) */
+  definitions: LoadedDefinitions;
   outbox: OutboxWorker;
   outboxMonitor: OutboxMonitor;
   server?: http.Server;
@@ -81,13 +84,15 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
+  const hashes = definitionFileHashes(root);
   const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
   const flows = flowFiles(path.join(root, 'flows'))
     .map((f) => loadFlow(f, defs, problems))
     .filter((f): f is Flow => f !== undefined);
-  return { catalogue, mappings, flows, router: new Router(flows, problems), problems };
+  const router = new Router(flows, problems);
+  return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
 /** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
@@ -133,7 +138,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const openDataDir = privateDir(cfg.dataDir);
   configureLogging(cfg.log);
   if (openDataDir) log().warn(openDataDir);
-  const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
+  const { catalogue, mappings, flows, router, loaded } = loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
@@ -170,6 +175,10 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       inFlight--;
     }
   };
+  const original = async (id: string) => {
+    const m = await services.messages.get(id);
+    return m && { channel: m.channel, serviceId: m.service_id, raw: m.raw, receivedAt: m.received_at };
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -203,12 +212,12 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   if (opts.listen !== false) {
     admission = new Admission(cfg);
     const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
-    const json = createJsonChannel({ servicePath: cfg.server.servicePath, bodyLimitBytes: cfg.server.bodyLimitBytes, callers, handle, admission });
+    const json = createJsonChannel({ servicePath: cfg.server.servicePath, bodyLimitBytes: cfg.server.bodyLimitBytes, callers, handle, admission, original });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission });
+    mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
     const ownMetrics = Boolean(cfg.metrics?.listen);
-    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, metricsHere: !ownMetrics }));
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
@@ -244,6 +253,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     services,
     router,
     flows,
+    definitions: loaded,
     outbox,
     outboxMonitor,
     server,

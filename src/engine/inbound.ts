@@ -56,6 +56,16 @@ export function storedRaw(req: InboundRequest): string {
   return `${head}\n…[已截断：未通过认证的请求被拒绝，仅保留开头；原请求 ${info.bytes} 字节，sha256 ${info.sha256}]`;
 }
 
+/** A stored message as a channel needs it to accept a replay of it (x-medbill-replay-of). */
+export interface StoredOriginal {
+  channel: string;
+  serviceId: string;
+  raw: string;
+  receivedAt: number;
+}
+
+export type OriginalLookup = (msgId: string) => Promise<StoredOriginal | undefined>;
+
 export interface InboundResult {
   msgId: string;
   result: string;

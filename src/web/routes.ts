@@ -5,7 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { sameSecret } from '../crypto';
 import type { Services } from '../engine/services';
+import type { LoadedDefinitions } from '../engine/loaded-definitions';
 import type { OutboxWorker } from '../engine/outbox';
+import { isoBeijing } from '../domain/time';
 import { BillAccessGuard, sendTooManyText } from './bill-access';
 import type { OutboxMonitor } from '../engine/outbox-monitor';
 import type { Peer, PeerReport } from '../engine/peers';
@@ -19,6 +21,8 @@ export interface WebDeps {
   /** peers reported by /readyz (CA signature server, finance) */
   peers?: Peer[];
   ready(): boolean;
+  /** the definitions this process serves (a reload, when there is one, changes what this returns) */
+  definitions?(): LoadedDefinitions;
   /** rate limit and check-code lockout of the bill download; default: from services.config */
   billAccess?: BillAccessGuard;
   /** false when /metrics has its own listener (metrics.listen) */
@@ -89,6 +93,17 @@ export function webRoutes(deps: WebDeps): express.Router {
     );
     const degraded = Object.values(peers).some((p) => p.status !== 'ok');
     res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
+  });
+
+  // What `medbill replay` compares with the files before it replays through this server: flow versions
+  // and definition-file hashes, project-relative names only (no hosts, no absolute paths, no secrets).
+  r.get(`/${services.config.server.servicePath}/admin/flows`, (_req, res) => {
+    const d = deps.definitions?.();
+    if (!d) {
+      res.status(404).json({ error: 'definitions not reported by this process' });
+      return;
+    }
+    res.json({ loadedAt: isoBeijing(d.loadedAt, 'ms'), flows: d.flows, files: d.files });
   });
 
   if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? '', () => deps.outboxMonitor?.refresh()));

@@ -6,9 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
 import { FlowError, hisError } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
 import type { Admission } from '../../../src/web/admission';
 import { readBody } from '../body';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
@@ -18,6 +19,8 @@ export interface JsonChannelDeps {
   handle(req: InboundRequest): Promise<InboundResult>;
   /** rate limits and max in-flight; absent = unlimited (tests of other things) */
   admission?: Admission;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 /** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
@@ -69,15 +72,16 @@ export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerC
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
-  const send = (res: ServerResponse, body: string, retryAfter?: number) => {
+  const send = (res: ServerResponse, body: string, o: { retryAfter?: number; msgId?: string } = {}) => {
     const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
-    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    if (o.retryAfter !== undefined) headers['retry-after'] = o.retryAfter;
+    if (o.msgId) headers[MESSAGE_ID_HEADER] = o.msgId;
     res.writeHead(200, headers);
     res.end(body);
   };
   /** A refusal answered without storing (a limit): the envelope as usual, unsigned unless the caller is known. */
   const refuse = (res: ServerResponse, error: FlowError, retryAfter: number, appid = '', caller?: CallerConfig) =>
-    send(res, JSON.stringify(buildResponse(appid, caller?.key, error.code, error.message)), retryAfter);
+    send(res, JSON.stringify(buildResponse(appid, caller?.key, error.code, error.message)), { retryAfter });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const admitted = deps.admission?.enter(req, res);
     if (admitted && !admitted.ok) {
@@ -97,12 +101,24 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     }
     serviceId = serviceId.replace(/\/+$/, '');
     const leave = () => admitted?.ok && admitted.leave();
-    const answer = (inbound: InboundRequest, caller?: CallerConfig) =>
+    const internal = (appid = '', caller?: CallerConfig) => send(res, JSON.stringify(buildResponse(appid, caller?.key, 'E9999', hisError('E9999', 'internal', {}).message)));
+    const answer = (inbound: InboundRequest, caller?: CallerConfig, replay = false) =>
       deps
         .handle(inbound)
-        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, 'E9999', hisError('E9999', 'internal', {}).message))))
+        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller), { msgId: replay ? r.msgId : undefined }))
+        .catch(() => internal(inbound.appid, caller))
         .finally(leave);
+    /** Decoding never throws out of here: whatever the envelope reader throws is a stored refusal like any other. */
+    const decode = (body: string, bytes: Buffer, window?: NoiseWindow): { req: InboundRequest; caller?: CallerConfig } => {
+      let d: { req: InboundRequest; caller?: CallerConfig };
+      try {
+        d = toInbound(body, serviceId, deps.callers, window);
+      } catch (e) {
+        d = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
+      }
+      d.req.received = bytes;
+      return d;
+    };
     readBody(req, deps.bodyLimitBytes).then(
       ({ body: bytes, size, sha256 }) => {
         if (sha256 !== undefined) {
@@ -113,17 +129,22 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
           return;
         }
         const body = bytes.toString('utf8');
-        let decoded: { req: InboundRequest; caller?: CallerConfig };
-        try {
-          decoded = toInbound(body, serviceId, deps.callers, noises);
-        } catch (e) {
-          // Whatever the envelope reader throws is a refusal like any other: stored and answered, never a crash.
-          decoded = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
+        const claimed = req.headers[REPLAY_HEADER];
+        if (claimed !== undefined) {
+          checkReplayClaim(claimed, 'his-json', body, deps.original, serviceId)
+            .then((claim) => {
+              // No noise window: a replay repeats its original's noise by design.
+              const { req: inbound, caller } = decode(body, bytes);
+              if (claim.kind === 'ok') return answer({ ...inbound, replayOf: claim.id }, caller, true);
+              return answer({ ...inbound, input: undefined, refusal: claim.refusal }, caller, true);
+            })
+            .catch(() => {
+              internal();
+              leave();
+            });
+          return;
         }
-        const { req: inbound, caller } = decoded;
-        inbound.received = bytes;
-        const replayOf = req.headers['x-medbill-replay-of'];
-        if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
+        const { req: inbound, caller } = decode(body, bytes, noises);
         const limited = deps.admission && admitted?.ok && inbound.authenticated && inbound.appid ? deps.admission.appid(inbound.appid, admitted.client) : undefined;
         if (limited) {
           refuse(res, limited.error, limited.retryAfter, inbound.appid, caller);

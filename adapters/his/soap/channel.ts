@@ -17,11 +17,12 @@ import type express from 'express';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
 import { FlowError, hisError } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import type { Admission } from '../../../src/web/admission';
 import { OVERSIZE_HEAD_BYTES, readBody } from '../body';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { envelopeFromFields, verifySign } from '../json/envelope';
 import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
 import { contentType, envelopeXml, FaultCode, faultXml, readEnvelope, SoapVersion, wrapperXml, XNode } from './soap-xml';
@@ -38,6 +39,8 @@ export interface SoapChannelDeps {
   handle(req: InboundRequest): Promise<InboundResult>;
   /** rate limits and max in-flight; absent = unlimited */
   admission?: Admission;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 export interface SoapReply {
@@ -46,6 +49,8 @@ export interface SoapReply {
   body: string;
   /** seconds, for a refusal by a limit */
   retryAfter?: number;
+  /** the new message's id, on replays only (sent back as x-medbill-message-id) */
+  msgId?: string;
 }
 
 export interface RequestMeta {
@@ -57,6 +62,8 @@ export interface RequestMeta {
   sha256?: string;
   /** the client's limit key (admission), for the per-appid limit */
   client?: string;
+  /** the x-medbill-replay-of header, when `medbill replay` re-sends a stored message */
+  replayOf?: string | string[];
 }
 
 export interface DecodeOptions {
@@ -235,6 +242,13 @@ export class SoapEndpoint {
       d = this.refused(hinted, head, hisError('E0003', 'tooLarge', { size, limit }, 'body'), { bytes: size, sha256: meta.sha256 ?? createHash('sha256').update(body).digest('hex') });
     } else if (meta.contentEncoding && !/^identity$/i.test(meta.contentEncoding.trim())) {
       d = this.refused(hinted, body.toString('latin1'), hisError('E0003', 'compressed', { encoding: meta.contentEncoding.slice(0, 40) }, 'Content-Encoding'), body);
+    } else if (meta.replayOf !== undefined) {
+      try {
+        d = await this.replayed(body, hinted, meta.replayOf);
+      } catch (e) {
+        log().error('SOAP replay: stored message not readable', { error: (e as Error).message });
+        return faultXml(hinted, 'Receiver', hisError('E9999', 'internal', {}).message, { result: 'E9999' });
+      }
     } else {
       const text = decodeBody(body, ct);
       if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.error, body);
@@ -255,11 +269,26 @@ export class SoapEndpoint {
       if (limited) return { ...this.reply(d, { msgId: '', result: limited.error.code, error: limited.error }), retryAfter: limited.retryAfter };
     }
     try {
-      return this.reply(d, await this.deps.handle(d.req));
+      const r = await this.deps.handle(d.req);
+      const reply = this.reply(d, r);
+      return meta.replayOf === undefined ? reply : { ...reply, msgId: r.msgId };
     } catch (e) {
       log().error('SOAP request failed', { error: (e as Error).message, service: d.req.serviceId });
       return faultXml(d.version, 'Receiver', hisError('E9999', 'internal', {}).message, { result: 'E9999' });
     }
+  }
+
+  /**
+   * A stored message sent again by `medbill replay` (see replay-claim.ts): decoded as on arrival —
+   * checked against the time it arrived, outside the nonce and noise windows. The CLI sends the stored
+   * text as UTF-8 whatever encoding its XML declaration names, so it is read as UTF-8 here.
+   */
+  private async replayed(body: Buffer, hinted: SoapVersion, header: string | string[]): Promise<Decoded> {
+    const text = body.toString('utf8');
+    const claim = await checkReplayClaim(header, CHANNEL, text, this.deps.original);
+    if (claim.kind === 'refused') return this.refused(hinted, text, claim.refusal, body);
+    const d = decodeSoap(text, hinted, this.ops, { callers: this.deps.callers, now: claim.receivedAt });
+    return { ...d, req: { ...d.req, replayOf: claim.id, received: body } };
   }
 
   private refused(version: SoapVersion, raw: string, refusal: FlowError, received?: InboundRequest['received']): Decoded {
@@ -285,6 +314,7 @@ export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): S
   });
   const send = (res: express.Response, r: SoapReply) => {
     if (r.retryAfter !== undefined) res.set('retry-after', String(r.retryAfter));
+    if (r.msgId) res.set(MESSAGE_ID_HEADER, r.msgId);
     res.status(r.status).type(r.contentType).send(r.body);
   };
   web.post(ep.path, (req, res) => {
@@ -297,7 +327,14 @@ export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): S
     }
     readBody(req, deps.config.server.bodyLimitBytes)
       .then(({ body, size, sha256 }) =>
-        ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size, sha256, client: admitted?.client }),
+        ep.process(body, {
+          contentType: req.headers['content-type'],
+          contentEncoding: req.headers['content-encoding'],
+          size,
+          sha256,
+          client: admitted?.client,
+          replayOf: req.headers[REPLAY_HEADER],
+        }),
       )
       .then((r) => send(res, r))
       .catch(() => res.destroy())
