@@ -88,7 +88,10 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
   const finance = process.argv.includes('--finance');
   writeFileSync(
     cfgFile,
+    // One load generator is one client address sending for a hundred clients: the per-address and
+    // per-appid limits (limits.his) would measure themselves, not issuance.
     `log: { dir: "", stdout: false }\nfinance: { start: ${finance} }\nsvs: { start: ${signer === 'svs'} }\n` +
+      'limits: { his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } }\n' +
       (finance ? '' : 'outbox: { pollMs: 3600000 }\n') +
       (signer ? `signer: { mode: ${signer} }\n` : ''),
   );

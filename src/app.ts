@@ -42,7 +42,9 @@ import { Db, dialectOf, migrate, openDb } from './store/db';
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
-import { webRoutes } from './web/routes';
+import { Admission } from './web/admission';
+import { metricsHandler, webRoutes } from './web/routes';
+import { privateDir } from './private-fs';
 
 export interface AppOptions {
   listen?: boolean;
@@ -71,6 +73,10 @@ export interface App {
   outboxMonitor: OutboxMonitor;
   server?: http.Server;
   port?: number;
+  /** the port of the own /metrics listener (metrics.listen) */
+  metricsPort?: number;
+  /** rate limits and max in-flight of the HIS channels */
+  admission?: Admission;
   handle(req: InboundRequest): Promise<InboundResult>;
   close(): Promise<void>;
 }
@@ -180,8 +186,25 @@ export async function openStore(cfg: Config): Promise<{ db: Db; messages: Messag
   return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
 }
 
+/** "127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback) → host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  if (!m) throw new Error(`metrics.listen '${listen}' is not host:port (e.g. 127.0.0.1:9464)`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
+  // The data directory holds patients' ID numbers and (demo) keys: only medbill's user reads it.
+  const openDataDir = privateDir(cfg.dataDir);
   configureLogging(cfg.log);
+  if (openDataDir) log().warn(openDataDir);
   const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
@@ -249,31 +272,46 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
 
   let ready = false;
   let server: http.Server | undefined;
+  let metricsServer: http.Server | undefined;
   let port: number | undefined;
+  let metricsPort: number | undefined;
+  let admission: Admission | undefined;
   if (opts.listen !== false) {
-    const json = createJsonChannel({
-      servicePath: cfg.server.servicePath,
-      bodyLimitBytes: cfg.server.bodyLimitBytes,
-      callers: new Map(cfg.callers.map((c) => [c.appid, c])),
-      handle,
-      original,
-    });
+    admission = new Admission(cfg);
+    const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
+    const json = createJsonChannel({ servicePath: cfg.server.servicePath, bodyLimitBytes: cfg.server.bodyLimitBytes, callers, handle, admission, original });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle, original });
-    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded }));
+    mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    const ownMetrics = Boolean(cfg.metrics?.listen);
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
       else web(req, res);
     });
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(cfg.server.port, cfg.server.host, () => resolve());
-    });
-    port = (server.address() as AddressInfo).port;
-    log().info('medbill listening', { port, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+    if (ownMetrics) {
+      const at = parseListen(cfg.metrics.listen);
+      const handler = metricsHandler(cfg.metrics.token, () => outboxMonitor?.refresh());
+      metricsServer = http.createServer((req, res) => {
+        if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/metrics') handler(req, res);
+        else {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('未找到：此端口只提供 /metrics\n');
+        }
+      });
+      metricsPort = await listen(metricsServer, at.port, at.host);
+    }
+    try {
+      port = await listen(server, cfg.server.port, cfg.server.host);
+    } catch (e) {
+      metricsServer?.close();
+      throw e;
+    }
+    log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+    if (cfg.mode === 'production' && !cfg.metrics?.token && !ownMetrics)
+      log().warn('GET /metrics is open on the HIS port: set metrics.token or metrics.listen');
   }
   ready = true;
 
@@ -287,10 +325,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     outboxMonitor,
     server,
     port,
+    metricsPort,
+    admission,
     handle,
     async close() {
       ready = false;
       for (const t of tasks) t.stop();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((r) => metricsServer!.close(() => r()));
+      }
       if (server) {
         // Stop accepting, let requests in flight answer (up to the grace), then cut what is left.
         const closed = new Promise<void>((r) => server!.close(() => r()));

@@ -112,6 +112,30 @@ export interface CaClientConfig {
   maxSockets: number;
 }
 
+/** `rate` requests per second on average, `burst` at once; rate 0 = no limit. */
+export interface RateLimitConfig {
+  rate: number;
+  burst: number;
+}
+
+export interface LimitsConfig {
+  /** HIS channel requests being read or worked on at once; past it E3003 at once (0 = no limit) */
+  maxInFlight: number;
+  /** client addresses, appids and bills each limiter remembers (least recently seen forgotten first) */
+  trackedKeys: number;
+  his: { perIp: RateLimitConfig; perAppid: RateLimitConfig };
+  /** the bill download (/<servicePath>/ebill/…xml) and the public check page (/billcheck) */
+  billAccess: {
+    perIp: RateLimitConfig;
+    /** wrong check codes from one client address within `window` that lock it out for `lockout` */
+    wrongCodesPerClient: number;
+    /** wrong check codes for one bill (from any address) within `window` that lock that bill for `lockout` */
+    wrongCodesPerBill: number;
+    window: string;
+    lockout: string;
+  };
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -123,9 +147,14 @@ export interface Config {
     publicNetUrl: string;
     bodyLimitBytes: number;
     requestDeadlineMs: number;
+    /** reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client; empty or absent = none */
+    trustedProxies?: string[];
     /** on stop, how long requests in flight may take to answer before their connections are cut */
     shutdownGraceMs: number;
   };
+  limits: LimitsConfig;
+  /** GET /metrics: behind a bearer token and/or on its own listen address */
+  metrics: { token: string; listen: string };
   db: { url: string; groupCommitMaxBatch: number };
   dataDir: string;
   log: { level: string; dir: string; stdout: boolean };
@@ -197,6 +226,8 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
   MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },
   MEDBILL_MODE: { path: ['mode'], type: 'string' },
+  MEDBILL_METRICS_TOKEN: { path: ['metrics', 'token'], type: 'string' },
+  MEDBILL_METRICS_LISTEN: { path: ['metrics', 'listen'], type: 'string' },
 };
 
 function setPath(obj: Plain, p: string[], value: unknown): void {
@@ -207,6 +238,13 @@ function setPath(obj: Plain, p: string[], value: unknown): void {
   }
   cur[p[p.length - 1]] = value;
 }
+
+/**
+ * Which medbill process the configuration is for: `start` (medbill with whatever embedded peers it
+ * starts; also every other command), `svs` (the signature server alone), `finance` (the finance
+ * simulator alone). The production check covers what that process would use.
+ */
+export type ProcessRole = 'start' | 'svs' | 'finance';
 
 /** A number variable is a number only when it is written as one: MEDBILL_PORT=abc stays "abc" and fails the schema. */
 const envValue = (v: string, type: 'string' | 'number'): unknown => (type === 'number' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
@@ -232,7 +270,7 @@ function readLayer(file: string, problems: Problems, missing: Loc): YamlSource |
  * Reads and checks the configuration, adding every problem to `problems` (CONFIG_* at the file:line:col
  * or environment variable that set the value). Returns the configuration only when it is valid.
  */
-export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: Problems): Config | undefined {
+export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: Problems, role: ProcessRole = 'start'): Config | undefined {
   const before = problems.errors.length;
   const clean = () => problems.errors.length === before;
   const defaultsFile = path.join(PROJECT_ROOT, 'config', 'default.yaml');
@@ -278,7 +316,10 @@ export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: P
     const file = cfg.db.url.slice('sqlite:'.length);
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
   }
-  for (const p of productionProblems(cfg)) problems.add(locate(layers, p.at), 'CONFIG_PRODUCTION', dotted(p.at), { detail: p.detail });
+  // NODE_ENV=production is the operator saying "this is production": nothing may turn it back into a demo.
+  if (env.NODE_ENV === 'production' && cfg.mode !== 'production')
+    problems.add(locate(layers, ['mode']), 'CONFIG_PRODUCTION', 'mode', { detail: `NODE_ENV=production but mode is '${String(cfg.mode)}' (MEDBILL_MODE or a config file): production refuses to run in demo mode` });
+  for (const p of productionProblems(cfg, role)) problems.add(locate(layers, p.at), 'CONFIG_PRODUCTION', dotted(p.at), { detail: p.detail });
   return clean() ? cfg : undefined;
 }
 
@@ -306,9 +347,9 @@ export class ConfigLintError extends ConfigError {
  * and `overrides` (tests), checked against config/config.schema.yaml. Any problem throws a
  * ConfigLintError listing all of them.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}, role: ProcessRole = 'start'): Config {
   const problems = new Problems();
-  const cfg = readConfig(env, overrides, problems);
+  const cfg = readConfig(env, overrides, problems, role);
   if (!cfg) throw new ConfigLintError(problems);
   return cfg;
 }
@@ -327,33 +368,46 @@ export function effectiveSignerMode(cfg: Pick<Config, 'signer' | 'svs' | 'ca'>):
 /** The demo signature-server password of config/default.yaml (refused in production). */
 export const DEMO_CA_PASSWORD = 'demo-svs-password';
 
-/** Demo secrets are fine for a tour and fatal in production: the settings that must change, by path. */
-function productionProblems(cfg: Config): { at: (string | number)[]; detail: string }[] {
+/**
+ * Demo secrets are fine for a tour and fatal in production: the settings that must change, by path.
+ * Each process is checked for what it would use. (The key loaders refuse demo keys in production too,
+ * so a path that skips this check still cannot sign with them.)
+ */
+function productionProblems(cfg: Config, role: ProcessRole = 'start'): { at: (string | number)[]; detail: string }[] {
   if (cfg.mode !== 'production') return [];
   const problems: { at: (string | number)[]; detail: string }[] = [];
-  cfg.callers.forEach((c, i) => {
-    if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push({ at: ['callers', i], detail: `caller ${c.appid} uses the demo key` });
-  });
-  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push({ at: ['unit', 'checkCodeSecret'], detail: 'unit.checkCodeSecret is the demo value' });
-  const signer = effectiveSignerMode(cfg);
-  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push({ at: ['signer', 'keyFile'], detail: 'signer.keyFile is empty (demo PKI)' });
-  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push({ at: ['ca', 'password'], detail: 'ca.password is the demo value (set MEDBILL_CA_PASSWORD)' });
-  if (cfg.svs.start) {
+  const svsProblems = () => {
     cfg.svs.applications.forEach((a, i) => {
-      if (a.demo) problems.push({ at: ['svs', 'applications', i], detail: `svs application ${a.appName} is the demo account` });
+      if (a.demo) problems.push({ at: ['svs', 'applications', i], detail: `svs application ${a.appName} is the demo account (demo-svs-password)` });
     });
     cfg.svs.keys.forEach((k, i) => {
       if (k.demo) problems.push({ at: ['svs', 'keys', i], detail: `svs key index ${k.index} is a demo PKI key` });
     });
+  };
+  if (role === 'finance') problems.push({ at: ['finance'], detail: 'medbill finance is the finance simulator: it signs with the demo PKI supervisor key and is for demos and tests only' });
+  if (role === 'svs') svsProblems();
+  if (role === 'start') {
+    cfg.callers.forEach((c, i) => {
+      if (c.demo || c.key === DEMO_CALLER_KEY) problems.push({ at: ['callers', i], detail: `caller ${c.appid} uses the demo key` });
+    });
+    if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push({ at: ['unit', 'checkCodeSecret'], detail: 'unit.checkCodeSecret is the demo value (set MEDBILL_CHECK_CODE_SECRET)' });
+    const signer = effectiveSignerMode(cfg);
+    if (signer === 'in-process' && !cfg.signer.keyFile) problems.push({ at: ['signer', 'keyFile'], detail: 'signer.keyFile is empty (demo PKI unit key)' });
+    if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push({ at: ['ca', 'password'], detail: 'ca.password is the demo value (set MEDBILL_CA_PASSWORD)' });
+    if (cfg.svs.start) svsProblems();
+    if (cfg.finance.start) problems.push({ at: ['finance', 'start'], detail: 'finance.start runs the finance simulator, which signs with the demo PKI (set finance.start: false and finance.url)' });
   }
   return problems;
 }
 
 /** Throws when production mode would run with demo settings (loadConfig reports the same, located). */
-export function checkProductionSafety(cfg: Config): void {
-  const problems = productionProblems(cfg);
+export function checkProductionSafety(cfg: Config, role: ProcessRole = 'start'): void {
+  const problems = productionProblems(cfg, role);
   if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.map((p) => p.detail).join('; '));
 }
+
+/** The demo caller key of config/default.yaml (refused in production). */
+export const DEMO_CALLER_KEY = 'demo-key-0123456789abcdef';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

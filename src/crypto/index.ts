@@ -2,7 +2,8 @@
  * The crypto core's API: what the signature server, the finance side, issuance, the benches and the
  * tests use. Code outside src/crypto imports from here, never from the files behind it.
  *
- *   algorithms/  SM2, SM3, SM4, RSA, raw (PKCS#1-style) signatures; keys: load, export, the PublicKey type
+ *   algorithms/  SM2, SM3, SM4, RSA, raw (PKCS#1-style) signatures; keys: load, export, the PublicKey type;
+ *                comparing secrets in constant time
  *   asn1/        the DER reader/writer (exported as the `asn1` namespace: plumbing), PEM, OIDs, names
  *   cms/         SignedData and EnvelopedData, GM/T 0010 and RFC 5652
  *   pki/         X.509, chains, CRLs, OCSP (client and responder), revocation, the demo PKI
@@ -15,6 +16,7 @@ export * from './algorithms/sm4';
 export * from './algorithms/rsa';
 export * from './algorithms/pkcs1';
 export * from './algorithms/keys';
+export * from './algorithms/constant-time';
 export * as asn1 from './asn1/der';
 export * from './asn1/pem';
 export * from './asn1/oids';

@@ -5,9 +5,9 @@
  * COMMIT returns, so it survives kill -9 of the process (only an OS crash/power loss could drop the
  * last commits; production runs MariaDB with its own durability settings).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { chmodSync, existsSync } from 'node:fs';
 import knexFactory, { Knex } from 'knex';
+import { PRIVATE_FILE_MODE, privateFile } from '../private-fs';
 import { migrationSource } from './migrations';
 import { CachedBetterSqlite3Client } from './sqlite-client';
 
@@ -23,7 +23,11 @@ export function dialectOf(url: string): Dialect {
 export function openDb(url: string): Db {
   if (dialectOf(url) === 'sqlite') {
     const file = url.slice('sqlite:'.length);
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      // 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+      privateFile(file);
+      for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, PRIVATE_FILE_MODE);
+    }
     return knexFactory({
       client: CachedBetterSqlite3Client as unknown as typeof Knex.Client,
       connection: { filename: file },

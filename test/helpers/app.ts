@@ -70,6 +70,8 @@ export async function startTestApp(
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
     finance: { start: false },
+    // Suites about other things send bursts of hundreds from one address; test/guard/ tests the limits.
+    limits: { maxInFlight: 0, his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } },
     ...(opts.config ?? {}),
   });
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
