@@ -93,7 +93,7 @@ describe('production refuses demo secrets in every process', function () {
       ['the demo check-code secret', (c) => (c.unit = {}), /unit\.checkCodeSecret is the demo value/],
       ['the demo CA password', () => undefined, /ca\.password is the demo value/, { MEDBILL_CA_PASSWORD: '' }],
       ['the demo PKI unit key (in-process signer, no key file)', (c) => (c.signer = { mode: 'in-process' }), /signer\.keyFile is empty/],
-      ['the embedded SVS with its demo keys and account', (c) => (c.svs = { start: true }), /svs application medbill is the demo account.*svs key index 1 is a demo PKI key/],
+      ['the embedded SVS with its demo keys and account', (c) => (c.svs = { start: true }), /(?=[\s\S]*svs application medbill is the demo account)(?=[\s\S]*svs key index 1 is a demo PKI key)/],
       ['the embedded finance simulator', (c) => (c.finance = { start: true }), /finance\.start runs the finance simulator/],
     ];
     for (const [what, change, secret, env] of cases) {
@@ -140,7 +140,7 @@ describe('production refuses demo secrets in every process', function () {
     await assertRefused('svs', demoPassword, /svs application billing accepts the demo password demo-svs-password/);
 
     // The shipped defaults, as the issue found them.
-    await assertRefused('svs', { svs: { port: await freePort() }, log: { dir: '' } }, /svs application medbill is the demo account.*demo PKI key/);
+    await assertRefused('svs', { svs: { port: await freePort() }, log: { dir: '' } }, /(?=[\s\S]*svs application medbill is the demo account)(?=[\s\S]*demo PKI key)/);
   });
 
   it('medbill finance (the simulator, which signs with the demo PKI) refuses in production', async () => {
