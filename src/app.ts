@@ -160,6 +160,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const json = createJsonChannel({
       servicePath: cfg.server.servicePath,
       bodyLimitBytes: cfg.server.bodyLimitBytes,
+      serviceBodyLimit: (serviceId) => catalogue.services.get(serviceId)?.limits?.bodyBytes,
       callers: new Map(cfg.callers.map((c) => [c.appid, c])),
       handle,
     });

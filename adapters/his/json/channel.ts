@@ -5,13 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
-import { FlowError, RESULT } from '../../../src/engine/errors';
+import { FlowError, hisError, RESULT } from '../../../src/engine/errors';
 import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
   servicePath: string;
   bodyLimitBytes: number;
+  /** a service's own, smaller body limit (catalogue `limits.bodyBytes`), when it declares one */
+  serviceBodyLimit?(serviceId: string): number | undefined;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
 }
@@ -82,12 +84,15 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
       // A malformed %-escape is just an unknown serviceId: refused and stored, never an uncaught URIError.
     }
     serviceId = serviceId.replace(/\/+$/, '');
+    // The service is known from the URL before the body: its own limit applies while reading.
+    const own = deps.serviceBodyLimit?.(serviceId);
+    const limit = own !== undefined && own < deps.bodyLimitBytes ? own : deps.bodyLimitBytes;
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > deps.bodyLimitBytes) tooBig = true;
+      if (size > limit) tooBig = true;
       else chunks.push(c);
     });
     req.on('error', () => res.destroy());
@@ -96,7 +101,8 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
         // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
         // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
         const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
-        const refusal = new FlowError('ValidationError', RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`, 'body');
+        const refusal =
+          limit < deps.bodyLimitBytes ? hisError('E0003', 'tooLargeFor', { serviceId, limit, size }, 'body') : hisError('E0003', 'tooLarge', { limit }, 'body');
         const inbound: InboundRequest = { channel: 'his-json', serviceId, raw: `${head}…[已截断，原请求共 ${size} 字节]`, refusal };
         deps
           .handle(inbound)

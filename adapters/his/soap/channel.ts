@@ -16,6 +16,7 @@ import { TextDecoder } from 'node:util';
 import type express from 'express';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
+import { hisMessage } from '../../../src/engine/codes';
 import { FlowError, RESULT } from '../../../src/engine/errors';
 import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
@@ -60,6 +61,9 @@ export interface DecodeOptions {
   nonces?: NonceCheck;
   /** clock for wsu:Created; a replay passes the original receive time */
   now?: number;
+  /** bytes received and the operation's own body limit (catalogue `limits.bodyBytes`), checked once the operation is known */
+  size?: number;
+  serviceBodyLimit?(serviceId: string): number | undefined;
 }
 
 type Answer = { fault: FaultCode } | { op: SoapOperation; caller?: CallerConfig };
@@ -117,6 +121,10 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
   if (!op) return fault(version, 'Sender', RESULT.unknownService, `未知操作 ${el.local}：可用操作见 ${SERVICE_NAME}?wsdl（区分大小写）`, el.local, 'operation');
   if (el.ns !== TNS && el.ns !== '')
     return fault(version, 'Sender', RESULT.badEnvelope, `操作元素 ${el.local} 的命名空间应为 ${TNS}，收到 ${el.ns}`, op.serviceId, 'operation');
+  const limit = o.serviceBodyLimit?.(op.serviceId);
+  const size = o.size ?? Buffer.byteLength(text);
+  if (limit !== undefined && size > limit)
+    return fault(version, 'Sender', RESULT.badEnvelope, hisMessage('E0003', 'tooLargeFor', { serviceId: op.serviceId, limit, size }), op.serviceId, 'body');
   if (op.style === 'envelope') {
     const fields: Record<string, string> = {};
     for (const name of ENVELOPE_REQUEST_FIELDS) {
@@ -162,7 +170,7 @@ function signedData(fields: Record<string, string>, raw: string, callers: Map<st
  */
 export function soapReplayRequest(raw: string, receivedAt: number, catalogue: Catalogue, callers: Map<string, CallerConfig>): InboundRequest {
   const ops = new Map(soapOperations(catalogue).map((o) => [o.name, o]));
-  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt }).req;
+  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt, serviceBodyLimit: (id) => catalogue.services.get(id)?.limits?.bodyBytes }).req;
 }
 
 /** The SOAP body content answering a call. */
@@ -234,7 +242,14 @@ export class SoapEndpoint {
     } else {
       const text = decodeBody(body, ct);
       if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.reason, 'encoding');
-      else d = decodeSoap(text.text, hinted, this.ops, { callers: this.deps.callers, noises: this.noises, nonces: this.nonces });
+      else
+        d = decodeSoap(text.text, hinted, this.ops, {
+          callers: this.deps.callers,
+          noises: this.noises,
+          nonces: this.nonces,
+          size,
+          serviceBodyLimit: (id) => this.deps.catalogue.services.get(id)?.limits?.bodyBytes,
+        });
     }
     try {
       return this.reply(d, await this.deps.handle(d.req));
