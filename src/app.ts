@@ -129,7 +129,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
-  const handle = (req: InboundRequest) => handleInbound(services, router, req);
+  // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.
+  let inFlight = 0;
+  const handle = async (req: InboundRequest) => {
+    inFlight++;
+    try {
+      return await handleInbound(services, router, req);
+    } finally {
+      inFlight--;
+    }
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -196,8 +205,13 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       ready = false;
       for (const t of tasks) t.stop();
       if (server) {
+        // Stop accepting, let requests in flight answer (up to the grace), then cut what is left.
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server.closeIdleConnections();
+        const until = Date.now() + cfg.server.shutdownGraceMs;
+        while (inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         server.closeAllConnections();
-        await new Promise<void>((r) => server!.close(() => r()));
+        await closed;
       }
       await outbox.stop();
       await writer.drain();

@@ -108,6 +108,8 @@ export interface Config {
     publicNetUrl: string;
     bodyLimitBytes: number;
     requestDeadlineMs: number;
+    /** on stop, how long requests in flight may take to answer before their connections are cut */
+    shutdownGraceMs: number;
   };
   db: { url: string; groupCommitMaxBatch: number };
   dataDir: string;
