@@ -97,15 +97,23 @@ function refusal(fn: () => void): FlowError {
 describe('the shipped catalogue applies the text rules to every string field of every service', () => {
   const cat = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
   const sample = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as Record<string, unknown>;
-  const base = (service: string): Record<string, unknown> =>
-    service === 'invoiceEBillOutpatient'
-      ? { ...structuredClone(sample), otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }
-      : service === 'getEBillByBusNo' ? { busNo: 'B1', busDateTime: '20261125093015123' } : { testValue: 't' };
+  // One valid request per service; a new service must add its own here to be covered.
+  const valid: Record<string, () => Record<string, unknown>> = {
+    invoiceEBillOutpatient: () => ({ ...structuredClone(sample), otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }),
+    getEBillByBusNo: () => ({ busNo: 'B1', busDateTime: '20261125093015123' }),
+    getEBillStatesByBillInfo: () => ({ billBatchCode: '44060126', billNo: '0000000001' }),
+    testServerConnect: () => ({ testValue: 't' }),
+  };
+  const base = (service: string): Record<string, unknown> => {
+    assert.ok(valid[service], `add a valid ${service} request to this test`);
+    return valid[service]();
+  };
 
   for (const [service, entry] of cat.services) {
     const fields = stringFields(cat, entry.request);
     it(`${service}: ${fields.length} string fields, each refuses NUL, a lone surrogate, U+FFFF and an RLO naming the field, the character and its position`, () => {
       assert.ok(fields.length > 0);
+      assert.doesNotThrow(() => cat.validate(service, base(service)), 'the base request is valid');
       for (const f of fields)
         for (const [bad, char] of [
           ['\u0000', 'U+0000'],
