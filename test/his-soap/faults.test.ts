@@ -110,6 +110,20 @@ describe('his-soap: faults', function () {
     await stillServing();
   });
 
+  it('nesting past the depth limit (65, 100, 340, 3000 levels): a Sender fault naming the limit, stored; never a dropped connection', async () => {
+    for (const n of [65, 100, 340, 3000]) {
+      const xml = wrap(`<t:testServerConnect>${'<t:x>'.repeat(n)}${'</t:x>'.repeat(n)}</t:testServerConnect>`);
+      const a = await post(app.baseUrl, xml, CT11);
+      assert.equal(a.status, 500, `${n} levels`);
+      const f = fault(a);
+      assert.equal(f.code, 'soap:Client', `${n} levels: ${f.reason}`);
+      assert.equal(f.result, 'E0003');
+      assert.equal(f.reason, 'XML 嵌套层级过深（超过 64 层）');
+      await storedRow(f.msgId);
+    }
+    await stillServing();
+  });
+
   it('malformed XML, not an envelope, an unknown envelope namespace, an empty Body: each its own fault, stored', async () => {
     const cases: [string, RegExp, string][] = [
       [envelopeCall('testServerConnect', { testValue: 'x' }).replace('</t:appid>', '</t:appidX>'), /请求不是格式正确的 XML（第 1 行第 \d+ 列）/, 'soap:Client'],

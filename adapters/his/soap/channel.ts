@@ -17,7 +17,7 @@ import type express from 'express';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
 import { hisMessage } from '../../../src/engine/codes';
-import { FlowError, RESULT } from '../../../src/engine/errors';
+import { FlowError, hisError, RESULT } from '../../../src/engine/errors';
 import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
@@ -243,13 +243,19 @@ export class SoapEndpoint {
       const text = decodeBody(body, ct);
       if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.reason, 'encoding');
       else
-        d = decodeSoap(text.text, hinted, this.ops, {
-          callers: this.deps.callers,
-          noises: this.noises,
-          nonces: this.nonces,
-          size,
-          serviceBodyLimit: (id) => this.deps.catalogue.services.get(id)?.limits?.bodyBytes,
-        });
+        try {
+          d = decodeSoap(text.text, hinted, this.ops, {
+            callers: this.deps.callers,
+            noises: this.noises,
+            nonces: this.nonces,
+            size,
+            serviceBodyLimit: (id) => this.deps.catalogue.services.get(id)?.limits?.bodyBytes,
+          });
+        } catch (e) {
+          // A decoder bug must still be a stored message and a SOAP fault, never a dropped connection.
+          log().error('SOAP request could not be decoded', { error: (e as Error).message });
+          d = { version: hinted, req: { channel: CHANNEL, serviceId: '-', raw: text.text, refusal: hisError('E9999', 'internal', {}) }, answer: { fault: 'Receiver' } };
+        }
     }
     try {
       return this.reply(d, await this.deps.handle(d.req));

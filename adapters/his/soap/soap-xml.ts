@@ -31,6 +31,10 @@ export interface XNode {
 
 export class XmlError extends Error {}
 
+/** Deeper than any call needs (Envelope/Body/operation/request/list/field is 6). */
+const MAX_DEPTH = 64;
+const TOO_DEEP = `XML 嵌套层级过深（超过 ${MAX_DEPTH} 层）`;
+
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -42,6 +46,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   processEntities: false,
   cdataPropName: '#cdata',
+  // The parser's own depth limit, at ours: it then stops early instead of building 100 levels first.
+  maxNestedTags: MAX_DEPTH,
 });
 
 const ENTITY = /&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z][A-Za-z0-9._-]*);|&/g;
@@ -72,7 +78,7 @@ function split(q: string): [string, string] {
 }
 
 function build(items: PoNode[], scope: Map<string, string>, depth: number): { elements: XNode[]; text: string } {
-  if (depth > 64) throw new XmlError('XML 嵌套层级过深（超过 64 层）');
+  if (depth > MAX_DEPTH) throw new XmlError(TOO_DEEP);
   const elements: XNode[] = [];
   let text = '';
   for (const item of items) {
@@ -115,7 +121,13 @@ function build(items: PoNode[], scope: Map<string, string>, depth: number): { el
 export function parseXml(xml: string): XNode {
   const v = XMLValidator.validate(xml);
   if (v !== true) throw new XmlError(`请求不是格式正确的 XML（第 ${v.err.line} 行第 ${v.err.col} 列）`);
-  const tree = parser.parse(xml) as PoNode[];
+  let tree: PoNode[];
+  try {
+    tree = parser.parse(xml) as PoNode[];
+  } catch (e) {
+    // The parser's limits throw plain Errors; they are refusals of the message, not faults of ours.
+    throw new XmlError(/nested/i.test((e as Error).message) ? TOO_DEEP : '请求无法解析为 XML');
+  }
   const { elements, text } = build(tree, new Map([['', '']]), 0);
   if (elements.length !== 1) throw new XmlError('XML 必须有且只有一个根元素');
   if (text.trim()) throw new XmlError('根元素之外不能有文本');
