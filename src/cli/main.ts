@@ -1,6 +1,7 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
 import { registerCall } from './call';
+import { registerDlq } from './dlq';
 import { registerDocs } from './docs';
 import { registerFinance } from './finance';
 import { registerFlowRun } from './flow-run';
@@ -23,6 +24,7 @@ registerFlowRun(program);
 registerSchema(program);
 registerDocs(program);
 registerOps(program);
+registerDlq(program);
 registerCall(program);
 registerWsdl(program);
 registerFinance(program);

@@ -26,3 +26,33 @@ export const stepSeconds = new client.Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
   registers: [registry],
 });
+
+export const outboxAttempts = new client.Counter({
+  name: 'medbill_outbox_attempts_total',
+  help: 'Outbox delivery attempts by topic and outcome (delivered, retry, dead)',
+  labelNames: ['topic', 'outcome'] as const,
+  registers: [registry],
+});
+
+// The backlog gauges are recomputed from the outbox table (src/engine/outbox-monitor.ts): on every
+// scrape and on the monitor's timer, so they are true after a restart and across several nodes.
+export const outboxPending = new client.Gauge({
+  name: 'medbill_outbox_pending',
+  help: 'Outbox jobs not yet delivered (pending or running), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxDead = new client.Gauge({
+  name: 'medbill_outbox_dead',
+  help: 'Dead-lettered outbox jobs waiting for an operator (medbill dlq), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxOldestPendingAge = new client.Gauge({
+  name: 'medbill_outbox_oldest_pending_age_seconds',
+  help: 'Age of the oldest undelivered outbox job, by topic (0 when none)',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
