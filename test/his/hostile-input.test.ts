@@ -26,7 +26,8 @@ const JSON_RUNS = Number(process.env.MEDBILL_FUZZ_JSON_RUNS ?? 280);
 const SOAP_RUNS = Number(process.env.MEDBILL_FUZZ_SOAP_RUNS ?? 120);
 /** cases per property run, sent at once over the keep-alive pool */
 const BATCH = 25;
-const SEED = process.env.MEDBILL_FUZZ_SEED === undefined ? undefined : Number(process.env.MEDBILL_FUZZ_SEED);
+/** The run's seed, printed in the test titles: MEDBILL_FUZZ_SEED=<it> replays the run. */
+const SEED = process.env.MEDBILL_FUZZ_SEED === undefined ? (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0 : Number(process.env.MEDBILL_FUZZ_SEED);
 
 // ---------------------------------------------------------------- what a refusal must never show
 
@@ -206,7 +207,8 @@ function outpatientData(mutations: Mutation[], busNo: string): Json {
     if (mu.m === 'set') setAt(s, mu.at, mu.value);
     else if (mu.m === 'delete') setAt(s, mu.at, undefined, true);
     else if (mu.m === 'extraKey') Object.defineProperty(s, mu.key, { value: mu.value, enumerable: true, configurable: true, writable: true });
-    else s[mu.list] = Array.from({ length: mu.n }, () => mu.item);
+    // distinct items: a later mutation of one item must not be copied 100,000 times into the body
+    else s[mu.list] = Array.from({ length: mu.n }, () => structuredClone(mu.item));
   }
   return s;
 }
@@ -284,8 +286,13 @@ function jsonRequest(c: JsonCase): { service: string; body: Buffer | string; con
     case 'bytes':
       return { service: c.service, body: Buffer.from(b.bytes), contentType: 'application/octet-stream' };
     case 'unknownService':
-      return { service: encodeURIComponent(b.id).replace(/%25/g, '%'), body: JSON.stringify(env) };
+      return { service: urlPath(b.id), body: JSON.stringify(env) };
   }
+}
+
+/** Percent-encodes the UTF-8 bytes of a path segment but keeps '%' as is, so malformed escapes get through. */
+function urlPath(id: string): string {
+  return Array.from(Buffer.from(id, 'utf8'), (byte) => (/[A-Za-z0-9%._~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
 }
 
 /** Must `c` be refused? Every envelope break is (the sign covers appid, data, noise and version). */
@@ -521,7 +528,7 @@ function safeEnvelopeData(xml: string): string {
 
 // ---------------------------------------------------------------- the run
 
-describe('generated hostile input over JSON and SOAP (fast-check, one app, real HTTP)', function () {
+describe(`generated hostile input over JSON and SOAP (fast-check seed ${SEED}, one app, real HTTP)`, function () {
   this.timeout(600_000);
   let app: TestApp;
   let fields: FieldRef[];
