@@ -13,10 +13,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { md5Sign } from '../adapters/his/json/envelope';
-import { generateSm2KeyPair, sm2Sign } from '../src/crypto/sm2';
+import { generateSm2KeyPair, sm2Sign } from '../src/crypto';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SAMPLE = path.resolve(ROOT, '..', 'shared', 'samples', 'outpatient-v3.2.json');
+const SAMPLE = path.join(ROOT, 'examples', 'outpatient-v3.2.json');
 const APPID = 'MEDBILL-DEMO';
 const KEY = 'demo-key-0123456789abcdef';
 

@@ -20,7 +20,7 @@ import { App, createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SAMPLE = JSON.parse(readFileSync(path.resolve(ROOT, '..', 'shared', 'samples', 'outpatient-v3.2.json'), 'utf8')) as Record<string, unknown>;
+const SAMPLE = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'outpatient-v3.2.json'), 'utf8')) as Record<string, unknown>;
 const APPID = 'MEDBILL-DEMO';
 const KEY = 'demo-key-0123456789abcdef';
 const N = Number(process.argv[process.argv.indexOf('--n') + 1] || 5) || 5;

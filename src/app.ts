@@ -22,6 +22,7 @@ import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
 import { Problems } from './engine/lint';
+import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { monitorSettings, OutboxMonitor } from './engine/outbox-monitor';
@@ -58,6 +59,8 @@ export interface App {
   services: Services;
   router: Router;
   flows: Flow[];
+  /** what this process loaded (served at GET /{servicePath}/admin/flows) */
+  definitions: LoadedDefinitions;
   outbox: OutboxWorker;
   outboxMonitor: OutboxMonitor;
   server?: http.Server;
@@ -75,13 +78,15 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
+  const hashes = definitionFileHashes(root);
   const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
   const flows = flowFiles(path.join(root, 'flows'))
     .map((f) => loadFlow(f, defs, problems))
     .filter((f): f is Flow => f !== undefined);
-  return { catalogue, mappings, flows, router: new Router(flows, problems), problems };
+  const router = new Router(flows, problems);
+  return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
 /** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
@@ -110,7 +115,7 @@ export async function openStore(cfg: Config): Promise<{ db: Db; messages: Messag
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
-  const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
+  const { catalogue, mappings, flows, router, loaded } = loadDefinitionsOrThrow(cfg);
   const db = openDb(cfg.db.url);
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
@@ -147,6 +152,10 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       inFlight--;
     }
   };
+  const original = async (id: string) => {
+    const m = await services.messages.get(id);
+    return m && { channel: m.channel, serviceId: m.service_id, raw: m.raw, receivedAt: m.received_at };
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -181,11 +190,12 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       serviceBodyLimit: (serviceId) => catalogue.services.get(serviceId)?.limits?.bodyBytes,
       callers: new Map(cfg.callers.map((c) => [c.appid, c])),
       handle,
+      original,
     });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle });
-    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready }));
+    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle, original });
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
@@ -206,6 +216,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     services,
     router,
     flows,
+    definitions: loaded,
     outbox,
     outboxMonitor,
     server,

@@ -175,7 +175,7 @@ export function deepMerge(base: Plain, over: Plain): Plain {
   return out;
 }
 
-/** Environment variables with a fixed meaning (DESIGN §3), applied over the files. */
+/** Environment variables with a fixed meaning (README "Configuration essentials"), applied over the files. */
 const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> = {
   MEDBILL_PORT: { path: ['server', 'port'], type: 'number' },
   MEDBILL_HOST: { path: ['server', 'host'], type: 'string' },

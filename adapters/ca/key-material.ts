@@ -6,9 +6,16 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DemoPki, generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, loadPrivateKey, loadSm2PrivateKey, pemDecode, PrivateKey } from '../../src/crypto/keys';
-import { mustParseCertificate } from '../../src/crypto/x509';
+import {
+  certificateDer,
+  DemoPki,
+  generateDemoPki,
+  loadPrivateKey,
+  loadSm2PrivateKey,
+  mustParseCertificate,
+  pemDecode,
+  PrivateKey,
+} from '../../src/crypto';
 import type { Config } from '../../src/config';
 
 export interface UnitKey {

@@ -1,6 +1,6 @@
 /**
- * The HIS programmer's field reference, generated from the service catalogue (DESIGN §7: a field's rule
- * is written once). `medbill docs` writes docs/reference/services.md; a test keeps it current.
+ * The HIS programmer's field reference, generated from the service catalogue (a field's rule is written
+ * once, there). `medbill docs` writes docs/reference/services.md; a test keeps it current.
  */
 import type { Catalogue, JsonSchema } from './catalogue';
 

@@ -1,5 +1,5 @@
 /**
- * The service catalogue (DESIGN §7): one YAML file per Bosssoft serviceId under config/catalogue/,
+ * The service catalogue: one YAML file per Bosssoft serviceId under config/catalogue/,
  * each holding a JSON Schema for the request and the response. It is the single source for request
  * validation (here), the WSDL/XSD (adapters/his/soap) and the HIS programmer's docs.
  */

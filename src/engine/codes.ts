@@ -5,7 +5,7 @@
  * and its call sites cannot drift. docs/reference/errors.md is generated from this file (`medbill docs`).
  */
 
-/** The error classes flows and the outbox route on (style-anchors: Temporal/Camel vocabulary). */
+/** The error classes flows and the outbox route on (vocabulary borrowed from Temporal and Camel). */
 export type ErrorClass = 'ValidationError' | 'Duplicate' | 'Conflict' | 'NotFound' | 'Timeout' | 'Unavailable' | 'Busy' | 'Rejected' | 'Internal';
 
 /**
@@ -57,6 +57,7 @@ export const HIS_CODES = {
       version: '版本号 version 应为 1.0，收到 {version}',
       tooLarge: '请求过大（超过 {limit} 字节）',
       tooLargeFor: '请求过大：服务 {serviceId} 的请求不能超过 {limit} 字节，收到 {size} 字节',
+      replayMismatch: '重放请求头 x-medbill-replay-of 指向的消息 {id} 不存在，或不是本接口收到的同一请求内容（重放只能原样重发已存储的消息）',
     },
   },
   E0004: {
@@ -224,6 +225,29 @@ export const HIS_CODES = {
 } as const satisfies Record<string, HisCodeSpec>;
 
 export type HisCode = keyof typeof HIS_CODES;
+
+/**
+ * What a result means to the people running medbill (on-call replay and trace), from its class:
+ *   refusal — the request or the data it names is what is wrong (E0xxx, E1xxx, E2xxx): the same bytes
+ *             get the same answer until someone changes the request or the data (stock, say);
+ *   fault   — medbill or a peer it depends on failed (E3xxx, E9999, E0007): the same bytes may well
+ *             succeed now. A code missing from the table counts as a fault: unexpected means look at it.
+ */
+export type ResultKind = 'ok' | 'refusal' | 'fault';
+
+const REFUSAL_CLASSES: ReadonlySet<string> = new Set<ErrorClass>(['ValidationError', 'Duplicate', 'Conflict', 'NotFound', 'Rejected']);
+
+export function resultKind(code: string): ResultKind {
+  const spec = (HIS_CODES as Record<string, HisCodeSpec>)[code];
+  if (!spec) return 'fault';
+  if (spec.class === 'Ok') return 'ok';
+  return REFUSAL_CLASSES.has(spec.class) ? 'refusal' : 'fault';
+}
+
+/** The table's codes of one kind, in table order. */
+export function codesOfKind(kind: ResultKind): string[] {
+  return Object.keys(HIS_CODES).filter((c) => resultKind(c) === kind);
+}
 export type HisMessage<C extends HisCode> = keyof (typeof HIS_CODES)[C]['messages'] & string;
 
 /** The `{name}` placeholders of a template, as a union of names. */

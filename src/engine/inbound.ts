@@ -29,6 +29,16 @@ export interface InboundRequest {
   replayOf?: string;
 }
 
+/** A stored message as a channel needs it to accept a replay of it (x-medbill-replay-of). */
+export interface StoredOriginal {
+  channel: string;
+  serviceId: string;
+  raw: string;
+  receivedAt: number;
+}
+
+export type OriginalLookup = (msgId: string) => Promise<StoredOriginal | undefined>;
+
 export interface InboundResult {
   msgId: string;
   result: string;

@@ -3,9 +3,11 @@
  */
 import express from 'express';
 import type { Services } from '../engine/services';
+import type { LoadedDefinitions } from '../engine/loaded-definitions';
 import type { OutboxWorker } from '../engine/outbox';
 import type { OutboxMonitor } from '../engine/outbox-monitor';
 import type { Peer, PeerReport } from '../engine/peers';
+import { isoBeijing } from '../domain/time';
 import { registry } from './metrics';
 
 export interface WebDeps {
@@ -16,6 +18,8 @@ export interface WebDeps {
   /** peers reported by /readyz (CA signature server, finance) */
   peers?: Peer[];
   ready(): boolean;
+  /** the definitions this process serves (a reload, when there is one, changes what this returns) */
+  definitions?(): LoadedDefinitions;
 }
 
 export function webRoutes(deps: WebDeps): express.Router {
@@ -51,6 +55,17 @@ export function webRoutes(deps: WebDeps): express.Router {
     );
     const degraded = Object.values(peers).some((p) => p.status !== 'ok');
     res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
+  });
+
+  // What `medbill replay` compares with the files before it replays through this server: flow versions
+  // and definition-file hashes, project-relative names only (no hosts, no absolute paths, no secrets).
+  r.get(`/${services.config.server.servicePath}/admin/flows`, (_req, res) => {
+    const d = deps.definitions?.();
+    if (!d) {
+      res.status(404).json({ error: 'definitions not reported by this process' });
+      return;
+    }
+    res.json({ loadedAt: isoBeijing(d.loadedAt, 'ms'), flows: d.flows, files: d.files });
   });
 
   r.get('/metrics', async (_req, res) => {

@@ -18,7 +18,7 @@ process.env.MEDBILL_QUIET = '1';
 
 export const DEMO_APPID = 'MEDBILL-DEMO';
 export const DEMO_KEY = 'demo-key-0123456789abcdef';
-export const SAMPLE_FILE = path.resolve(__dirname, '../../../../shared/samples/outpatient-v3.2.json');
+export { SAMPLE_FILE } from './fixtures';
 
 export type DbKind = 'sqlite' | 'mysql';
 

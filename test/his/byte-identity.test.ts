@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InProcessSigner } from '../../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../../adapters/ca/key-material';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { splitFiscalXml } from '../../src/domain/fiscal-xml';
 import type { SignResult, Signer } from '../../src/engine/signer';
 import { findTextProblem, isBlank, TextRule } from '../../src/engine/text-rules';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../../src/config';
-import { DemoPki } from '../../../src/crypto/demo-pki';
+import { DemoPki } from '../../../src/crypto';
 import { loadOrCreateDemoPki, parseIdentityPem } from '../key-material';
 import type { EngineSettings } from './engine';
 import type { KeySpec } from './keystore';

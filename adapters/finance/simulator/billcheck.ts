@@ -1,5 +1,5 @@
 /**
- * GET|POST /billcheck — the public verification page (查验, fiscal-ebill.md §1.5), modelled on
+ * GET|POST /billcheck — the public verification page (查验, docs/reference/fiscal-ebill.md#qr-code-and-public-check), modelled on
  * dzpj.czt.gd.gov.cn/billcheck: 交款人 (payer), 票据代码, 票据号码, 校验码 as form fields or query
  * parameters. HTML by default; JSON with `Accept: application/json`.
  *

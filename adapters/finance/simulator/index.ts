@@ -1,5 +1,5 @@
 /**
- * The embedded finance e-bill system simulator (DESIGN §3: http://HOST:17003/, its own port and its
+ * The embedded finance e-bill system simulator (http://HOST:17003/ by default: its own port and its
  * own database file). It receives unit-signed e-bills, checks them, adds the finance supervisory
  * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
  * (`medbill finance`), so tests can stop and restart it.

@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
 import { FlowError, hisError, RESULT } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
@@ -16,6 +17,8 @@ export interface JsonChannelDeps {
   serviceBodyLimit?(serviceId: string): number | undefined;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 /** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
@@ -69,10 +72,17 @@ const OVERSIZE_HEAD_BYTES = 64 * 1024;
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
-  const send = (res: ServerResponse, body: string) => {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  const send = (res: ServerResponse, body: string, msgId?: string) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    if (msgId) headers[MESSAGE_ID_HEADER] = msgId;
+    res.writeHead(200, headers);
     res.end(body);
   };
+  const answer = (res: ServerResponse, inbound: InboundRequest, caller: CallerConfig | undefined, replay: boolean) =>
+    deps
+      .handle(inbound)
+      .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller), replay ? r.msgId : undefined))
+      .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, RESULT.internal, '系统内部错误，请稍后重试'))));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -98,7 +108,7 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
     req.on('error', () => res.destroy());
     req.on('end', () => {
       if (tooBig) {
-        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
+        // Refused like any bad input and, like any bad input, kept in the message store (docs/architecture.md#invariants):
         // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
         const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
         const refusal =
@@ -111,13 +121,20 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
         return;
       }
       const body = Buffer.concat(chunks).toString('utf8');
-      const { req: inbound, caller } = toInbound(body, serviceId, deps.callers, noises);
-      const replayOf = req.headers['x-medbill-replay-of'];
-      if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
-      deps
-        .handle(inbound)
-        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, RESULT.internal, '系统内部错误，请稍后重试'))));
+      const claimed = req.headers[REPLAY_HEADER];
+      if (claimed === undefined) {
+        const { req: inbound, caller } = toInbound(body, serviceId, deps.callers, noises);
+        void answer(res, inbound, caller, false);
+        return;
+      }
+      checkReplayClaim(claimed, 'his-json', body, deps.original, serviceId)
+        .then((claim) => {
+          // No noise window: a replay repeats its original's noise by design.
+          const { req: inbound, caller } = toInbound(body, serviceId, deps.callers);
+          if (claim.kind === 'ok') return answer(res, { ...inbound, replayOf: claim.id }, caller, true);
+          return answer(res, { ...inbound, input: undefined, refusal: claim.refusal }, caller, true);
+        })
+        .catch(() => send(res, JSON.stringify(buildResponse('', undefined, RESULT.internal, '系统内部错误，请稍后重试'))));
     });
   };
   return { prefix, handler };

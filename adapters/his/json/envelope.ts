@@ -1,5 +1,5 @@
 /**
- * The Bosssoft v3.2.0 envelope (shared/reference/bosssoft-medical-api-v3.2.md §1, §17):
+ * The Bosssoft v3.2.0 envelope (docs/reference/bosssoft-api.md#envelope, #what-real-clients-do):
  *   request  {appid, data, noise, version, sign}   response {data, noise, sign}
  *   sign = UPPER(MD5("appid=…&data=…&noise=…&key=…&version=…")) over `data` exactly as transmitted.
  * Real clients send JSON or form-encoded bodies whatever the Content-Type says, Base64 with line

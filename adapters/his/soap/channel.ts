@@ -1,5 +1,5 @@
 /**
- * HIS SOAP channel (DESIGN §3): GET …/ws/EBillService?wsdl serves the committed WSDL with its address
+ * HIS SOAP channel: GET …/ws/EBillService?wsdl serves the committed WSDL with its address
  * rewritten to the public URL; POST at the same URL takes SOAP 1.1 (text/xml) and SOAP 1.2
  * (application/soap+xml) and answers each in its own version. Every call, and every refusal that got as
  * far as a request body, goes through handleInbound (channel his-soap, the XML text as the raw message),
@@ -18,9 +18,10 @@ import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
 import { hisMessage } from '../../../src/engine/codes';
 import { FlowError, hisError, RESULT } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { envelopeFromFields, verifySign } from '../json/envelope';
 import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
 import { contentType, envelopeXml, FaultCode, faultXml, readEnvelope, SoapVersion, wrapperXml, XNode } from './soap-xml';
@@ -38,12 +39,16 @@ export interface SoapChannelDeps {
   catalogue: Catalogue;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 export interface SoapReply {
   status: number;
   contentType: string;
   body: string;
+  /** the new message's id, on replays only (sent back as x-medbill-message-id) */
+  msgId?: string;
 }
 
 export interface RequestMeta {
@@ -51,6 +56,8 @@ export interface RequestMeta {
   contentEncoding?: string;
   /** total bytes received; larger than the body when the body was cut at the limit */
   size?: number;
+  /** the x-medbill-replay-of header, when `medbill replay` re-sends a stored message */
+  replayOf?: string | string[];
 }
 
 export interface DecodeOptions {
@@ -239,6 +246,13 @@ export class SoapEndpoint {
       d = this.refused(hinted, `${head}\n<!-- medbill: 请求体共 ${size} 字节，超过上限，仅保留前 ${OVERSIZE_KEEP} 字节 -->`, `请求过大：${size} 字节，超过上限 ${limit} 字节`, 'body');
     } else if (meta.contentEncoding && !/^identity$/i.test(meta.contentEncoding.trim())) {
       d = this.refused(hinted, body.subarray(0, OVERSIZE_KEEP).toString('latin1'), `不支持压缩的请求体（Content-Encoding: ${meta.contentEncoding}），请直接发送 XML`, 'Content-Encoding');
+    } else if (meta.replayOf !== undefined) {
+      try {
+        d = await this.replayed(body, hinted, meta.replayOf);
+      } catch (e) {
+        log().error('SOAP replay: stored message not readable', { error: (e as Error).message });
+        return faultXml(hinted, 'Receiver', '系统内部错误，请稍后重试', { result: RESULT.internal });
+      }
     } else {
       const text = decodeBody(body, ct);
       if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.reason, 'encoding');
@@ -258,11 +272,26 @@ export class SoapEndpoint {
         }
     }
     try {
-      return this.reply(d, await this.deps.handle(d.req));
+      const r = await this.deps.handle(d.req);
+      const reply = this.reply(d, r);
+      return meta.replayOf === undefined ? reply : { ...reply, msgId: r.msgId };
     } catch (e) {
       log().error('SOAP request failed', { error: (e as Error).message, service: d.req.serviceId });
       return faultXml(d.version, 'Receiver', '系统内部错误，请稍后重试', { result: RESULT.internal });
     }
+  }
+
+  /**
+   * A stored message sent again by `medbill replay` (see replay-claim.ts): decoded as on arrival —
+   * checked against the time it arrived, outside the nonce and noise windows. The CLI sends the stored
+   * text as UTF-8 whatever encoding its XML declaration names, so it is read as UTF-8 here.
+   */
+  private async replayed(body: Buffer, hinted: SoapVersion, header: string | string[]): Promise<Decoded> {
+    const text = body.toString('utf8');
+    const claim = await checkReplayClaim(header, CHANNEL, text, this.deps.original);
+    if (claim.kind === 'refused') return { version: hinted, req: { channel: CHANNEL, serviceId: '-', raw: text, refusal: claim.refusal }, answer: { fault: 'Sender' } };
+    const d = decodeSoap(text, hinted, this.ops, { callers: this.deps.callers, now: claim.receivedAt });
+    return { ...d, req: { ...d.req, replayOf: claim.id } };
   }
 
   private refused(version: SoapVersion, raw: string, reason: string, field: string): Decoded {
@@ -293,8 +322,11 @@ export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): S
   });
   web.post(ep.path, (req, res) => {
     readBody(req, deps.config.server.bodyLimitBytes)
-      .then(({ body, size }) => ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size }))
-      .then((r) => res.status(r.status).type(r.contentType).send(r.body))
+      .then(({ body, size }) => ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size, replayOf: req.headers[REPLAY_HEADER] }))
+      .then((r) => {
+        if (r.msgId) res.set(MESSAGE_ID_HEADER, r.msgId);
+        res.status(r.status).type(r.contentType).send(r.body);
+      })
       .catch(() => res.destroy());
   });
   return ep;
