@@ -200,15 +200,19 @@ function refuses(ms: Mutation[], typed: boolean): boolean {
 
 const SAMPLE = sample();
 
+/** A fresh copy of a generated value (deep lists stay deep lists, with their short description). */
+const copy = (v: unknown): unknown => (typeof v !== 'object' || v === null ? v : DEPTH.has(v) ? deepList(DEPTH.get(v)!) : structuredClone(v));
+
 /** The outpatient request a case sends (its own busNo, so cases do not collide). */
 function outpatientData(mutations: Mutation[], busNo: string): Json {
   const s: Json = { ...structuredClone(SAMPLE), busNo };
   for (const mu of mutations) {
-    if (mu.m === 'set') setAt(s, mu.at, mu.value);
+    // Values are copied: fc.constant({}) hands out ONE object, which setAt would otherwise grow case after case.
+    if (mu.m === 'set') setAt(s, mu.at, copy(mu.value));
     else if (mu.m === 'delete') setAt(s, mu.at, undefined, true);
-    else if (mu.m === 'extraKey') Object.defineProperty(s, mu.key, { value: mu.value, enumerable: true, configurable: true, writable: true });
+    else if (mu.m === 'extraKey') Object.defineProperty(s, mu.key, { value: copy(mu.value), enumerable: true, configurable: true, writable: true });
     // distinct items: a later mutation of one item must not be copied 100,000 times into the body
-    else s[mu.list] = Array.from({ length: mu.n }, () => structuredClone(mu.item));
+    else s[mu.list] = Array.from({ length: mu.n }, () => copy(mu.item));
   }
   return s;
 }
