@@ -279,7 +279,15 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   if (opts.listen !== false) {
     admission = new Admission(cfg);
     const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
-    const json = createJsonChannel({ servicePath: cfg.server.servicePath, bodyLimitBytes: cfg.server.bodyLimitBytes, callers, handle, admission, original });
+    const json = createJsonChannel({
+      servicePath: cfg.server.servicePath,
+      bodyLimitBytes: cfg.server.bodyLimitBytes,
+      serviceBodyLimit: (serviceId) => catalogue.services.get(serviceId)?.limits?.bodyBytes,
+      callers,
+      handle,
+      admission,
+      original,
+    });
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });

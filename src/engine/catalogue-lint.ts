@@ -18,7 +18,8 @@ import type { YamlSource } from './yaml-source';
 export const COMMON_ID = 'https://medbill.local/catalogue/common';
 const REF = /^common#\/\$defs\/([^/]+)$/;
 const TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array', 'null'];
-const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'issues', 'request', 'response'];
+const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'issues', 'limits', 'request', 'response'];
+const LIMIT_KEYS = ['bodyBytes'];
 const ISSUES_KEYS = ['busType', 'billKind'];
 const COMMON_KEYS = ['$id', '$defs', 'title', 'description', '$comment'];
 
@@ -228,6 +229,14 @@ export function lintEntry(lint: SchemaLint, src: YamlSource, expected: string): 
       if (busTypes && typeof bt === 'string' && bt !== '' && !busTypes.codes.some((c) => c.code === bt))
         problems.add(src.loc(['issues', 'busType']), 'CAT_CODE_VALUE', 'issues.busType', { code: bt, table: 'busType' });
     }
+  }
+  if (data.limits !== undefined) {
+    if (!isMap(data.limits)) problems.add(src.loc(['limits']), 'CAT_VALUE', 'limits', { key: 'limits', expected: '映射 { bodyBytes }' });
+    else
+      for (const [k, v] of Object.entries(data.limits)) {
+        if (!LIMIT_KEYS.includes(k)) problems.add(src.loc(['limits', k], true), 'CAT_UNKNOWN_KEY', `limits.${k}`, { key: k }, suggestionHint(suggest(k, LIMIT_KEYS), LIMIT_KEYS));
+        else if (!Number.isInteger(v) || (v as number) < 1) problems.add(src.loc(['limits', k]), 'CAT_VALUE', `limits.${k}`, { key: `limits.${k}`, expected: '正整数（字节）' });
+      }
   }
   return typeof data.service === 'string' && data.service === expected && data.request !== undefined;
 }

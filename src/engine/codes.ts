@@ -55,6 +55,7 @@ export const HIS_CODES = {
     messages: {
       version: '版本号 version 应为 1.0，收到 {version}',
       tooLarge: '请求过大：{size} 字节，超过上限 {limit} 字节',
+      tooLargeFor: '请求过大：服务 {serviceId} 的请求不能超过 {limit} 字节，收到 {size} 字节',
       replayMismatch: '重放请求头 x-medbill-replay-of 指向的消息 {id} 不存在，或不是本接口收到的同一请求内容（重放只能原样重发已存储的消息）',
       // JSON channel envelope
       emptyBody: '请求体为空，应为含 appid、data、noise、version、sign 的 JSON 对象或表单',
@@ -144,12 +145,12 @@ export const HIS_CODES = {
     class: 'ValidationError',
     retry: 'no',
     title: '业务参数校验失败',
-    doc: 'A field breaks its catalogue rule (required, type, length, format, code, characters). The message names the field path and the rule.',
+    doc: 'A field breaks its catalogue rule (required, type, length, format, code, list size, characters). The message names the field path and the rule; a character is named as U+XXXX with its position. Validation stops after a few errors: the first is named, a few more are listed and the rest counted.',
     messages: {
       notObject: '业务参数 data 必须是 JSON 对象',
       required: '字段 {field}{title} 为必填项，不能缺失',
       empty: '字段 {field}{title} 为必填项，不能为空',
-      blank: '字段 {field}{title} 为必填项，不能为空（不能只有空格等空白字符）',
+      blank: '字段 {field}{title} 为必填项，不能为空（不能只有空格、零宽字符等看不见的字符）',
       minLength: '字段 {field}{title} 长度不能少于 {limit} 个字符',
       maxLength: '字段 {field}{title} 长度不能超过 {limit} 个字符',
       decimal: '字段 {field}{title} 必须是数字{rule}',
@@ -162,7 +163,15 @@ export const HIS_CODES = {
       maximum: '字段 {field}{title} 不能大于 {limit}',
       pattern: '字段 {field}{title} 格式不符合要求',
       invalid: '字段 {field}{title} 不符合规则（{rule}）',
+      tooManyItems: '字段 {field}{title} 不能超过 {limit} 条，收到 {count} 条（超出条数时不逐条校验）',
+      control: '字段 {field}{title} 第 {position} 个字符是控制字符 {char}，{allowed}',
+      surrogate: '字段 {field}{title} 第 {position} 个字符 {char} 是不成对的 UTF-16 代理项，不是有效的 Unicode 字符（请检查字符串截断或编码转换）',
+      nonCharacter: '字段 {field}{title} 第 {position} 个字符 {char} 是 Unicode 非字符，不能出现在票据中',
+      bidi: '字段 {field}{title} 第 {position} 个字符是双向文本控制符 {char}（会改变文字的显示顺序），不允许出现',
+      invisible: '字段 {field}{title} 是标识符，第 {position} 个字符是零宽或不可见字符 {char}，不允许出现',
+      space: '字段 {field}{title} 是标识符，第 {position} 个字符是空白字符 {char}，标识符中只允许普通空格（U+0020）',
       more: '{first}；另有 {count} 处错误：{rest}',
+      moreStopped: '{first}；另有至少 {count} 处错误（错误较多，已停止校验），其中：{rest}',
     },
   },
   E1002: {

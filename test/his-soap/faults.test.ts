@@ -124,6 +124,33 @@ describe('his-soap: faults', function () {
     await stillServing();
   });
 
+  it("an operation's own body limit (getEBillByBusNo: 16384 bytes) applies once the operation is known: Sender fault naming it, stored", async () => {
+    const xml = envelopeCall('getEBillByBusNo', { busNo: 'B1', busDateTime: '20261125093015123', pad: 'y'.repeat(20_000) });
+    const a = await post(app.baseUrl, xml, CT11);
+    assert.equal(a.status, 500);
+    const f = fault(a);
+    assert.equal(f.code, 'soap:Client');
+    assert.equal(f.result, 'E0003');
+    assert.match(f.reason, /^请求过大：服务 getEBillByBusNo 的请求不能超过 16384 字节，收到 \d+ 字节$/);
+    const row = await storedRow(f.msgId);
+    assert.equal(row.service_id, 'getEBillByBusNo');
+    await stillServing();
+  });
+
+  it('nesting past the depth limit (65, 100, 340, 3000 levels): a Sender fault naming the limit, stored; never a dropped connection', async () => {
+    for (const n of [65, 100, 340, 3000]) {
+      const xml = wrap(`<t:testServerConnect>${'<t:x>'.repeat(n)}${'</t:x>'.repeat(n)}</t:testServerConnect>`);
+      const a = await post(app.baseUrl, xml, CT11);
+      assert.equal(a.status, 500, `${n} levels`);
+      const f = fault(a);
+      assert.equal(f.code, 'soap:Client', `${n} levels: ${f.reason}`);
+      assert.equal(f.result, 'E0003');
+      assert.equal(f.reason, 'XML 嵌套层级过深（超过 64 层）');
+      await storedRow(f.msgId);
+    }
+    await stillServing();
+  });
+
   it('malformed XML, not an envelope, an unknown envelope namespace, an empty Body: each its own fault, stored', async () => {
     const cases: [string, RegExp, string][] = [
       [envelopeCall('testServerConnect', { testValue: 'x' }).replace('</t:appid>', '</t:appidX>'), /请求不是格式正确的 XML（第 1 行第 \d+ 列）/, 'soap:Client'],

@@ -332,6 +332,20 @@ describe('HIS JSON envelope (Bosssoft v3.2.0)', function () {
       assert.equal(ok.result, 'S0000');
     });
 
+    it("a service's own body limit (getEBillByBusNo: limits.bodyBytes 16384) stops reading there: E0003 naming the service and the limit", async () => {
+      const data = Buffer.from(JSON.stringify({ busNo: 'B1', busDateTime: '20261125093015123', pad: 'y'.repeat(20_000) })).toString('base64');
+      const t0 = Date.now();
+      const r = await postRaw(app.baseUrl, 'getEBillByBusNo', JSON.stringify(signed(data)));
+      assert.equal(r.http, 200);
+      assert.equal(r.result, 'E0003', r.text);
+      assert.match(r.text, /^请求过大：服务 getEBillByBusNo 的请求不能超过 16384 字节，收到 \d+ 字节$/);
+      const stored = await storedMessage(app, (m) => m.received_at >= t0 && m.service_id === 'getEBillByBusNo' && m.error_code === 'E0003');
+      assert.equal(stored.status, 'rejected');
+      // a lookup of ordinary size is unaffected
+      const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo: 'NONE-SUCH', busDateTime: '20261125093015123' });
+      assert.equal(q.result, 'E2002', q.text);
+    });
+
     it('a body just under the limit is processed normally', async () => {
       // The limit is about the body, not the business data: padding in an ignored field passes.
       const data = Buffer.from(JSON.stringify({ testValue: 'x', pad: 'y'.repeat(1_400_000) })).toString('base64');

@@ -15,6 +15,8 @@ import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, ver
 export interface JsonChannelDeps {
   servicePath: string;
   bodyLimitBytes: number;
+  /** a service's own, smaller body limit (catalogue `limits.bodyBytes`), when it declares one */
+  serviceBodyLimit?(serviceId: string): number | undefined;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
   /** rate limits and max in-flight; absent = unlimited (tests of other things) */
@@ -119,12 +121,16 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
       d.req.received = bytes;
       return d;
     };
-    readBody(req, deps.bodyLimitBytes).then(
+    // The service is known from the URL before the body: its own limit applies while reading.
+    const own = deps.serviceBodyLimit?.(serviceId);
+    const limit = own !== undefined && own < deps.bodyLimitBytes ? own : deps.bodyLimitBytes;
+    readBody(req, limit).then(
       ({ body: bytes, size, sha256 }) => {
         if (sha256 !== undefined) {
           // Refused like any bad input and, like any bad input, kept in the message store (docs/architecture.md#invariants):
           // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
-          const refusal = hisError('E0003', 'tooLarge', { size, limit: deps.bodyLimitBytes }, 'body');
+          const refusal =
+            limit < deps.bodyLimitBytes ? hisError('E0003', 'tooLargeFor', { serviceId, limit, size }, 'body') : hisError('E0003', 'tooLarge', { size, limit }, 'body');
           void answer({ channel: 'his-json', serviceId, raw: bytes.toString('utf8'), refusal, received: { bytes: size, sha256 } });
           return;
         }

@@ -74,6 +74,9 @@ export interface DecodeOptions {
   nonces?: NonceCheck;
   /** clock for wsu:Created; a replay passes the original receive time */
   now?: number;
+  /** bytes received and the operation's own body limit (catalogue `limits.bodyBytes`), checked once the operation is known */
+  size?: number;
+  serviceBodyLimit?(serviceId: string): number | undefined;
 }
 
 type Answer = { fault: FaultCode } | { op: SoapOperation; caller?: CallerConfig };
@@ -129,6 +132,9 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
   if (!op) return fault(version, 'Sender', hisError('E0004', 'unknownOperation', { operation: el.local.slice(0, 60), wsdl: SERVICE_NAME }, 'operation'), el.local);
   if (el.ns !== TNS && el.ns !== '')
     return fault(version, 'Sender', hisError('E0003', 'opNamespace', { local: el.local, expected: TNS, ns: el.ns.slice(0, 200) }, 'operation'), op.serviceId);
+  const limit = o.serviceBodyLimit?.(op.serviceId);
+  const size = o.size ?? Buffer.byteLength(text);
+  if (limit !== undefined && size > limit) return fault(version, 'Sender', hisError('E0003', 'tooLargeFor', { serviceId: op.serviceId, limit, size }, 'body'), op.serviceId);
   if (op.style === 'envelope') {
     const fields: Record<string, string> = {};
     for (const name of ENVELOPE_REQUEST_FIELDS) {
@@ -173,7 +179,7 @@ function signedData(fields: Record<string, string>, raw: string, callers: Map<st
  */
 export function soapReplayRequest(raw: string, receivedAt: number, catalogue: Catalogue, callers: Map<string, CallerConfig>): InboundRequest {
   const ops = new Map(soapOperations(catalogue).map((o) => [o.name, o]));
-  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt }).req;
+  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt, serviceBodyLimit: (id) => catalogue.services.get(id)?.limits?.bodyBytes }).req;
 }
 
 /** The SOAP body content answering a call. */
@@ -254,7 +260,13 @@ export class SoapEndpoint {
       if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.error, body);
       else {
         try {
-          d = decodeSoap(text.text, hinted, this.ops, { callers: this.deps.callers, noises: this.noises, nonces: this.nonces });
+          d = decodeSoap(text.text, hinted, this.ops, {
+            callers: this.deps.callers,
+            noises: this.noises,
+            nonces: this.nonces,
+            size,
+            serviceBodyLimit: (id) => this.deps.catalogue.services.get(id)?.limits?.bodyBytes,
+          });
         } catch (e) {
           // Whatever a reader throws is a stored refusal and a fault, never a reset connection.
           log().warn('SOAP message unreadable', { error: String((e as Error)?.message ?? e).slice(0, 200) });
