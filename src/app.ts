@@ -13,7 +13,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
-import { effectiveSignerMode, type Config } from './config';
+import { ConfigError, effectiveSignerMode, type Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
 import { CpuPool } from './engine/cpu-pool';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
@@ -30,6 +30,7 @@ import type { Signer } from './engine/signer';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
 import { Db, dialectOf, migrate, openDb } from './store/db';
+import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
@@ -47,6 +48,8 @@ export interface AppOptions {
   /** replaces the configured signer (tests of failure paths) */
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
+  /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
+  durability?: (sql: SqlDb) => Promise<DurabilityReport>;
 }
 
 export interface App {
@@ -97,18 +100,35 @@ export function defaultOutboxHandlers(services: Services): Map<string, JobHandle
  */
 export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
-  const db = openDb(cfg.db.url);
+  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
   const writer = new GroupCommit(new SqlDb(db, dialectOf(cfg.db.url)), cfg.db.groupCommitMaxBatch);
   return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
 }
 
+/**
+ * An S0000 is only as durable as COMMIT: production refuses a database that may lose acknowledged
+ * commits on power loss (the next start would reissue numbers the HIS and finance hold); demo warns.
+ */
+export function enforceDurability(mode: Config['mode'], report: DurabilityReport): void {
+  const problems = describeUnsafe(report);
+  if (!problems.length) return;
+  if (mode === 'production') throw new ConfigError('production mode refuses a database that may lose acknowledged bills on power loss: ' + problems.join('; '));
+  for (const p of problems) log().warn('database may lose acknowledged bills on power loss (production mode refuses to start)', { dialect: report.dialect, problem: p });
+}
+
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
   const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
-  const db = openDb(cfg.db.url);
-  await migrate(db);
+  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
+  try {
+    enforceDurability(cfg.mode, await (opts.durability ?? readDurability)(sql));
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  await migrate(db);
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
   const bills = new BillStore(db, writer, sql);
   if (cfg.mode === 'demo') {

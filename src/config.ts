@@ -109,7 +109,12 @@ export interface Config {
     bodyLimitBytes: number;
     requestDeadlineMs: number;
   };
-  db: { url: string; groupCommitMaxBatch: number };
+  db: {
+    url: string;
+    groupCommitMaxBatch: number;
+    /** SQLite only: full (COMMIT waits for the WAL fsync; production requires it) | normal (fsync at checkpoints only) */
+    sqliteSynchronous: 'full' | 'normal';
+  };
   dataDir: string;
   log: { level: string; dir: string; stdout: boolean };
   callers: CallerConfig[];
@@ -249,6 +254,8 @@ export function checkProductionSafety(cfg: Config): void {
   const signer = effectiveSignerMode(cfg);
   if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
   if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
+  if (cfg.db.url.startsWith('sqlite:') && cfg.db.sqliteSynchronous !== 'full')
+    problems.push(`db.sqliteSynchronous is ${cfg.db.sqliteSynchronous}: a power cut loses acknowledged bills and rolls the number pointer back (use full)`);
   if (cfg.svs.start) {
     for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
     for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);

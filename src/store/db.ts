@@ -1,9 +1,12 @@
 /**
  * knex over SQLite (better-sqlite3, WAL) by default, or MySQL/MariaDB (mysql2) for production.
  *
- * SQLite runs with synchronous=NORMAL in WAL mode: a committed transaction is in the WAL file before
- * COMMIT returns, so it survives kill -9 of the process (only an OS crash/power loss could drop the
- * last commits; production runs MariaDB with its own durability settings).
+ * An S0000 promises the HIS a bill and a number; both must survive a power cut, not only kill -9.
+ * SQLite therefore runs WAL with synchronous=FULL by default: COMMIT returns after the WAL is fsynced.
+ * The group commit (group-commit.ts) puts a whole batch of requests in one transaction, so one fsync
+ * covers the batch. synchronous=NORMAL (db.sqliteSynchronous: normal) fsyncs only at checkpoints — a
+ * power cut then loses every commit since the last one and rolls the number pointer back; production
+ * mode refuses it (config.ts), and durability.ts reads back what the database really does.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +23,16 @@ export function dialectOf(url: string): Dialect {
   throw new Error(`unsupported database URL '${url.replace(/\/\/[^@]*@/, '//***@')}' (use sqlite:<file> or mysql://…)`);
 }
 
-export function openDb(url: string): Db {
+/** SQLite's synchronous pragma as configured (db.sqliteSynchronous): full by default, normal for stand-ins. */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export interface OpenOptions {
+  sqliteSynchronous?: SqliteSynchronous;
+}
+
+export function openDb(url: string, opts: OpenOptions = {}): Db {
+  const synchronous = opts.sqliteSynchronous ?? 'full';
+  if (synchronous !== 'full' && synchronous !== 'normal') throw new Error(`db.sqliteSynchronous must be full or normal, not '${String(synchronous)}'`);
   if (dialectOf(url) === 'sqlite') {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -33,9 +45,12 @@ export function openDb(url: string): Db {
         max: 1,
         afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
           conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          // Checkpoints are the only fsyncs in WAL/NORMAL; at ~12 KB a bill the default (every 4 MB)
-          // stalled a commit every few hundred bills. 64 MB between checkpoints, WAL trimmed after.
+          conn.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+          // Under FULL each COMMIT fsyncs the WAL (one fsync per group-commit batch). A checkpoint copies
+          // the WAL into the database file and fsyncs that too, inside the COMMIT that crosses the
+          // threshold (the event loop waits): at ~12 KB a bill the default (every 4 MB) stalled a commit
+          // every few hundred bills, so 64 MB between checkpoints. After a checkpoint the WAL is reused
+          // from its start; journal_size_limit trims it back to 64 MB if a long read let it grow past.
           conn.pragma('wal_autocheckpoint = 16384');
           conn.pragma('journal_size_limit = 67108864');
           conn.pragma('busy_timeout = 5000');
