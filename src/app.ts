@@ -34,6 +34,7 @@ import { describeUnsafe, DurabilityReport, readDurability } from './store/durabi
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
+import { watchGroupCommit } from './web/metrics';
 import { webRoutes } from './web/routes';
 
 export interface AppOptions {
@@ -130,6 +131,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   }
   await migrate(db);
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
   if (cfg.mode === 'demo') {
     const added = await bills.seedStock(cfg.demoStock);
