@@ -21,7 +21,10 @@ export interface Ack {
 
 export interface IssuerStats {
   requests: number;
-  noAnswer: number;
+  /** no answer: the connection was refused (node down) */
+  refusedConnections: number;
+  /** no answer: the request was in flight when its node died (reset, hang-up, truncated reply) */
+  cutInFlight: number;
   /** non-S0000 answers by code, issue and query together */
   codes: Record<string, number>;
   /** busNos refused with a "do not retry" code (a campaign bug or a medbill bug: must stay 0) */
@@ -48,7 +51,7 @@ const BUS_DATE_TIME = '20261125093015123';
 
 /** Runs the issuers until `stop()` is called; each then finishes the busNo in hand. */
 export function startIssuers(o: IssuerOptions): { stats: IssuerStats; stop(): Promise<void> } {
-  const stats: IssuerStats = { requests: 0, noAnswer: 0, codes: {}, refused: new Map(), acks: [], started: [], finished: new Set() };
+  const stats: IssuerStats = { requests: 0, refusedConnections: 0, cutInFlight: 0, codes: {}, refused: new Map(), acks: [], started: [], finished: new Set() };
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.issuers * 2 });
   let accepting = true;
   let seq = 0;
@@ -57,7 +60,10 @@ export function startIssuers(o: IssuerOptions): { stats: IssuerStats; stop(): Pr
   const call = async (port: number, serviceId: string, data: unknown): Promise<Answer> => {
     stats.requests++;
     const a = await post(agent, port, serviceId, signedBody(data));
-    if (a.kind === 'noAnswer') stats.noAnswer++;
+    if (a.kind === 'noAnswer') {
+      if (a.error.includes('ECONNREFUSED')) stats.refusedConnections++;
+      else stats.cutInFlight++;
+    }
     else if (a.result !== 'S0000') stats.codes[a.result] = (stats.codes[a.result] ?? 0) + 1;
     return a;
   };

@@ -9,7 +9,10 @@
  *   npm run campaign -- --mysql [URL]      MariaDB/MySQL, two nodes on one database, each killed at random
  *                                          (URL defaults to MEDBILL_TEST_MYSQL_URL; a fresh database is
  *                                          created on that server and dropped afterwards)
+ *   npm run campaign -- --power-cut        SQLite, and every kill -9 is also a power cut: the database files
+ *                                          go back to what their last fsync made durable (power-cut.c)
  *   options: --cycles 20 --issuers 100 --max-up-ms 6000 --seed N --svs --keep
+ *            --sqlite-synchronous normal   the old setting (with --power-cut: watch it lose bills)
  *
  * Signing runs in-process (the unit key in medbill's worker threads) unless --svs: what the campaign
  * proves — where a number is taken, committed and acknowledged — does not depend on how the signature
@@ -22,13 +25,14 @@
  * still hold; younger ones are finished by the HIS's retry of their busNo (on either node) or by the
  * minute schedule. The final recovery runs alone (no peer), with startupMinAgeMs 0.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { APPID } from '../his-client';
 import { freePort, MedbillProcess, spawnMedbill, waitHealthy } from '../server';
 import { startIssuers } from './issuers';
+import { buildPowerCutShim, cutPower, powerCutEnv } from './power-cut';
 import { INVARIANTS, LedgerReport, walkLedger } from './ledger';
 
 function arg(name: string, dflt: string): string {
@@ -108,7 +112,9 @@ class Node {
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly spawnOpts: { configFile: string; dataDir: string; dbUrl: string },
+    private readonly spawnOpts: { configFile: string; dataDir: string; dbUrl: string; env?: NodeJS.ProcessEnv },
+    /** the SQLite file to put back to its durable image after each kill (--power-cut) */
+    private readonly powerCutFile?: string,
   ) {}
 
   start(configFile = this.spawnOpts.configFile): MedbillProcess {
@@ -137,6 +143,7 @@ class Node {
     this.proc.child.kill('SIGKILL');
     await this.proc.exited;
     this.proc = undefined;
+    if (this.powerCutFile) cutPower(this.powerCutFile);
   }
 
   async untilReady(ms = 120_000): Promise<void> {
@@ -157,7 +164,7 @@ class Node {
   }
 }
 
-function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number }): string {
+function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number; synchronous: string }): string {
   return (
     [
       'log: { level: warn, dir: logs, stdout: false }',
@@ -167,6 +174,7 @@ function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number
       // Uploads are not under test: the jobs wait in the outbox instead of retrying against no one.
       'outbox: { pollMs: 3600000 }',
       `recovery: { startupMinAgeMs: ${o.startupMinAgeMs} }`,
+      `db: { sqliteSynchronous: ${o.synchronous} }`,
     ].join('\n') + '\n'
   );
 }
@@ -177,25 +185,40 @@ async function main(): Promise<number> {
   const maxUpMs = Number(arg('max-up-ms', '6000'));
   const seed = Number(arg('seed', String(Date.now() % 1_000_000)));
   const svs = flag('svs');
+  const synchronous = arg('sqlite-synchronous', 'full');
+  const powerCut = flag('power-cut');
   const random = prng(seed);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-campaign-'));
   const db = await database(dir);
   const nodeCount = db.kind === 'mysql' ? 2 : 1;
+  if (powerCut && db.kind !== 'sqlite') throw new Error('--power-cut simulates the SQLite files only');
+  const shim = powerCut ? buildPowerCutShim(dir) : undefined;
+  if (powerCut && !shim) throw new Error('--power-cut needs a C compiler (cc) to build bench/campaign/power-cut.c');
+  const dbFile = db.url.slice('sqlite:'.length);
   const dataDir = path.join(dir, 'data');
   const ports = await Promise.all(Array.from({ length: nodeCount }, () => freePort()));
   const svsPorts = await Promise.all(Array.from({ length: nodeCount }, () => freePort()));
   // Each node has its own config only for its SVS port; the database, data dir and demo PKI are shared.
   const cfgOf = (i: number, minAge: number) => {
     const f = path.join(dir, `node${i}-${minAge}.yaml`);
-    writeFileSync(f, nodeConfig({ startupMinAgeMs: minAge, svs, svsPort: svsPorts[i] }));
+    writeFileSync(f, nodeConfig({ startupMinAgeMs: minAge, svs, svsPort: svsPorts[i], synchronous }));
     return f;
   };
   const startupMinAgeMs = nodeCount > 1 ? 10_000 : 0;
-  const nodes = ports.map((port, i) => new Node(`node${i + 1}`, port, { configFile: cfgOf(i, startupMinAgeMs), dataDir, dbUrl: db.url }));
+  const nodes = ports.map(
+    (port, i) =>
+      new Node(
+        `node${i + 1}`,
+        port,
+        { configFile: cfgOf(i, startupMinAgeMs), dataDir, dbUrl: db.url, env: shim ? powerCutEnv(shim, dbFile) : undefined },
+        shim ? dbFile : undefined,
+      ),
+  );
   const t0 = Date.now();
   say(
     `crash campaign: ${db.kind === 'mysql' ? `MariaDB/MySQL, ${nodeCount} nodes on one database` : 'SQLite, one node'}, ${issuers} issuers, ` +
-      `${cycles} kill -9 cycles${nodeCount > 1 ? ' per node' : ''}, up 0.2–${maxUpMs / 1000} s after ready, seed ${seed}, signer ${svs ? 'svs' : 'in-process'}, data ${dir}`,
+      `${cycles} kill -9 cycles${nodeCount > 1 ? ' per node' : ''}, up 0.2–${maxUpMs / 1000} s after ready, seed ${seed}, signer ${svs ? 'svs' : 'in-process'}` +
+      `${db.kind === 'sqlite' ? `, synchronous=${synchronous.toUpperCase()}` : ''}${powerCut ? ', every kill is a power cut' : ''}, data ${dir}`,
   );
   let report: LedgerReport | undefined;
   let stats: ReturnType<typeof startIssuers>['stats'] | undefined;
@@ -253,7 +276,15 @@ async function main(): Promise<number> {
     const unexpected = nodes.flatMap((n) => n.log.unexpectedExits);
     const broken = INVARIANTS.filter((k) => report![k] !== 0);
     failed = broken.length > 0 || unexpected.length > 0 || stats.refused.size > 0;
-    print(report, stats, nodes, { db: db.kind, seconds: Math.round((Date.now() - t0) / 1000), seed, issuers, cycles, signer: svs ? 'svs' : 'in-process' });
+    print(report, stats, nodes, {
+      db: db.kind,
+      ...(db.kind === 'sqlite' ? { sqliteSynchronous: synchronous, powerCut } : {}),
+      seconds: Math.round((Date.now() - t0) / 1000),
+      seed,
+      issuers,
+      cycles,
+      signer: svs ? 'svs' : 'in-process',
+    }, countRecoveries(dataDir));
     for (const u of unexpected) say(`UNEXPECTED EXIT: ${u}`);
     for (const [busNo, why] of [...stats.refused].slice(0, 5)) say(`REFUSED ${busNo}: ${why}`);
     for (const k of broken) say(`BROKEN ${k}: ${report.examples[k]?.join(' | ')}`);
@@ -268,7 +299,22 @@ async function main(): Promise<number> {
   }
 }
 
-function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nodes: Node[], run: Record<string, unknown>): void {
+/** What start-up and scheduled recovery did, from the nodes' log files (warn lines; a kill may cut the last ones). */
+function countRecoveries(dataDir: string): Record<string, number> {
+  const out = { completed: 0, voided: 0, left: 0 };
+  const logs = path.join(dataDir, 'logs');
+  if (!existsSync(logs)) return out;
+  for (const f of readdirSync(logs)) {
+    for (const line of readFileSync(path.join(logs, f), 'utf8').split('\n')) {
+      if (line.includes('"reservation completed by recovery"')) out.completed++;
+      else if (line.includes('"reservation voided"') || line.includes('"answered reservation voided"')) out.voided++;
+      else if (line.includes('"reservation left for a later recovery"')) out.left++;
+    }
+  }
+  return out;
+}
+
+function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nodes: Node[], run: Record<string, unknown>, recovery: Record<string, number>): void {
   const kills = nodes.reduce((a, n) => a + n.log.kills, 0);
   const starting = nodes.reduce((a, n) => a + n.log.killedStarting, 0);
   const rows: [string, number, string][] = [
@@ -286,8 +332,9 @@ function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nod
   say('\n  ledger walk');
   for (const [name, v, why] of rows) say(`  ${name.padEnd(26)} ${String(v).padStart(8)}  ${why}`);
   say(
-    `  (${r.issued} issued, ${r.voided} voided; ${kills} kills, ${starting} while starting; ${s.requests} requests, ${s.noAnswer} without answer, ` +
-      `other answers ${JSON.stringify(s.codes)}; acknowledged via query ${s.acks.filter((a) => a.via === 'query').length})\n`,
+    `  (${r.issued} issued, ${r.voided} voided; ${kills} kills, ${starting} while starting; ${s.requests} requests, ${s.cutInFlight} cut in flight by a kill, ${s.refusedConnections} refused while down, ` +
+      `other answers ${JSON.stringify(s.codes)}; acknowledged via query ${s.acks.filter((a) => a.via === 'query').length}; ` +
+      `recovery completed ${recovery.completed}, voided ${recovery.voided})\n`,
   );
   say(
     JSON.stringify({
@@ -297,7 +344,9 @@ function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nod
       kills,
       killedStarting: starting,
       requests: s.requests,
-      noAnswer: s.noAnswer,
+      cutInFlight: s.cutInFlight,
+      refusedConnections: s.refusedConnections,
+      recovery,
       codes: s.codes,
       acknowledged: r.acknowledged,
       issued: r.issued,

@@ -1,0 +1,328 @@
+/*
+ * Power-cut simulation for SQLite files (LD_PRELOAD). A kill -9 loses nothing the process wrote: the
+ * kernel still holds it. A power cut loses everything written since the file's last fsync. This shim
+ * keeps, beside each watched file F, a "durable image" F.durable that holds exactly what an fsync made
+ * durable: writes are remembered as dirty ranges, and fsync/fdatasync copies those ranges (and the
+ * file's size) into F.durable. After kill -9, replacing F with F.durable is the state a power cut at
+ * that instant would leave (the worst case a disk may give: nothing unsynced survives).
+ *
+ * Watched: files whose path starts with $POWERCUT_PREFIX (the database file, its -wal and -journal),
+ * except the -shm wal-index, which SQLite rebuilds from the WAL after every crash.
+ *
+ *   cc -shared -fPIC -O2 -o power-cut.so power-cut.c -ldl -lpthread
+ *   LD_PRELOAD=./power-cut.so POWERCUT_PREFIX=/data/medbill.sqlite node …
+ *
+ * Only what SQLite's unix VFS uses is handled: open/openat, write/pwrite (and lseek+write), ftruncate,
+ * fsync/fdatasync, unlink, close. Test tooling for bench/campaign and test/his/power-cut.test.ts.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MAX_FD 65536
+#define MAX_FILES 16
+
+typedef struct {
+  off_t off;
+  off_t len;
+} range_t;
+
+typedef struct {
+  char path[4096];
+  char durable[4112];
+  range_t *dirty;
+  size_t ndirty, cap;
+  int size_dirty; /* ftruncate or a write may have changed the size */
+  int used;
+} file_t;
+
+static file_t files[MAX_FILES];
+static file_t *by_fd[MAX_FD];
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *prefix;
+static size_t prefix_len;
+static int inited;
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_open64)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_openat64)(int, const char *, int, ...);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static int (*real_ftruncate)(int, off_t);
+static int (*real_ftruncate64)(int, off_t);
+static int (*real_fsync)(int);
+static int (*real_fdatasync)(int);
+static int (*real_close)(int);
+static int (*real_unlink)(const char *);
+
+static void init(void) {
+  if (inited) return;
+  real_open = dlsym(RTLD_NEXT, "open");
+  real_open64 = dlsym(RTLD_NEXT, "open64");
+  real_openat = dlsym(RTLD_NEXT, "openat");
+  real_openat64 = dlsym(RTLD_NEXT, "openat64");
+  real_write = dlsym(RTLD_NEXT, "write");
+  real_pwrite = dlsym(RTLD_NEXT, "pwrite");
+  real_pwrite64 = dlsym(RTLD_NEXT, "pwrite64");
+  real_pread = dlsym(RTLD_NEXT, "pread");
+  real_ftruncate = dlsym(RTLD_NEXT, "ftruncate");
+  real_ftruncate64 = dlsym(RTLD_NEXT, "ftruncate64");
+  real_fsync = dlsym(RTLD_NEXT, "fsync");
+  real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
+  real_close = dlsym(RTLD_NEXT, "close");
+  real_unlink = dlsym(RTLD_NEXT, "unlink");
+  prefix = getenv("POWERCUT_PREFIX");
+  prefix_len = prefix ? strlen(prefix) : 0;
+  inited = 1;
+}
+
+static int watched(const char *path) {
+  if (!prefix_len || !path || strncmp(path, prefix, prefix_len) != 0) return 0;
+  size_t n = strlen(path);
+  if (n >= 4 && strcmp(path + n - 4, "-shm") == 0) return 0;
+  if (n >= 8 && strcmp(path + n - 8, ".durable") == 0) return 0;
+  return 1;
+}
+
+/* Copies [off, off+len) of src into dst at the same offset. */
+static void copy_range(int src, int dst, off_t off, off_t len) {
+  char buf[65536];
+  while (len > 0) {
+    ssize_t want = len < (off_t)sizeof buf ? (ssize_t)len : (ssize_t)sizeof buf;
+    ssize_t got = real_pread(src, buf, want, off);
+    if (got <= 0) return;
+    if (real_pwrite(dst, buf, got, off) != got) return;
+    off += got;
+    len -= got;
+  }
+}
+
+static file_t *file_for(const char *path, int fd) {
+  for (int i = 0; i < MAX_FILES; i++)
+    if (files[i].used && strcmp(files[i].path, path) == 0) return &files[i];
+  for (int i = 0; i < MAX_FILES; i++) {
+    if (files[i].used) continue;
+    file_t *f = &files[i];
+    memset(f, 0, sizeof *f);
+    f->used = 1;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    snprintf(f->durable, sizeof f->durable, "%s.durable", path);
+    /* A file that exists when first opened and has no image yet counts as durable as it is. */
+    struct stat st;
+    if (stat(f->durable, &st) != 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+      int d = real_open(f->durable, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (d >= 0) {
+        copy_range(fd, d, 0, st.st_size);
+        real_close(d);
+      }
+    }
+    return f;
+  }
+  return NULL;
+}
+
+static void note_open(int fd, const char *path) {
+  if (fd < 0 || fd >= MAX_FD || !watched(path)) return;
+  char abs[4096];
+  const char *p = path;
+  if (path[0] != '/' && getcwd(abs, sizeof abs - strlen(path) - 2)) {
+    strcat(abs, "/");
+    strcat(abs, path);
+    p = abs;
+  }
+  pthread_mutex_lock(&mu);
+  by_fd[fd] = file_for(p, fd);
+  pthread_mutex_unlock(&mu);
+}
+
+static void note_write(int fd, off_t off, ssize_t n) {
+  if (n <= 0 || fd < 0 || fd >= MAX_FD) return;
+  pthread_mutex_lock(&mu);
+  file_t *f = by_fd[fd];
+  if (f) {
+    f->size_dirty = 1;
+    if (f->ndirty && f->dirty[f->ndirty - 1].off + f->dirty[f->ndirty - 1].len == off) {
+      f->dirty[f->ndirty - 1].len += n;
+    } else {
+      if (f->ndirty == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 256;
+        f->dirty = realloc(f->dirty, f->cap * sizeof(range_t));
+      }
+      f->dirty[f->ndirty].off = off;
+      f->dirty[f->ndirty].len = n;
+      f->ndirty++;
+    }
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+/* fsync: what was written to the file so far is now durable. */
+static void make_durable(int fd) {
+  if (fd < 0 || fd >= MAX_FD) return;
+  pthread_mutex_lock(&mu);
+  file_t *f = by_fd[fd];
+  if (f && (f->ndirty || f->size_dirty)) {
+    int d = real_open(f->durable, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (d >= 0) {
+      struct stat st;
+      if (fstat(fd, &st) == 0) {
+        for (size_t i = 0; i < f->ndirty; i++) {
+          off_t end = f->dirty[i].off + f->dirty[i].len;
+          if (end > st.st_size) end = st.st_size;
+          if (end > f->dirty[i].off) copy_range(fd, d, f->dirty[i].off, end - f->dirty[i].off);
+        }
+        real_ftruncate(d, st.st_size);
+      }
+      real_close(d);
+    }
+    f->ndirty = 0;
+    f->size_dirty = 0;
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+static mode_t mode_arg(int flags, va_list ap) {
+  return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+int open(const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t m = mode_arg(flags, ap);
+  va_end(ap);
+  int fd = real_open(path, flags, m);
+  note_open(fd, path);
+  return fd;
+}
+
+int open64(const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t m = mode_arg(flags, ap);
+  va_end(ap);
+  int fd = real_open64(path, flags, m);
+  note_open(fd, path);
+  return fd;
+}
+
+int openat(int dirfd, const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t m = mode_arg(flags, ap);
+  va_end(ap);
+  int fd = real_openat(dirfd, path, flags, m);
+  if (dirfd == AT_FDCWD || (path && path[0] == '/')) note_open(fd, path);
+  return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t m = mode_arg(flags, ap);
+  va_end(ap);
+  int fd = real_openat64(dirfd, path, flags, m);
+  if (dirfd == AT_FDCWD || (path && path[0] == '/')) note_open(fd, path);
+  return fd;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+  init();
+  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) {
+    off_t off = lseek(fd, 0, SEEK_CUR);
+    ssize_t r = real_write(fd, buf, n);
+    note_write(fd, off, r);
+    return r;
+  }
+  return real_write(fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
+  init();
+  ssize_t r = real_pwrite(fd, buf, n, off);
+  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r);
+  return r;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) {
+  init();
+  ssize_t r = real_pwrite64(fd, buf, n, off);
+  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r);
+  return r;
+}
+
+static void note_truncate(int fd) {
+  if (fd < 0 || fd >= MAX_FD) return;
+  pthread_mutex_lock(&mu);
+  if (by_fd[fd]) by_fd[fd]->size_dirty = 1;
+  pthread_mutex_unlock(&mu);
+}
+
+int ftruncate(int fd, off_t len) {
+  init();
+  int r = real_ftruncate(fd, len);
+  if (r == 0) note_truncate(fd);
+  return r;
+}
+
+int ftruncate64(int fd, off_t len) {
+  init();
+  int r = real_ftruncate64(fd, len);
+  if (r == 0) note_truncate(fd);
+  return r;
+}
+
+int fsync(int fd) {
+  init();
+  int r = real_fsync(fd);
+  if (r == 0) make_durable(fd);
+  return r;
+}
+
+int fdatasync(int fd) {
+  init();
+  int r = real_fdatasync(fd);
+  if (r == 0) make_durable(fd);
+  return r;
+}
+
+int close(int fd) {
+  init();
+  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) {
+    pthread_mutex_lock(&mu);
+    by_fd[fd] = NULL; /* its unsynced writes stay pending on the file until some fsync */
+    pthread_mutex_unlock(&mu);
+  }
+  return real_close(fd);
+}
+
+int unlink(const char *path) {
+  init();
+  int r = real_unlink(path);
+  if (r == 0 && watched(path)) {
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < MAX_FILES; i++)
+      if (files[i].used && strcmp(files[i].path, path) == 0) {
+        real_unlink(files[i].durable);
+        files[i].ndirty = 0;
+        files[i].size_dirty = 0;
+      }
+    pthread_mutex_unlock(&mu);
+  }
+  return r;
+}
