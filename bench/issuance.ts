@@ -9,7 +9,7 @@
  * fsynced) and NORMAL (the old setting: fsync at checkpoints only) in interleaved turns, so both see
  * the same machine, and prints them side by side.
  *
- *   node dist/bench/issuance.js [--seconds 20] [--clients 100] [--signer in-process|svs] [--finance]
+ *   node dist/bench/issuance.js [--seconds 20] [--clients 100] [--signer in-process|svs] [--finance] [--mysql]
  *   node dist/bench/issuance.js --durability [--turns 3] [--seconds 10]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateSm2KeyPair, sm2Sign } from '../src/crypto/sm2';
 import { post, signedBody } from './his-client';
+import { freshDb } from '../test/helpers/databases';
 import { freePort, MedbillProcess, spawnMedbill, waitHealthy } from './server';
 import { outpatientSettlement } from './settlement';
 
@@ -69,6 +70,8 @@ interface LoadOptions {
   signer: string;
   finance: boolean;
   sqliteSynchronous?: 'full' | 'normal';
+  /** a database URL instead of a fresh SQLite file (--mysql) */
+  dbUrl?: string;
 }
 
 interface Measured {
@@ -99,7 +102,7 @@ async function measure(o: LoadOptions): Promise<Measured> {
   );
   let server: MedbillProcess | undefined;
   try {
-    server = spawnMedbill({ port, configFile, dataDir: dir, dbUrl: `sqlite:${dir}/medbill.sqlite`, nodeArgs: ['--max-semi-space-size=64'] });
+    server = spawnMedbill({ port, configFile, dataDir: dir, dbUrl: o.dbUrl ?? `sqlite:${dir}/medbill.sqlite`, nodeArgs: ['--max-semi-space-size=64'] });
     await waitHealthy(`http://127.0.0.1:${port}/readyz`, 30_000);
     const pid = server.child.pid!;
 
@@ -174,7 +177,14 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
   const clients = opts.clients ?? Number(arg('clients', '100'));
   const signer = opts.signer ?? arg('signer', '');
   const finance = process.argv.includes('--finance');
-  const m = await measure({ seconds, clients, signer, finance });
+  // --mysql: the same load on a fresh database on the MariaDB/MySQL server of MEDBILL_TEST_MYSQL_URL.
+  const mysql = process.argv.includes('--mysql') ? await freshDb('mysql', os.tmpdir(), process.env.MEDBILL_TEST_MYSQL_URL) : undefined;
+  let m: Measured;
+  try {
+    m = await measure({ seconds, clients, signer, finance, dbUrl: mysql?.url });
+  } finally {
+    await mysql?.drop();
+  }
   const signRate = rawSignRate(2);
   const billsPerSec = Math.round(m.ok / m.elapsed);
   const result = {
@@ -182,7 +192,7 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
     channel: 'json',
     signer: signer || 'default',
     financeDelivery: finance ? 'during the run' : 'deferred (jobs wait in the outbox)',
-    sqliteSynchronous: 'full',
+    database: mysql ? 'mysql' : 'sqlite (synchronous=FULL)',
     seconds: round1(m.elapsed),
     clients,
     bills: m.ok,
@@ -197,7 +207,7 @@ export async function run(opts: { seconds?: number; clients?: number; signer?: s
     shareOfRawSignRate: Math.round((billsPerSec / signRate) * 100) / 100,
   };
   process.stdout.write(
-    `issuance (JSON channel, ${clients} keep-alive clients, ${result.seconds}s, signer ${result.signer}, SQLite synchronous=FULL): ${billsPerSec} bills/s, ` +
+    `issuance (JSON channel, ${clients} keep-alive clients, ${result.seconds}s, signer ${result.signer}, ${result.database}): ${billsPerSec} bills/s, ` +
       `p50 ${result.p50ms} ms, p99 ${result.p99ms} ms, peak RSS ${m.peakRssMb} MB, server CPU ${m.serverCpuMsPerBill} ms/bill, ` +
       `${result.billsPerCommit} bills per commit, ${m.failed} failed\n` +
       `raw SM2 sign (one core, 2 KB): ${signRate}/s — issuance is ${Math.round(result.shareOfRawSignRate * 100)}% of it\n` +

@@ -160,7 +160,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const interrupted = await services.messages.markInterrupted(minAge);
     if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
     const recovered = await recoverReservations(services, router, minAge);
-    if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
+    if (recovered.completed || recovered.voided || recovered.finishedElsewhere) log().warn('reservations recovered at start-up', recovered);
   }
 
   const tasks: ScheduledTask[] = [];

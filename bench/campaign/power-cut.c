@@ -197,49 +197,33 @@ static mode_t mode_arg(int flags, va_list ap) {
   return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...) {
-  init();
-  va_list ap;
-  va_start(ap, flags);
-  mode_t m = mode_arg(flags, ap);
-  va_end(ap);
-  int fd = real_open(path, flags, m);
-  note_open(fd, path);
-  return fd;
-}
-
-int open64(const char *path, int flags, ...) {
-  init();
-  va_list ap;
-  va_start(ap, flags);
-  mode_t m = mode_arg(flags, ap);
-  va_end(ap);
-  int fd = real_open64(path, flags, m);
-  note_open(fd, path);
-  return fd;
-}
-
-int openat(int dirfd, const char *path, int flags, ...) {
-  init();
-  va_list ap;
-  va_start(ap, flags);
-  mode_t m = mode_arg(flags, ap);
-  va_end(ap);
-  int fd = real_openat(dirfd, path, flags, m);
-  if (dirfd == AT_FDCWD || (path && path[0] == '/')) note_open(fd, path);
-  return fd;
-}
-
-int openat64(int dirfd, const char *path, int flags, ...) {
-  init();
-  va_list ap;
-  va_start(ap, flags);
-  mode_t m = mode_arg(flags, ap);
-  va_end(ap);
-  int fd = real_openat64(dirfd, path, flags, m);
-  if (dirfd == AT_FDCWD || (path && path[0] == '/')) note_open(fd, path);
-  return fd;
-}
+/* open, open64, openat, openat64: the same wrapper around each (mode only with O_CREAT/O_TMPFILE). */
+#define WRAP_OPEN(name, real)                                   \
+  int name(const char *path, int flags, ...) {                  \
+    init();                                                     \
+    va_list ap;                                                 \
+    va_start(ap, flags);                                        \
+    mode_t m = mode_arg(flags, ap);                             \
+    va_end(ap);                                                 \
+    int fd = real(path, flags, m);                              \
+    note_open(fd, path);                                        \
+    return fd;                                                  \
+  }
+#define WRAP_OPENAT(name, real)                                 \
+  int name(int dirfd, const char *path, int flags, ...) {       \
+    init();                                                     \
+    va_list ap;                                                 \
+    va_start(ap, flags);                                        \
+    mode_t m = mode_arg(flags, ap);                             \
+    va_end(ap);                                                 \
+    int fd = real(dirfd, path, flags, m);                       \
+    if (dirfd == AT_FDCWD || path[0] == '/') note_open(fd, path);        \
+    return fd;                                                  \
+  }
+WRAP_OPEN(open, real_open)
+WRAP_OPEN(open64, real_open64)
+WRAP_OPENAT(openat, real_openat)
+WRAP_OPENAT(openat64, real_openat64)
 
 ssize_t write(int fd, const void *buf, size_t n) {
   init();
@@ -252,19 +236,15 @@ ssize_t write(int fd, const void *buf, size_t n) {
   return real_write(fd, buf, n);
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
-  init();
-  ssize_t r = real_pwrite(fd, buf, n, off);
-  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r);
-  return r;
-}
-
-ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) {
-  init();
-  ssize_t r = real_pwrite64(fd, buf, n, off);
-  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r);
-  return r;
-}
+#define WRAP_PWRITE(name, real)                                 \
+  ssize_t name(int fd, const void *buf, size_t n, off_t off) {  \
+    init();                                                     \
+    ssize_t r = real(fd, buf, n, off);                          \
+    if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r); \
+    return r;                                                   \
+  }
+WRAP_PWRITE(pwrite, real_pwrite)
+WRAP_PWRITE(pwrite64, real_pwrite64)
 
 static void note_truncate(int fd) {
   if (fd < 0 || fd >= MAX_FD) return;
@@ -273,33 +253,25 @@ static void note_truncate(int fd) {
   pthread_mutex_unlock(&mu);
 }
 
-int ftruncate(int fd, off_t len) {
-  init();
-  int r = real_ftruncate(fd, len);
-  if (r == 0) note_truncate(fd);
-  return r;
-}
+#define WRAP_FTRUNCATE(name, real)                              \
+  int name(int fd, off_t len) {                                 \
+    init();                                                     \
+    int r = real(fd, len);                                      \
+    if (r == 0) note_truncate(fd);                              \
+    return r;                                                   \
+  }
+WRAP_FTRUNCATE(ftruncate, real_ftruncate)
+WRAP_FTRUNCATE(ftruncate64, real_ftruncate64)
 
-int ftruncate64(int fd, off_t len) {
-  init();
-  int r = real_ftruncate64(fd, len);
-  if (r == 0) note_truncate(fd);
-  return r;
-}
-
-int fsync(int fd) {
-  init();
-  int r = real_fsync(fd);
-  if (r == 0) make_durable(fd);
-  return r;
-}
-
-int fdatasync(int fd) {
-  init();
-  int r = real_fdatasync(fd);
-  if (r == 0) make_durable(fd);
-  return r;
-}
+#define WRAP_SYNC(name, real)                                   \
+  int name(int fd) {                                            \
+    init();                                                     \
+    int r = real(fd);                                           \
+    if (r == 0) make_durable(fd);                               \
+    return r;                                                   \
+  }
+WRAP_SYNC(fsync, real_fsync)
+WRAP_SYNC(fdatasync, real_fdatasync)
 
 int close(int fd) {
   init();

@@ -29,6 +29,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
+import { freshDb } from '../../test/helpers/databases';
 import { APPID } from '../his-client';
 import { freePort, MedbillProcess, spawnMedbill, waitHealthy } from '../server';
 import { startIssuers } from './issuers';
@@ -76,22 +77,8 @@ async function database(dir: string): Promise<Database> {
   }
   const base = arg('mysql', process.env.MEDBILL_TEST_MYSQL_URL ?? '');
   if (!base) throw new Error('--mysql needs a URL (mysql://user:pw@host:port/db) or MEDBILL_TEST_MYSQL_URL');
-  const name = `medbill_campaign_${Date.now().toString(36)}`;
-  const admin = knexFactory({ client: 'mysql2', connection: base });
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.destroy();
-  const u = new URL(base);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    kind: 'mysql',
-    open: () => knexFactory({ client: 'mysql2', connection: u.toString() }),
-    async drop() {
-      const a = knexFactory({ client: 'mysql2', connection: base });
-      await a.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-      await a.destroy();
-    },
-  };
+  const fresh = await freshDb('mysql', dir, base);
+  return { url: fresh.url, kind: 'mysql', open: () => knexFactory({ client: 'mysql2', connection: fresh.url }), drop: () => fresh.drop() };
 }
 
 interface NodeLog {
