@@ -84,7 +84,7 @@ export async function run(): Promise<void> {
   const ours = new SoapEndpoint({
     config: {
       projectRoot: ROOT,
-      server: { host: '127.0.0.1', port: 0, servicePath: 'medical-web', publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '', bodyLimitBytes: 2 << 20, requestDeadlineMs: 8000 },
+      server: { host: '127.0.0.1', port: 0, servicePath: 'medical-web', publicBaseUrl: 'http://127.0.0.1:17001', publicNetUrl: '', bodyLimitBytes: 2 << 20, requestDeadlineMs: 8000, shutdownGraceMs: 1000 },
     },
     catalogue,
     callers,

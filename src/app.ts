@@ -10,18 +10,22 @@ import { schedule, ScheduledTask } from 'node-cron';
 import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import { SvsSigner } from '../adapters/ca/svs-signer';
-import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from '../adapters/finance/upload-handler';
+import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { ConfigError, effectiveSignerMode, type Config } from './config';
 import { loadCatalogue } from './engine/catalogue';
 import { CpuPool } from './engine/cpu-pool';
+import type { Finance } from './engine/finance';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
+import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
 import { Problems } from './engine/lint';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
+import { monitorSettings, OutboxMonitor } from './engine/outbox-monitor';
+import { outboxPeer, Peer, signerPeer } from './engine/peers';
 import { recoverReservations } from './engine/recovery';
 import { retryPolicy } from './engine/retry';
 import { Router } from './engine/router';
@@ -59,6 +63,7 @@ export interface App {
   router: Router;
   flows: Flow[];
   outbox: OutboxWorker;
+  outboxMonitor: OutboxMonitor;
   server?: http.Server;
   port?: number;
   handle(req: InboundRequest): Promise<InboundResult>;
@@ -91,8 +96,8 @@ export function loadDefinitionsOrThrow(cfg: Config) {
 }
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
-export function defaultOutboxHandlers(services: Services): Map<string, JobHandler> {
-  return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services)]]);
+export function defaultOutboxHandlers(services: Services, finance: Finance): Map<string, JobHandler> {
+  return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)]]);
 }
 
 /**
@@ -150,8 +155,20 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
   const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
-  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
-  const handle = (req: InboundRequest) => handleInbound(services, router, req);
+  const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
+  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
+  const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
+  const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
+  // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.
+  let inFlight = 0;
+  const handle = async (req: InboundRequest) => {
+    inFlight++;
+    try {
+      return await handleInbound(services, router, req);
+    } finally {
+      inFlight--;
+    }
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -166,6 +183,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const tasks: ScheduledTask[] = [];
   if (opts.background !== false) {
     outbox.start();
+    outboxMonitor.start();
     const expr = cfg.schedules['recover-reservations'];
     if (expr)
       tasks.push(
@@ -188,7 +206,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle });
-    web.use(webRoutes({ services, outbox, ready: () => ready }));
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
@@ -210,6 +228,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     router,
     flows,
     outbox,
+    outboxMonitor,
     server,
     port,
     handle,
@@ -217,9 +236,15 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       ready = false;
       for (const t of tasks) t.stop();
       if (server) {
+        // Stop accepting, let requests in flight answer (up to the grace), then cut what is left.
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server.closeIdleConnections();
+        const until = Date.now() + cfg.server.shutdownGraceMs;
+        while (inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         server.closeAllConnections();
-        await new Promise<void>((r) => server!.close(() => r()));
+        await closed;
       }
+      outboxMonitor.stop();
       await outbox.stop();
       await writer.drain();
       await signer.close();

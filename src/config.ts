@@ -23,12 +23,24 @@ export interface StockSeed {
   endNo: string;
 }
 
+/** Temporal's retry words plus a horizon: transient failures are retried until `horizon` has passed. */
 export interface RetryPolicyConfig {
-  maxAttempts: number;
   initialInterval: string;
   backoffCoefficient: number;
   maximumInterval: string;
+  /** 0..1: each delay is drawn from [(1 − jitter)·d, d], so maximumInterval stays a true cap */
   jitter: number;
+  /** how long a job keeps being retried after it was enqueued (or requeued), e.g. 7d */
+  horizon: string;
+}
+
+/** When the outbox monitor recomputes its gauges and when it raises the backlog alert. */
+export interface OutboxMonitorConfig {
+  interval: string;
+  /** alert when a topic has at least this many undelivered jobs… */
+  backlogPending: number;
+  /** …or when its oldest undelivered job is at least this old */
+  backlogAge: string;
 }
 
 /** A private key of the embedded signature server, addressed by its key index (GM/T 0029 keyIndex). */
@@ -108,6 +120,8 @@ export interface Config {
     publicNetUrl: string;
     bodyLimitBytes: number;
     requestDeadlineMs: number;
+    /** on stop, how long requests in flight may take to answer before their connections are cut */
+    shutdownGraceMs: number;
   };
   db: {
     url: string;
@@ -150,7 +164,7 @@ export interface Config {
     bodyLimitBytes: number;
     uploadTimeoutMs: number;
   };
-  outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig };
+  outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
   schedules: Record<string, string>;
   recovery?: { startupMinAgeMs: number; answeredReservationTtl?: string };
 }
@@ -263,11 +277,18 @@ export function checkProductionSafety(cfg: Config): void {
   if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
 }
 
-/** Parses "250ms", "5s", "2m", "1h" to milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "250ms", "5s", "2m", "1h", "7d" to milliseconds. */
 export function durationMs(v: string | number): number {
   if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) throw new ConfigError(`bad duration '${v}' (use 250ms, 5s, 2m, 1h)`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(String(v).trim());
+  if (!m) throw new ConfigError(`bad duration '${v}' (use 250ms, 5s, 2m, 1h, 7d)`);
+  return Number(m[1]) * DURATION_UNITS[m[2]];
+}
+
+/** The inverse for messages: the largest unit that divides the value (7d, 36h, 90s, 250ms). */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's']) if (ms >= DURATION_UNITS[unit] && ms % DURATION_UNITS[unit] === 0) return `${ms / DURATION_UNITS[unit]}${unit}`;
+  return `${ms}ms`;
 }

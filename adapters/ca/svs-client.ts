@@ -160,6 +160,28 @@ export class SvsClient {
     return this.value(await this.call('genRandom', { length }, ctx), 'genRandom');
   }
 
+  /**
+   * Reachability of the signature server, vendor-neutral: an HTTP GET of the SOAP endpoint. Any answer
+   * below 500 (the embedded SVS says 405 to a GET without ?wsdl) means a server is listening there; no
+   * operation is called, so no key is used and nothing is audited. Never throws.
+   */
+  probe(timeoutMs = Math.min(this.o.timeoutMs, 2000)): Promise<{ ok: true; latencyMs: number } | { ok: false; reason: string }> {
+    const t0 = Date.now();
+    return new Promise((resolve) => {
+      const req = this.transport.request(this.target, { method: 'GET', agent: this.agent, timeout: timeoutMs }, (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve(status < 500 ? { ok: true, latencyMs: Date.now() - t0 } : { ok: false, reason: `answered HTTP ${status}` });
+      });
+      req.on('timeout', () => {
+        req.destroy();
+        resolve({ ok: false, reason: `no answer within ${timeoutMs} ms` });
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, reason: `unreachable (${e.code ?? 'connection failed'})` }));
+      req.end();
+    });
+  }
+
   close(): void {
     this.agent.destroy();
   }

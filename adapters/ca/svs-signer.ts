@@ -4,7 +4,7 @@
  * describes. The in-process signer stays available (signer.mode: in-process).
  */
 import type { CaClientConfig, Config } from '../../src/config';
-import type { SignResult, Signer } from '../../src/engine/signer';
+import type { SignerHealth, SignResult, Signer } from '../../src/engine/signer';
 import { CaError, SvsClient } from './svs-client';
 import { signerSerialOf } from './p7-detach';
 import { loadVendorMapping } from './vendor-mapping';
@@ -44,6 +44,10 @@ export class SvsSigner implements Signer {
     const certSerial = signerSerialOf(p7);
     if (!certSerial) throw new CaError('Rejected', '签名服务器返回的不是可识别签名者的 SignedData', { operation: 'signMessageDetached' });
     return { signature: p7.toString('base64'), certSerial };
+  }
+
+  health(): Promise<SignerHealth> {
+    return this.client.probe();
   }
 
   async close(): Promise<void> {

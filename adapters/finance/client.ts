@@ -1,30 +1,48 @@
 /**
- * medbill's side of the upload protocol (./api.ts): one HTTP attempt, classified. Whether and when to
- * try again is the outbox's business; this module only says which kind of failure it was.
+ * medbill's side of the upload protocol (./api.ts), as the engine's Finance port (src/engine/finance.ts):
+ * one HTTP attempt, classified. Whether and when to try again is the outbox's business; this module
+ * only says which kind of failure it was.
  */
-import type { RefusalCode, UploadAccepted, UploadRequest, UploadResponse } from './api';
-
-export type UploadOutcome =
-  | { kind: 'accepted'; body: UploadAccepted }
-  /** finance looked at the bill and said no: retrying the same bill cannot help */
-  | { kind: 'refused'; status: number; code: RefusalCode | string; message: string; detail?: string }
-  /** network trouble, timeout, overload or a server fault: the same request may succeed later */
-  | { kind: 'transient'; reason: string };
+import type { Finance, FinanceBill, FinanceUploadResult } from '../../src/engine/finance';
+import type { UploadAccepted, UploadRequest, UploadResponse } from './api';
 
 // Statuses that mean "not now" rather than "not this".
 const RETRYABLE_4XX = new Set([408, 425, 429]);
 
-export async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs: number): Promise<UploadOutcome> {
+export class FinanceClient implements Finance {
+  readonly name = 'finance-http';
+  private readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  upload(bill: FinanceBill): Promise<FinanceUploadResult> {
+    const req: UploadRequest = {
+      billBatchCode: bill.billBatchCode,
+      billNo: bill.billNo,
+      random: bill.random,
+      fiscalXml: Buffer.from(bill.fiscalXml, 'utf8').toString('base64'),
+    };
+    return uploadBill(this.baseUrl, req, this.timeoutMs);
+  }
+}
+
+async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs: number): Promise<FinanceUploadResult> {
   let res: Response;
   try {
-    res = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/bills`, {
+    res = await fetch(`${baseUrl}/api/bills`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(req),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    return { kind: 'transient', reason: `finance unreachable at ${baseUrl}: ${describeFetchError(e)}` };
+    // The reason reaches /readyz: it names the failure, not where finance lives (that is config).
+    return { kind: 'transient', reason: `finance unreachable: ${describeFetchError(e)}` };
   }
   let body: unknown;
   const text = await res.text().catch(() => '');
@@ -46,7 +64,17 @@ export async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs:
       detail: typeof b.detail === 'string' ? b.detail : undefined,
     };
   }
-  if (res.status === 200 && isAccepted(body)) return { kind: 'accepted', body };
+  if (res.status === 200 && isAccepted(body)) {
+    return {
+      kind: 'accepted',
+      billBatchCode: body.billBatchCode,
+      billNo: body.billNo,
+      supervisorSignature: body.supervisorSignature,
+      certSerial: body.supervisorCertSerial,
+      time: body.time,
+      repeated: body.repeated === true,
+    };
+  }
   // A 2xx we cannot read is more likely a proxy or a half-deployed peer than a verdict on the bill.
   return { kind: 'transient', reason: `finance answered HTTP ${res.status} without a valid acceptance` };
 }

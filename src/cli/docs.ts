@@ -4,25 +4,38 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import { loadCatalogue } from '../engine/catalogue';
 import { catalogueMarkdown } from '../engine/catalogue-doc';
+import { errorsMarkdown, stepKindsMarkdown } from '../engine/reference-docs';
 
 export function registerDocs(program: Command): void {
   program
     .command('docs')
-    .description('write docs/reference/services.md (every service and field, from config/catalogue)')
-    .option('--check', 'exit 1 if the committed file is stale')
+    .description('write the generated references: docs/reference/services.md (catalogue), errors.md (code table), step-kinds.md (step registry)')
+    .option('--check', 'exit 1 if a committed file is stale')
     .action((opts: { check?: boolean }) => {
       const root = loadConfig().projectRoot;
-      const text = catalogueMarkdown(loadCatalogue(path.join(root, 'config', 'catalogue')));
-      const file = path.join(root, 'docs', 'reference', 'services.md');
-      if (opts.check) {
-        if (readFileSync(file, 'utf8') !== text) {
-          process.stderr.write(`${file} is stale: run medbill docs\n`);
-          process.exitCode = 1;
+      const pages: [string, string][] = [
+        ['services.md', catalogueMarkdown(loadCatalogue(path.join(root, 'config', 'catalogue')))],
+        ['errors.md', errorsMarkdown()],
+        ['step-kinds.md', stepKindsMarkdown()],
+      ];
+      for (const [name, text] of pages) {
+        const file = path.join(root, 'docs', 'reference', name);
+        if (opts.check) {
+          let old = '';
+          try {
+            old = readFileSync(file, 'utf8');
+          } catch {
+            /* missing counts as stale */
+          }
+          if (old !== text) {
+            process.stderr.write(`${file} is stale: run medbill docs\n`);
+            process.exitCode = 1;
+          }
+          continue;
         }
-        return;
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, text);
+        process.stdout.write(`wrote ${file}\n`);
       }
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, text);
-      process.stdout.write(`wrote ${file}\n`);
     });
 }

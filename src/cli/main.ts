@@ -1,12 +1,15 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
 import { registerCall } from './call';
+import { registerDlq } from './dlq';
 import { registerDocs } from './docs';
 import { registerFinance } from './finance';
+import { registerFlowRun } from './flow-run';
 import { registerOps } from './ops';
 import { registerSchema } from './schema';
 import { registerStart } from './start';
 import { registerSvs } from './svs';
+import { registerTest } from './test';
 import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
@@ -16,9 +19,12 @@ program.name('medbill').description('medbill — 医疗电子票据管理平台 
 registerStart(program);
 registerValidate(program);
 registerTestMappings(program);
+registerTest(program);
+registerFlowRun(program);
 registerSchema(program);
 registerDocs(program);
 registerOps(program);
+registerDlq(program);
 registerCall(program);
 registerWsdl(program);
 registerFinance(program);

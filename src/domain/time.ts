@@ -54,3 +54,23 @@ export function isoDate(s: string): string | null {
   if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return null;
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
+
+/** yyyy-MM-ddTHH:mm:ss+08:00: how the CLI and /readyz show a moment to people in the hospital. */
+export function isoBeijing(ms: number): string {
+  const t = parts(ms);
+  return `${t.y}-${t.mo}-${t.d}T${t.h}:${t.mi}:${t.s}+08:00`;
+}
+
+/**
+ * A moment typed by a person: ISO 8601 (without an offset it is Beijing time, not the server's zone)
+ * or yyyyMMddHHmmssSSS. null if it is neither.
+ */
+export function parseBeijingTime(s: string): number | null {
+  const v = s.trim();
+  if (/^\d{17}$/.test(v)) return parseStamp17(v);
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v)) return null;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) && v.length > 10;
+  const withTime = v.length === 10 ? `${v}T00:00:00` : v.replace(' ', 'T');
+  const t = Date.parse(hasZone ? withTime : `${withTime}+08:00`);
+  return Number.isNaN(t) ? null : t;
+}

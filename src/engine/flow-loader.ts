@@ -128,6 +128,7 @@ interface Bound {
 function bindPorts(src: YamlSource, problems: Problems, at: (string | number)[], label: string, kindName: string, which: 'reads' | 'writes', ports: PortMap, listed: unknown): Bound[] {
   const direction = which === 'reads' ? '读取（reads）' : '写入（writes）';
   const names: { name: string; loc: Loc }[] = [];
+  let invalid = 0;
   if (listed !== undefined) {
     if (!Array.isArray(listed) || listed.some((n) => typeof n !== 'string')) {
       problems.add(src.loc([...at, which]), 'FLOW_BAD_OPTION', label, { path: which, detail: '应为值名列表，如 [settlement, requestHash]' });
@@ -138,6 +139,7 @@ function bindPorts(src: YamlSource, problems: Problems, at: (string | number)[],
       if (!IDENT.test(n)) problems.add(loc, 'FLOW_SLOT_NAME', label, { slot: n });
       else if (which === 'writes' && n === INPUT_SLOT) problems.add(loc, 'FLOW_SLOT_RESERVED', label, { slot: n });
       else names.push({ name: n, loc });
+      if (names[names.length - 1]?.name !== n) invalid++;
     });
   }
   const entries = Object.entries(ports);
@@ -145,7 +147,7 @@ function bindPorts(src: YamlSource, problems: Problems, at: (string | number)[],
   if (entries.length === 1 && entries[0][1].free) {
     const [port, spec] = entries[0];
     if (names.length === 1) return [{ port, slot: names[0].name, spec, loc: names[0].loc }];
-    if (names.length === 0 && !spec.optional)
+    if (names.length === 0 && !invalid && !spec.optional)
       problems.add(src.loc([...at, listed === undefined ? kindName : which]), 'FLOW_MISSING_PORT', label, { kind: kindName, direction, port: `<值名>`, type: spec.type }, `例如 ${which}: [${which === 'reads' ? 'input' : 'result'}]`);
     for (const extra of names.slice(1)) problems.add(extra.loc, 'FLOW_UNKNOWN_PORT', label, { kind: kindName, direction, port: extra.name }, `${kindName} 只${which === 'reads' ? '读取' : '写入'}一个值`);
     return out;
@@ -235,7 +237,7 @@ export function loadFlow(file: string, defs: FlowDefs, problems: Problems): Flow
     }
 
   const recovery = readRecovery(src, problems, data.recovery, ids);
-  if (problems.errors.length > before) return undefined;
+  if (problems.errors.length > before || drafts.some((d) => !d)) return undefined;
 
   // Every step drafted cleanly: prove the data path and the ordering on every path.
   const steps = drafts as Draft[];
@@ -263,7 +265,7 @@ export function loadFlow(file: string, defs: FlowDefs, problems: Problems): Flow
     checkSteps,
     {
       requestResponse: !!trigger.service,
-      flowLoc: src.loc(['steps']),
+      flowLoc: src.loc(['steps'], true),
       recovery: recovery && { resumeAt: recovery.resumeAt, loc: src.loc(['recovery']), restore: recovery.restore.map((r) => ({ slot: r.slot, type: RESTORE_SOURCES[r.source] })) },
     },
     problems,
@@ -358,7 +360,10 @@ function draftStep(src: YamlSource, problems: Problems, defs: FlowDefs, raw: unk
   const validate = optionsValidator(kind);
   if (!validate(options)) {
     ok = false;
+    // A misspelt option explains the "missing required" one beside it: report only the misspelling.
+    const misspeltAt = new Set((validate.errors ?? []).filter((e) => e.keyword === 'additionalProperties').map((e) => e.instancePath));
     for (const e of validate.errors ?? []) {
+      if (e.keyword === 'required' && misspeltAt.has(e.instancePath)) continue;
       const p = e.instancePath.split('/').filter(Boolean);
       if (e.keyword === 'additionalProperties') {
         const extra = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -386,6 +391,9 @@ function draftStep(src: YamlSource, problems: Problems, defs: FlowDefs, raw: unk
     }
   }
   if (!ok) return undefined;
+  // A mapping whose own file is unreadable is reported there; the step cannot be checked further.
+  const used = typeof options.mapping === 'string' ? defs.mappings.get(options.mapping) : undefined;
+  if (used?.broken && !used.broken.ioKnown) return undefined;
   const readPorts = portsOf(kind, 'reads', options, defs);
   const writePorts = portsOf(kind, 'writes', options, defs);
   if (!readPorts || !writePorts) {

@@ -36,6 +36,12 @@ export interface Mapping {
   io: MappingIO;
   /** true when every expression runs on the compiled fast path (see fast-eval.ts) */
   fast: boolean;
+  /**
+   * The file has lint errors (reported where it was loaded). It still stands in for the flows that use
+   * it, so their own problems are found in the same run; it never evaluates (a server with errors does
+   * not start). `ioKnown` is false when not even its input/output could be read.
+   */
+  broken?: { ioKnown: boolean };
   evaluate(input: unknown): Promise<Record<string, unknown>>;
   /** the reference evaluator (jsonata), for equivalence tests */
   evaluateReference(input: unknown): Promise<Record<string, unknown>>;
@@ -150,7 +156,7 @@ export function loadMapping(file: string, problems: Problems, context: MappingCo
   const fields = data.fields as Record<string, unknown> | undefined;
   if (!fields || typeof fields !== 'object' || !Object.keys(fields).length) {
     problems.add(src.loc(['fields']), 'MAP_NO_FIELDS', 'fields', {});
-    return undefined;
+    return brokenMapping(name, file, io, true);
   }
   const bindings = functionBindings(context);
   const fastFns = bindings as Record<string, (...a: never[]) => unknown>;
@@ -187,7 +193,7 @@ export function loadMapping(file: string, problems: Problems, context: MappingCo
     node[parts[parts.length - 1]] = e;
     if (sink.length) fastFields.push({ path: parts, f: sink[0] });
   }
-  if (problems.errors.length > before) return undefined;
+  if (problems.errors.length > before) return brokenMapping(name, file, io, true);
   const program = jsonata(`(${[...letParts, render(tree)].join('; ')})`);
   const letNames = Object.keys(lets);
   const fast = fastLets.length === letNames.length && fastFields.length === Object.keys(fields).length && process.env.MEDBILL_MAPPING_ENGINE !== 'jsonata';
@@ -230,6 +236,13 @@ export function loadMapping(file: string, problems: Problems, context: MappingCo
   };
 }
 
+function brokenMapping(name: string, file: string, io: MappingIO, ioKnown: boolean): Mapping {
+  const refuse = async (): Promise<never> => {
+    throw hisError('E9999', 'mapping', { mapping: name, detail: '映射文件有错误（见 medbill validate）' });
+  };
+  return { name, file, io, fast: false, broken: { ioKnown }, evaluate: refuse, evaluateReference: refuse };
+}
+
 /** Every *.map.yaml under a folder, keyed by "<source>/<name>" (the path without .map.yaml). */
 export function mappingFiles(dir: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -245,12 +258,12 @@ export function mappingFiles(dir: string): Map<string, string> {
   return out;
 }
 
-/** All mappings under a folder; broken ones are left out, their problems added to `problems`. */
+/** All mappings under a folder, their problems added to `problems`; broken ones come back marked `broken`. */
 export function loadMappings(dir: string, problems: Problems, context: MappingContext): Map<string, Mapping> {
   const out = new Map<string, Mapping>();
   for (const [key, file] of mappingFiles(dir)) {
-    const m = loadMapping(file, problems, context);
-    if (m) out.set(key, m);
+    const name = path.basename(file).replace(/\.map\.yaml$/, '');
+    out.set(key, loadMapping(file, problems, context) ?? brokenMapping(name, file, { input: { type: 'Json' }, output: 'Json' }, false));
   }
   return out;
 }

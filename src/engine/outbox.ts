@@ -1,54 +1,57 @@
 /**
  * Durable outbox worker (DESIGN §5.5): jobs are written in the same transaction as the state change
- * that causes them, then delivered here with exponential backoff and jitter, and end `done` or `dead`
- * with the reason. Delivery is at-least-once; handlers must be idempotent (keyed by job_key).
- * Retries never block intake: the worker runs beside the HTTP path, not inside it (Mirth #6362).
+ * that causes them, then delivered here with exponential backoff and jitter. A transient failure is
+ * retried until the retry horizon (days) has passed; only a PermanentJobError dead-letters at once.
+ * Every job ends `done` or `dead` with the reason; dead letters are counted by the outbox monitor and
+ * put back by `medbill dlq requeue`. Delivery is at-least-once; handlers must be idempotent (keyed by
+ * job_key). Retries never block intake: the worker runs beside the HTTP path, not inside it (Mirth #6362).
  */
 import type { Knex } from 'knex';
+import { formatDuration } from '../config';
+import { isoBeijing } from '../domain/time';
 import { log } from '../log';
-import { backoffDelay, RetryPolicy } from './retry';
+import { OutboxRow, OutboxStore } from '../store/outbox';
+import { outboxAttempts } from '../web/metrics';
+import { nextRetry, RetryPolicy } from './retry';
 
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  job_key: string;
-  payload: string;
-  status: 'pending' | 'running' | 'done' | 'dead';
-  attempts: number;
-  max_attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  message_id: string | null;
-  bus_no: string | null;
-  created_at: number;
-  updated_at: number;
-}
+export type { OutboxRow } from '../store/outbox';
 
 export type JobHandler = (payload: unknown, job: OutboxRow) => Promise<void>;
 
 /** A failure that retrying cannot fix (e.g. the peer rejected the content): dead-letter at once. */
 export class PermanentJobError extends Error {}
 
+/** A payload that is not JSON will not become JSON on a retry. */
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new PermanentJobError(`payload is not JSON (${(e as Error).message})`);
+  }
+}
+
 export class OutboxWorker {
   private timer?: NodeJS.Timeout;
   private running = false;
   private elu = performance.eventLoopUtilization();
   private stopped = true;
-  delivered = 0;
-  dead = 0;
+  private readonly store: OutboxStore;
+  /** per topic: when this process last delivered a job (peer state in /readyz) */
+  private readonly lastDelivered = new Map<string, number>();
 
   constructor(
-    private readonly db: Knex,
+    db: Knex,
     private readonly handlers: Map<string, JobHandler>,
     private readonly policy: RetryPolicy,
     private readonly pollMs = 500,
     private readonly batch = 50,
-  ) {}
+  ) {
+    this.store = new OutboxStore(db);
+  }
 
   start(): void {
     this.stopped = false;
-    // Jobs left `running` by a crash are due again: delivery is at-least-once.
-    void this.db('outbox').where({ status: 'running' }).update({ status: 'pending', updated_at: Date.now() }).then(() => this.schedule(0));
+    void this.store.resetRunning().then(() => this.schedule(0));
   }
 
   async stop(): Promise<void> {
@@ -57,28 +60,26 @@ export class OutboxWorker {
     while (this.running) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /** When this process last delivered a job of the topic (undefined: not since it started). */
+  lastDeliveredAt(topic: string): number | undefined {
+    return this.lastDelivered.get(topic);
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.tick(), ms);
     this.timer.unref();
   }
 
-  /** One polling round; exposed for tests and the CLI (`medbill outbox run-once`). */
+  /** One polling round; exposed for tests. */
   async tick(): Promise<number> {
     if (this.running) return 0;
     this.running = true;
     let handled = 0;
     try {
-      const now = Date.now();
-      const due: OutboxRow[] = await this.db<OutboxRow>('outbox')
-        .where('status', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .whereIn('topic', [...this.handlers.keys()])
-        .orderBy('next_attempt_at')
-        .limit(this.batch);
+      const due = await this.store.due([...this.handlers.keys()], Date.now(), this.batch);
       for (const job of due) {
-        const claimed = await this.db('outbox').where({ id: job.id, status: 'pending' }).update({ status: 'running', updated_at: Date.now() });
-        if (!claimed) continue;
+        if (!(await this.store.claim(job.id))) continue;
         await this.deliver(job);
         handled++;
       }
@@ -99,38 +100,34 @@ export class OutboxWorker {
   private async deliver(job: OutboxRow): Promise<void> {
     const attempts = job.attempts + 1;
     const handler = this.handlers.get(job.topic)!;
+    const ctx = { jobId: job.id, topic: job.topic, msgId: job.message_id, busNo: job.bus_no, attempts };
     try {
-      await handler(JSON.parse(job.payload), job);
-      await this.db('outbox').where({ id: job.id }).update({ status: 'done', attempts, last_error: null, updated_at: Date.now() });
-      this.delivered++;
-      log().info('outbox delivered', { jobId: job.id, topic: job.topic, msgId: job.message_id, busNo: job.bus_no, attempts });
+      await handler(parsePayload(job.payload), job);
+      const now = Date.now();
+      await this.store.markDone(job.id, attempts, now);
+      this.lastDelivered.set(job.topic, now);
+      outboxAttempts.inc({ topic: job.topic, outcome: 'delivered' });
+      log().info('outbox delivered', ctx);
+      return;
     } catch (e) {
-      const reason = (e as Error).message?.slice(0, 2000) ?? String(e);
-      const permanent = e instanceof PermanentJobError;
-      const dead = permanent || attempts >= job.max_attempts;
-      await this.db('outbox')
-        .where({ id: job.id })
-        .update({
-          status: dead ? 'dead' : 'pending',
-          attempts,
-          last_error: dead ? `${permanent ? 'permanent' : `gave up after ${attempts} attempts`}: ${reason}` : reason,
-          next_attempt_at: Date.now() + (dead ? 0 : backoffDelay(this.policy, attempts)),
-          updated_at: Date.now(),
-        });
-      if (dead) this.dead++;
-      log()[dead ? 'error' : 'warn'](dead ? 'outbox dead letter' : 'outbox retry scheduled', {
-        jobId: job.id,
-        topic: job.topic,
-        msgId: job.message_id,
-        busNo: job.bus_no,
-        attempts,
-        error: reason,
-      });
+      const reason = ((e as Error)?.message ?? String(e)).slice(0, 2000);
+      const now = Date.now();
+      if (e instanceof PermanentJobError) return this.deadLetter(job, attempts, `permanent: ${reason}`, now, ctx);
+      const horizonStart = job.horizon_start ?? job.created_at;
+      const next = nextRetry(this.policy, attempts, horizonStart, now);
+      if ('giveUp' in next) {
+        const why = `gave up: retry horizon of ${formatDuration(this.policy.horizonMs)} passed (${attempts} attempts since ${isoBeijing(horizonStart)})`;
+        return this.deadLetter(job, attempts, `${why}: ${reason}`, now, ctx);
+      }
+      await this.store.markRetry(job.id, attempts, reason, next.retryAt, now);
+      outboxAttempts.inc({ topic: job.topic, outcome: 'retry' });
+      log().warn('outbox retry scheduled', { ...ctx, retryInMs: next.retryAt - now, error: reason });
     }
   }
 
-  /** Dead letters back to pending (`medbill outbox requeue`): a new life of max_attempts tries. */
-  static async requeue(db: Knex, ids: number[]): Promise<number> {
-    return db('outbox').whereIn('id', ids).where('status', 'dead').update({ status: 'pending', attempts: 0, next_attempt_at: Date.now(), updated_at: Date.now() });
+  private async deadLetter(job: OutboxRow, attempts: number, lastError: string, now: number, ctx: Record<string, unknown>): Promise<void> {
+    await this.store.markDead(job.id, attempts, lastError, now);
+    outboxAttempts.inc({ topic: job.topic, outcome: 'dead' });
+    log().error('outbox dead letter', { ...ctx, error: lastError });
   }
 }

@@ -19,8 +19,16 @@ export interface Signer {
    * whose key lives in this process saves a worker round trip per bill; others leave it out.
    */
   signDetachedWithQr?(content: string, qrText: string): Promise<SignResult & { qrPng: string }>;
+  /**
+   * Optional: is the signature server reachable right now? Cheap (no signing, no key use), for /readyz.
+   * A signer with nothing remote (the key in this process) leaves it out.
+   */
+  health?(): Promise<SignerHealth>;
   close(): Promise<void>;
 }
+
+/** `reason` names the failure for on-call staff (unreachable, timeout, HTTP 503), not the server's address. */
+export type SignerHealth = { ok: true; latencyMs: number } | { ok: false; reason: string };
 
 /** Why a signature was not made, in the words the engine routes on (vendor detail stays in the log). */
 export class SignerError extends Error {

@@ -117,7 +117,6 @@ export interface OutboxJob {
   topic: string;
   key: string;
   payload: unknown;
-  maxAttempts: number;
   messageId?: string;
   busNo?: string;
 }
@@ -281,8 +280,9 @@ export async function insertJob(tx: SqlTx, j: OutboxJob, now = Date.now()): Prom
     payload: JSON.stringify(j.payload),
     status: 'pending',
     attempts: 0,
-    max_attempts: j.maxAttempts,
+    max_attempts: 0, // not read since migration 005: the retry horizon counts from horizon_start
     next_attempt_at: now,
+    horizon_start: now,
     message_id: j.messageId ?? null,
     bus_no: j.busNo ?? null,
     created_at: now,

@@ -27,13 +27,44 @@ export const stepSeconds = new client.Histogram({
   registers: [registry],
 });
 
+export const outboxAttempts = new client.Counter({
+  name: 'medbill_outbox_attempts_total',
+  help: 'Outbox delivery attempts by topic and outcome (delivered, retry, dead)',
+  labelNames: ['topic', 'outcome'] as const,
+  registers: [registry],
+});
+
+// The backlog gauges are recomputed from the outbox table (src/engine/outbox-monitor.ts): on every
+// scrape and on the monitor's timer, so they are true after a restart and across several nodes.
+export const outboxPending = new client.Gauge({
+  name: 'medbill_outbox_pending',
+  help: 'Outbox jobs not yet delivered (pending or running), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxDead = new client.Gauge({
+  name: 'medbill_outbox_dead',
+  help: 'Dead-lettered outbox jobs waiting for an operator (medbill dlq), by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+export const outboxOldestPendingAge = new client.Gauge({
+  name: 'medbill_outbox_oldest_pending_age_seconds',
+  help: 'Age of the oldest undelivered outbox job, by topic (0 when none)',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
 /** The writer whose counts the two counters below report (the latest createApp in this process). */
 let commitSource: { batches: number; units: number } | undefined;
 
 /**
- * Group-commit transactions and the units of work they carried (counters). Each transaction is one fsync under
- * synchronous=FULL (SQLite) or innodb_flush_log_at_trx_commit=1, so units per transaction is how far
- * the group commit amortises the fsync (a bill is about four units: message, number, bill, outcome).
+ * Group-commit transactions and the units of work they carried (counters). Each transaction is one
+ * fsync under synchronous=FULL (SQLite) or innodb_flush_log_at_trx_commit=1, so units per transaction
+ * is how far the group commit amortises the fsync (a bill is about four units: message, number, bill,
+ * outcome).
  */
 export function watchGroupCommit(writer: { batches: number; units: number }): void {
   commitSource = writer;

@@ -4,11 +4,17 @@
 import express from 'express';
 import type { Services } from '../engine/services';
 import type { OutboxWorker } from '../engine/outbox';
+import type { OutboxMonitor } from '../engine/outbox-monitor';
+import type { Peer, PeerReport } from '../engine/peers';
 import { registry } from './metrics';
 
 export interface WebDeps {
   services: Services;
   outbox?: OutboxWorker;
+  /** recounts the backlog gauges on every scrape */
+  outboxMonitor?: OutboxMonitor;
+  /** peers reported by /readyz (CA signature server, finance) */
+  peers?: Peer[];
   ready(): boolean;
 }
 
@@ -20,7 +26,9 @@ export function webRoutes(deps: WebDeps): express.Router {
     res.json({ status: 'ok' });
   });
 
-  // Ready = started, database answers, and the signer's pool is not drowning.
+  // Ready = started, database answers, and the signer's pool is not drowning: else 503 not-ready.
+  // A peer that is down (CA, finance) makes it 200 "degraded" with that peer's detail: restarting or
+  // unrouting medbill would not bring the peer back, and finance jobs wait safely in the outbox.
   r.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     let ok = deps.ready();
@@ -35,10 +43,19 @@ export function webRoutes(deps: WebDeps): express.Router {
     const q = services.pool.queueSize;
     checks.signQueue = q > 5000 ? `backlog ${q}` : 'ok';
     if (q > 5000) ok = false;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
+    const peers: Record<string, PeerReport> = {};
+    await Promise.all(
+      (deps.peers ?? []).map(async (p) => {
+        peers[p.name] = await p.report().catch((): PeerReport => ({ status: 'down', error: 'state unknown (check failed)' }));
+      }),
+    );
+    const degraded = Object.values(peers).some((p) => p.status !== 'ok');
+    res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
   });
 
   r.get('/metrics', async (_req, res) => {
+    // A failed recount leaves the previous values; the monitor logs it.
+    await deps.outboxMonitor?.refresh().catch(() => undefined);
     res.set('content-type', registry.contentType);
     res.send(await registry.metrics());
   });

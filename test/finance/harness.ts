@@ -3,7 +3,7 @@
  * port 0, sharing one temp data dir (so they share the demo PKI, as `medbill start` does) unless a
  * test wants them strangers. Bills are issued over HTTP with the demo caller, as a HIS would.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { md5Sign } from '../../adapters/his/json/envelope';
@@ -58,13 +58,24 @@ export function startSimulator(dir: string, port = 0, over: Record<string, unkno
 /**
  * A medbill whose outbox does not poll by itself: tests call `outbox.tick()` so every attempt is
  * theirs to count. Retry backoff is short and without jitter so delays can be asserted exactly.
+ * `config` is merged over that (e.g. a short horizon, or background polling for the outage tests).
  */
-export async function startMedbill(dir: string, financeUrl: string, o: { dbFile?: string; opts?: AppOptions } = {}): Promise<App & { baseUrl: string }> {
-  const cfg = testConfig(dir, {
-    db: { url: `sqlite:${path.join(dir, o.dbFile ?? 'medbill.sqlite')}` },
-    finance: { start: false, url: financeUrl, uploadTimeoutMs: 5000 },
-    outbox: { retry: { maxAttempts: 6, initialInterval: '150ms', backoffCoefficient: 2, maximumInterval: '10s', jitter: 0 } },
-  });
+export async function startMedbill(
+  dir: string,
+  financeUrl: string,
+  o: { dbFile?: string; opts?: AppOptions; config?: Record<string, unknown> } = {},
+): Promise<App & { baseUrl: string }> {
+  const cfg = testConfig(
+    dir,
+    deepAssign(
+      {
+        db: { url: `sqlite:${path.join(dir, o.dbFile ?? 'medbill.sqlite')}` },
+        finance: { start: false, url: financeUrl, uploadTimeoutMs: 5000 },
+        outbox: { retry: { initialInterval: '150ms', backoffCoefficient: 2, maximumInterval: '10s', jitter: 0, horizon: '1h' } },
+      },
+      o.config ?? {},
+    ),
+  );
   const app = await createApp(cfg, { background: false, ...(o.opts ?? {}) });
   return Object.assign(app, { baseUrl: `http://127.0.0.1:${app.port}` });
 }
@@ -134,3 +145,63 @@ export async function postUpload(simUrl: string, body: unknown, raw?: string): P
 }
 
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+/** Polls `cond` every 20 ms until it returns true; throws its last message after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** One sample of a Prometheus text exposition, e.g. metric(text, 'medbill_outbox_dead', { topic: 'finance-upload' }). */
+export function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+export async function readyz(baseUrl: string): Promise<{ http: number; body: { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } }> {
+  const r = await fetch(`${baseUrl}/readyz`);
+  return { http: r.status, body: (await r.json()) as { status: string; checks: Record<string, string>; peers: Record<string, Record<string, unknown>> } };
+}
+
+export type FinanceTestApp = App & { baseUrl: string };
+
+/**
+ * What a suite starts, closed and removed by `cleanup()` (call it in `after`): temp dirs, simulators
+ * and medbills, in reverse order of starting.
+ */
+export function suiteResources() {
+  const dirs: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    dir(): string {
+      const d = tempDir();
+      dirs.push(d);
+      return d;
+    },
+    async sim(d: string, port = 0): Promise<FinanceSimulator> {
+      const s = await startSimulator(d, port);
+      closers.push(() => s.close());
+      return s;
+    },
+    async medbill(d: string, url: string, o: Parameters<typeof startMedbill>[2] = {}): Promise<FinanceTestApp> {
+      const a = await startMedbill(d, url, o);
+      closers.push(() => a.close());
+      return a;
+    },
+    /** something else the suite started */
+    onCleanup(close: () => Promise<void>): void {
+      closers.push(close);
+    },
+    async cleanup(): Promise<void> {
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}

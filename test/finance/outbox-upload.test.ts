@@ -4,18 +4,16 @@
  * retries with growing backoff until it is back; finance refusing means a dead letter with the reason.
  */
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateDemoPki } from '../../adapters/ca/key-material';
-import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import type { App } from '../../src/app';
 import { verifyP7 } from '../../src/crypto/pkcs7-signed';
 import { normaliseSerial } from '../../src/crypto/x509';
 import { splitFiscalXml } from '../../src/domain/fiscal-xml';
 import type { JobHandler } from '../../src/engine/outbox';
 import type { BillWithFinance } from '../../src/store/bill-finance';
-import { billcheck, financeJob, issueBill, startMedbill, startSimulator, tempDir, tickWhenDue } from './harness';
+import { billcheck, financeJob, issueBill, startSimulator, suiteResources, tickWhenDue } from './harness';
 
 type TestApp = App & { baseUrl: string };
 
@@ -25,28 +23,11 @@ async function billOf(app: App, billNo: string, billBatchCode = '44060126'): Pro
 
 describe('finance-upload outbox job', function () {
   this.timeout(60_000);
-  const dirs: string[] = [];
-  const closers: (() => Promise<void>)[] = [];
-  const dir = () => {
-    const d = tempDir();
-    dirs.push(d);
-    return d;
-  };
-  async function sim(d: string, port = 0): Promise<FinanceSimulator> {
-    const s = await startSimulator(d, port);
-    closers.push(() => s.close());
-    return s;
-  }
-  async function medbill(d: string, url: string, dbFile?: string, handlers?: Map<string, JobHandler>): Promise<TestApp> {
-    const a = await startMedbill(d, url, { dbFile, opts: handlers ? { outboxHandlers: handlers } : {} });
-    closers.push(() => a.close());
-    return a;
-  }
-
-  after(async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const suite = suiteResources();
+  const { dir, sim } = suite;
+  const medbill = (d: string, url: string, dbFile?: string, handlers?: Map<string, JobHandler>): Promise<TestApp> =>
+    suite.medbill(d, url, { dbFile, opts: handlers ? { outboxHandlers: handlers } : {} });
+  after(() => suite.cleanup());
 
   it('uploads an issued bill and stores a supervisory signature that verifies, signed text unchanged', async () => {
     const d = dir();
@@ -147,7 +128,7 @@ describe('finance-upload outbox job', function () {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const flaky = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-    closers.push(() => flaky.close());
+    suite.onCleanup(() => flaky.close());
     const app = await medbill(d, flaky.url);
     await issueBill(app.baseUrl, 'FIN-OB-0003');
     await app.outbox.tick();

@@ -37,7 +37,7 @@ export async function startTestApp(
   const cfg = loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, {
     dataDir: dir,
     db: { url: db.url },
-    server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001' },
+    server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001', shutdownGraceMs: 200 },
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
     finance: { start: false },

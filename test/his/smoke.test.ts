@@ -20,6 +20,9 @@ for (const db of dbKinds()) {
       assert.match(String(r.body!.random), /^[0-9a-f]{6}$/);
       assert.match(String(r.body!.createTime), /^\d{17}$/);
       assert.ok(Buffer.from(String(r.body!.billQRCode), 'base64').subarray(1, 4).toString() === 'PNG');
+      // The outcome was committed before the answer left: no drain, no waiting.
+      const stored = await app.services.db('messages').where({ bus_no: sample.busNo, service_id: 'invoiceEBillOutpatient' });
+      assert.deepEqual(stored.map((m: { status: string }) => m.status), ['done']);
       const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo: sample.busNo, busDateTime: sample.busDateTime });
       assert.equal(q.result, 'S0000', q.text);
       assert.equal(q.body!.billNo, r.body!.billNo);

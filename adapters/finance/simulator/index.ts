@@ -15,13 +15,15 @@ import { loadOrCreateDemoPki } from '../../ca/key-material';
 import type { Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { billcheckRoutes } from './billcheck';
-import { financeDbFile, FinanceBillStore } from './store';
+import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
 import { refusal, uploadRoutes } from './upload';
 
 export interface FinanceSimulator {
   url: string;
   port: number;
+  /** every upload request answered so far, in order (fin_uploads): what reached finance */
+  uploads(): Promise<FinanceUploadRecord[]>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
   return {
     url,
     port,
+    uploads: () => store.uploads(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -38,8 +38,29 @@ const m001: Migration = {
   },
 };
 
+const m002: Migration = {
+  async up(knex) {
+    // One row per upload request answered, repeats and refusals included: the simulator's own record of
+    // what reached finance, so a test can prove each bill arrived exactly once however long an outage was.
+    await knex.schema.createTable('fin_uploads', (t) => {
+      t.increments('id').primary();
+      t.string('bill_batch_code', 20);
+      t.string('bill_no', 20);
+      t.string('outcome', 12).notNullable(); // accepted | repeated | refused
+      t.string('code', 40); // the refusal code
+      t.integer('status').notNullable();
+      t.bigInteger('received_at').notNullable();
+      t.index(['bill_batch_code', 'bill_no']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('fin_uploads');
+  },
+};
+
 const migrations: Record<string, Migration> = {
   'fin-001-bills': m001,
+  'fin-002-uploads': m002,
 };
 
 export const financeMigrationSource: Knex.MigrationSource<string> = {

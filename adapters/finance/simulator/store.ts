@@ -24,6 +24,16 @@ export interface FinanceBillRow {
 
 export type NewFinanceBill = Omit<FinanceBillRow, 'id'>;
 
+/** One answered upload request (fin_uploads). */
+export interface FinanceUploadRecord {
+  bill_batch_code: string | null;
+  bill_no: string | null;
+  outcome: 'accepted' | 'repeated' | 'refused';
+  code: string | null;
+  status: number;
+  received_at: number;
+}
+
 export function financeDbFile(dataDir: string): string {
   return path.join(dataDir, 'finance.sqlite');
 }
@@ -58,6 +68,15 @@ export class FinanceBillStore {
       if (!existing) throw e;
       return { inserted: false, row: existing };
     }
+  }
+
+  async recordUpload(r: FinanceUploadRecord): Promise<void> {
+    await this.db('fin_uploads').insert(r);
+  }
+
+  async uploads(): Promise<FinanceUploadRecord[]> {
+    const rows: FinanceUploadRecord[] = await this.db('fin_uploads').select('bill_batch_code', 'bill_no', 'outcome', 'code', 'status', 'received_at').orderBy('id');
+    return rows.map((r) => ({ ...r, status: Number(r.status), received_at: Number(r.received_at) }));
   }
 
   close(): Promise<void> {

@@ -55,6 +55,16 @@ export function uploadRoutes(deps: UploadDeps): express.Router {
     const b = out.body;
     if (b.ok) log().info('finance: bill accepted', { billBatchCode: b.billBatchCode, billNo: b.billNo, repeated: b.repeated });
     else log().warn('finance: bill refused', { code: b.code, detail: b.detail });
+    const asked = (req.body ?? {}) as { billBatchCode?: unknown; billNo?: unknown };
+    const field = (v: unknown) => (typeof v === 'string' ? v.slice(0, 20) : null);
+    await deps.store.recordUpload({
+      bill_batch_code: field(asked.billBatchCode),
+      bill_no: field(asked.billNo),
+      outcome: b.ok ? (b.repeated ? 'repeated' : 'accepted') : 'refused',
+      code: b.ok ? null : b.code,
+      status: out.status,
+      received_at: Date.now(),
+    });
     res.status(out.status).json(b);
   });
   return r;

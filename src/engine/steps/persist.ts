@@ -38,7 +38,6 @@ export const persistStep = defineStep<{ enqueue?: string[] }, typeof reads, type
         topic,
         key: `${p.billBatchCode}-${p.billNo}`,
         payload: { billId: res.id, billBatchCode: p.billBatchCode, billNo: p.billNo },
-        maxAttempts: ctx.services.config.outbox.retry.maxAttempts,
         messageId: ctx.msg.id,
         busNo: res.bus_no ?? undefined,
       }));

@@ -4,6 +4,7 @@ import * as m001 from './001-foundation';
 import * as m002 from './002-supervisor-signature';
 import * as m003 from './003-exact-identity-collation';
 import * as m004 from './004-answers-and-lookups';
+import * as m005 from './005-outbox-horizon-and-dead-letters';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '002-supervisor-signature': m002,
   '003-exact-identity-collation': m003,
   '004-answers-and-lookups': m004,
+  '005-outbox-horizon-and-dead-letters': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,26 +1,24 @@
 /**
- * Outbox handler for topic `finance-upload` (enqueued by the persist step with the issued bill):
- * uploads the bill's fiscal XML to the finance system and stores the supervisory signature it gets
- * back, spliced into the fiscal XML beside the unit signature.
+ * Outbox job of topic `finance-upload` (enqueued by the persist step with the issued bill): uploads the
+ * bill's fiscal XML through the Finance port (src/engine/finance.ts) and stores the supervisory
+ * signature it gets back, spliced into the fiscal XML beside the unit signature.
  *
  * Failure kinds (the outbox does the retrying, src/engine/outbox.ts):
- *   finance unreachable, timeout, HTTP 5xx/408/429  → Error: retried with backoff
- *   HTTP 4xx with a reason (bad signature, conflict…) → PermanentJobError: dead letter at once, and the
- *                                                      bill is marked finance_state = 'rejected'
- *   the job or the bill itself makes no sense        → PermanentJobError
+ *   transient (unreachable, timeout, overload, server fault) → Error: retried until the horizon
+ *   refused (bad signature, conflict…)                        → PermanentJobError: dead letter at once,
+ *                                                              and the bill is marked finance_state = 'rejected'
+ *   the job or the bill itself makes no sense                → PermanentJobError
  * Idempotent: a bill already marked uploaded is not sent again; finance answers a repeat upload
  * with the same signature anyway.
  */
-import { parseP7 } from '../../src/crypto/pkcs7-signed';
-import { normaliseSerial } from '../../src/crypto/x509';
-import { fiscalXml, splitFiscalXml, UnitSignature } from '../../src/domain/fiscal-xml';
-import { JobHandler, OutboxRow, PermanentJobError } from '../../src/engine/outbox';
-import type { Services } from '../../src/engine/services';
-import type { Config } from '../../src/config';
-import { log } from '../../src/log';
-import { BillWithFinance, billWithFinance, recordFinanceRefusal, recordSupervisorSignature } from '../../src/store/bill-finance';
-import type { UploadAccepted } from './api';
-import { uploadBill } from './client';
+import { parseP7 } from '../../crypto/pkcs7-signed';
+import { normaliseSerial } from '../../crypto/x509';
+import { fiscalXml, splitFiscalXml, UnitSignature } from '../../domain/fiscal-xml';
+import { log } from '../../log';
+import { BillWithFinance, billWithFinance, recordFinanceRefusal, recordSupervisorSignature } from '../../store/bill-finance';
+import type { Finance, FinanceAccepted } from '../finance';
+import { JobHandler, OutboxRow, PermanentJobError } from '../outbox';
+import type { Services } from '../services';
 
 export const FINANCE_UPLOAD_TOPIC = 'finance-upload';
 
@@ -30,7 +28,7 @@ export interface FinanceUploadPayload {
   billNo: string;
 }
 
-export function createFinanceUploadHandler(services: Services, finance: Pick<Config['finance'], 'url' | 'uploadTimeoutMs'> = services.config.finance): JobHandler {
+export function createFinanceUploadHandler(services: Pick<Services, 'db'>, finance: Finance): JobHandler {
   return async (payload: unknown, job: OutboxRow): Promise<void> => {
     const p = readPayload(payload);
     const ctx = { jobId: job.id, msgId: job.message_id, busNo: job.bus_no, billBatchCode: p.billBatchCode, billNo: p.billNo, attempt: job.attempts + 1 };
@@ -44,11 +42,7 @@ export function createFinanceUploadHandler(services: Services, finance: Pick<Con
     }
     if (bill.state !== 'issued' || !bill.fiscal_xml || !bill.random) throw new PermanentJobError(`bill ${p.billBatchCode}/${p.billNo} is ${bill.state}, not an issued bill with a fiscal XML`);
 
-    const outcome = await uploadBill(
-      finance.url,
-      { billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, random: bill.random, fiscalXml: Buffer.from(bill.fiscal_xml, 'utf8').toString('base64') },
-      finance.uploadTimeoutMs,
-    );
+    const outcome = await finance.upload({ billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, random: bill.random, fiscalXml: bill.fiscal_xml });
     if (outcome.kind === 'transient') throw new Error(outcome.reason);
     if (outcome.kind === 'refused') {
       const reason = `finance refused (HTTP ${outcome.status} ${outcome.code}): ${outcome.message}${outcome.detail ? ` — ${outcome.detail}` : ''}`;
@@ -56,8 +50,8 @@ export function createFinanceUploadHandler(services: Services, finance: Pick<Con
       log().warn('finance upload refused', { ...ctx, status: outcome.status, code: outcome.code });
       throw new PermanentJobError(reason);
     }
-    await storeSupervisorSignature(services, bill, outcome.body);
-    log().info('finance upload accepted', { ...ctx, supervisorCertSerial: outcome.body.supervisorCertSerial, repeated: outcome.body.repeated });
+    await storeSupervisorSignature(services, bill, outcome);
+    log().info('finance upload accepted', { ...ctx, supervisorCertSerial: outcome.certSerial, repeated: outcome.repeated });
   };
 }
 
@@ -69,7 +63,7 @@ function readPayload(payload: unknown): FinanceUploadPayload {
   return p as FinanceUploadPayload;
 }
 
-async function storeSupervisorSignature(services: Services, bill: BillWithFinance, acc: UploadAccepted): Promise<void> {
+async function storeSupervisorSignature(services: Pick<Services, 'db'>, bill: BillWithFinance, acc: FinanceAccepted): Promise<void> {
   if (acc.billBatchCode !== bill.bill_batch_code || acc.billNo !== bill.bill_no) {
     throw new PermanentJobError(`finance answered for ${acc.billBatchCode}/${acc.billNo}, not ${bill.bill_batch_code}/${bill.bill_no}`);
   }
@@ -82,12 +76,12 @@ async function storeSupervisorSignature(services: Services, bill: BillWithFinanc
   const unit: UnitSignature = { value: bill.unit_signature ?? '', time: (bill.create_time ?? '').slice(0, 14), serialNumber: bill.sig_cert_serial ?? '' };
   // Rebuilding must give back exactly the stored document, or splicing would silently change it.
   if (fiscalXml(content, unit) !== stored) throw new PermanentJobError('the stored fiscal XML is not the document fiscalXml() builds; refusing to splice');
-  const xml = fiscalXml(content, unit, { value: acc.supervisorSignature, time: acc.time, serialNumber: acc.supervisorCertSerial });
+  const xml = fiscalXml(content, unit, { value: acc.supervisorSignature, time: acc.time, serialNumber: acc.certSerial });
   if (splitFiscalXml(xml)?.content !== content) throw new PermanentJobError('splicing the supervisory signature would change the signed text');
 
   const n = await recordSupervisorSignature(services.db, bill.id, stored, {
     signature: acc.supervisorSignature,
-    certSerial: acc.supervisorCertSerial,
+    certSerial: acc.certSerial,
     time: acc.time,
     fiscalXml: xml,
   });
@@ -98,17 +92,17 @@ async function storeSupervisorSignature(services: Services, bill: BillWithFinanc
 /**
  * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
  * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
- * the check page, so this handler stays off medbill's event loop (DESIGN §8: SM2 work belongs in the
+ * the check page, so this job stays off medbill's event loop (DESIGN §8: SM2 work belongs in the
  * worker pool, which has no verify task yet).
  */
-function supervisorSignatureProblem(acc: UploadAccepted): string | undefined {
+function supervisorSignatureProblem(acc: FinanceAccepted): string | undefined {
   const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));
   if (!parsed.ok) return `not a SignedData (${parsed.detail})`;
   const sd = parsed.value;
   if (sd.form !== 'gm' || !sd.detached || sd.signers.length !== 1) return 'expected one detached GM/T 0010 signer';
   const sid = sd.signers[0].sid;
-  if (sid.type !== 'issuerSerial' || normaliseSerial(sid.serialHex) !== normaliseSerial(acc.supervisorCertSerial)) {
-    return `signer serial does not match supervisorCertSerial ${acc.supervisorCertSerial}`;
+  if (sid.type !== 'issuerSerial' || normaliseSerial(sid.serialHex) !== normaliseSerial(acc.certSerial)) {
+    return `signer serial does not match the certificate serial finance named (${acc.certSerial})`;
   }
   return undefined;
 }
