@@ -33,7 +33,7 @@ import type { Services } from './engine/services';
 import type { Signer } from './engine/signer';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
-import { Db, dialectOf, migrate, openDb } from './store/db';
+import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
 import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
@@ -54,7 +54,7 @@ export interface AppOptions {
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
   /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
-  durability?: (sql: SqlDb) => Promise<DurabilityReport>;
+  durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
 }
 
 export interface App {
@@ -126,16 +126,20 @@ export function enforceDurability(mode: Config['mode'], report: DurabilityReport
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
   configureLogging(cfg.log);
   const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
-  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
+  if (cfg.db.sqliteWalSync !== 'writer' && cfg.db.sqliteWalSync !== 'commit') throw new ConfigError(`db.sqliteWalSync must be writer or commit, not '${String(cfg.db.sqliteWalSync)}'`);
+  // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
+  const walSyncedByWriter =
+    dialectOf(cfg.db.url) === 'sqlite' && cfg.db.sqliteSynchronous === 'full' && cfg.db.sqliteWalSync === 'writer' && cfg.db.url !== 'sqlite::memory:';
+  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous, walSyncedByCaller: walSyncedByWriter });
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
   try {
-    enforceDurability(cfg.mode, await (opts.durability ?? readDurability)(sql));
+    enforceDurability(cfg.mode, await (opts.durability ?? readDurability)(sql, { walSyncedByWriter }));
   } catch (e) {
     await db.destroy();
     throw e;
   }
   await migrate(db);
-  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch, walSyncedByWriter ? walFsync(cfg.db.url) : undefined);
   watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
   if (cfg.mode === 'demo') {

@@ -126,8 +126,10 @@ export interface Config {
   db: {
     url: string;
     groupCommitMaxBatch: number;
-    /** SQLite only: full (COMMIT waits for the WAL fsync; production requires it) | normal (fsync at checkpoints only) */
+    /** SQLite only: full (a commit is fsynced before anything answers on it; production requires it) | normal (fsync at checkpoints only) */
     sqliteSynchronous: 'full' | 'normal';
+    /** SQLite, full only: who fsyncs the WAL — the group commit, off the event loop (writer) | SQLite inside COMMIT (commit) */
+    sqliteWalSync: 'writer' | 'commit';
   };
   dataDir: string;
   log: { level: string; dir: string; stdout: boolean };

@@ -45,8 +45,17 @@ typedef struct {
   int used;
 } file_t;
 
+/* A watched descriptor and the inode it was opened on. libuv closes descriptors with syscall(SYS_close),
+ * past this shim's close(): a number may come back as a socket or another file, so every use checks
+ * that the descriptor still is that inode. */
+typedef struct {
+  file_t *f;
+  dev_t dev;
+  ino_t ino;
+} fdent_t;
+
 static file_t files[MAX_FILES];
-static file_t *by_fd[MAX_FD];
+static fdent_t by_fd[MAX_FD];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *prefix;
 static size_t prefix_len;
@@ -134,7 +143,11 @@ static file_t *file_for(const char *path, int fd) {
 }
 
 static void note_open(int fd, const char *path) {
-  if (fd < 0 || fd >= MAX_FD || !watched(path)) return;
+  if (fd < 0 || fd >= MAX_FD) return;
+  if (!watched(path)) {
+    by_fd[fd].f = NULL;
+    return;
+  }
   char abs[4096];
   const char *p = path;
   if (path[0] != '/' && getcwd(abs, sizeof abs - strlen(path) - 2)) {
@@ -142,16 +155,30 @@ static void note_open(int fd, const char *path) {
     strcat(abs, path);
     p = abs;
   }
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
   pthread_mutex_lock(&mu);
-  by_fd[fd] = file_for(p, fd);
+  by_fd[fd].f = file_for(p, fd);
+  by_fd[fd].dev = st.st_dev;
+  by_fd[fd].ino = st.st_ino;
   pthread_mutex_unlock(&mu);
 }
 
-static void note_write(int fd, off_t off, ssize_t n) {
-  if (n <= 0 || fd < 0 || fd >= MAX_FD) return;
+/* The watched file behind fd, or NULL (not watched, or the number now names something else). */
+static file_t *tracked(int fd) {
+  if (fd < 0 || fd >= MAX_FD || !by_fd[fd].f) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_dev != by_fd[fd].dev || st.st_ino != by_fd[fd].ino) {
+    by_fd[fd].f = NULL;
+    return NULL;
+  }
+  return by_fd[fd].f;
+}
+
+static void note_write(file_t *f, off_t off, ssize_t n) {
+  if (n <= 0 || off < 0) return;
   pthread_mutex_lock(&mu);
-  file_t *f = by_fd[fd];
-  if (f) {
+  {
     f->size_dirty = 1;
     if (f->ndirty && f->dirty[f->ndirty - 1].off + f->dirty[f->ndirty - 1].len == off) {
       f->dirty[f->ndirty - 1].len += n;
@@ -169,11 +196,9 @@ static void note_write(int fd, off_t off, ssize_t n) {
 }
 
 /* fsync: what was written to the file so far is now durable. */
-static void make_durable(int fd) {
-  if (fd < 0 || fd >= MAX_FD) return;
+static void make_durable(int fd, file_t *f) {
   pthread_mutex_lock(&mu);
-  file_t *f = by_fd[fd];
-  if (f && (f->ndirty || f->size_dirty)) {
+  if (f->ndirty || f->size_dirty) {
     int d = real_open(f->durable, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (d >= 0) {
       struct stat st;
@@ -227,29 +252,30 @@ WRAP_OPENAT(openat64, real_openat64)
 
 ssize_t write(int fd, const void *buf, size_t n) {
   init();
-  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) {
-    off_t off = lseek(fd, 0, SEEK_CUR);
-    ssize_t r = real_write(fd, buf, n);
-    note_write(fd, off, r);
-    return r;
-  }
-  return real_write(fd, buf, n);
+  file_t *f = tracked(fd);
+  if (!f) return real_write(fd, buf, n);
+  off_t off = lseek(fd, 0, SEEK_CUR);
+  ssize_t r = real_write(fd, buf, n);
+  note_write(f, off, r);
+  return r;
 }
 
 #define WRAP_PWRITE(name, real)                                 \
   ssize_t name(int fd, const void *buf, size_t n, off_t off) {  \
     init();                                                     \
+    file_t *f = tracked(fd);                                    \
     ssize_t r = real(fd, buf, n, off);                          \
-    if (fd >= 0 && fd < MAX_FD && by_fd[fd]) note_write(fd, off, r); \
+    if (f) note_write(f, off, r);                               \
     return r;                                                   \
   }
 WRAP_PWRITE(pwrite, real_pwrite)
 WRAP_PWRITE(pwrite64, real_pwrite64)
 
 static void note_truncate(int fd) {
-  if (fd < 0 || fd >= MAX_FD) return;
+  file_t *f = tracked(fd);
+  if (!f) return;
   pthread_mutex_lock(&mu);
-  if (by_fd[fd]) by_fd[fd]->size_dirty = 1;
+  f->size_dirty = 1;
   pthread_mutex_unlock(&mu);
 }
 
@@ -266,8 +292,9 @@ WRAP_FTRUNCATE(ftruncate64, real_ftruncate64)
 #define WRAP_SYNC(name, real)                                   \
   int name(int fd) {                                            \
     init();                                                     \
+    file_t *f = tracked(fd);                                    \
     int r = real(fd);                                           \
-    if (r == 0) make_durable(fd);                               \
+    if (r == 0 && f) make_durable(fd, f);                       \
     return r;                                                   \
   }
 WRAP_SYNC(fsync, real_fsync)
@@ -275,11 +302,8 @@ WRAP_SYNC(fdatasync, real_fdatasync)
 
 int close(int fd) {
   init();
-  if (fd >= 0 && fd < MAX_FD && by_fd[fd]) {
-    pthread_mutex_lock(&mu);
-    by_fd[fd] = NULL; /* its unsynced writes stay pending on the file until some fsync */
-    pthread_mutex_unlock(&mu);
-  }
+  /* Its unsynced writes stay pending on the file until some fsync of it. */
+  if (fd >= 0 && fd < MAX_FD) by_fd[fd].f = NULL;
   return real_close(fd);
 }
 

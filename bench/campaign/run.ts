@@ -106,6 +106,7 @@ class Node {
 
   start(configFile = this.spawnOpts.configFile): MedbillProcess {
     const proc = spawnMedbill({ ...this.spawnOpts, configFile, port: this.port });
+    const spawned = Date.now();
     this.proc = proc;
     this.ready = false;
     let killed = false;
@@ -113,7 +114,10 @@ class Node {
       if (this.proc === proc) this.ready = false;
     });
     void waitHealthy(`http://127.0.0.1:${this.port}/readyz`, 120_000, () => proc.child.exitCode === null && proc.child.signalCode === null).then(
-      () => (this.ready = this.proc === proc),
+      () => {
+        this.ready = this.proc === proc;
+        if (this.ready) this.log.startMs.push(Date.now() - spawned);
+      },
       () => undefined,
     );
     void proc.exited.then(({ code, signal }) => {
@@ -222,7 +226,6 @@ async function main(): Promise<number> {
     await Promise.all(
       nodes.map(async (node, n) => {
         for (let c = 1; c <= cycles; c++) {
-          const spawned = Date.now();
           node.start();
           // One kill in five lands while the node starts (start-up recovery may be running); the
           // others at a random moment of serving load.
@@ -233,7 +236,6 @@ async function main(): Promise<number> {
             when = `${(ms / 1000).toFixed(1)} s after spawn${node.ready ? '' : ', still starting'}`;
           } else {
             await node.untilReady();
-            node.log.startMs.push(Date.now() - spawned);
             const ms = 200 + random() * (maxUpMs - 200);
             await sleep(ms);
             when = `${(ms / 1000).toFixed(1)} s after ready`;
@@ -288,7 +290,7 @@ async function main(): Promise<number> {
 
 /** What start-up and scheduled recovery did, from the nodes' log files (warn lines; a kill may cut the last ones). */
 function countRecoveries(dataDir: string): Record<string, number> {
-  const out = { completed: 0, voided: 0, left: 0 };
+  const out = { completed: 0, voided: 0, left: 0, finishedElsewhere: 0 };
   const logs = path.join(dataDir, 'logs');
   if (!existsSync(logs)) return out;
   for (const f of readdirSync(logs)) {
@@ -296,6 +298,8 @@ function countRecoveries(dataDir: string): Record<string, number> {
       if (line.includes('"reservation completed by recovery"')) out.completed++;
       else if (line.includes('"reservation voided"') || line.includes('"answered reservation voided"')) out.voided++;
       else if (line.includes('"reservation left for a later recovery"')) out.left++;
+      // per reservation only at info level; the start-up summary (warn) carries the count
+      else if (line.includes('"reservations recovered at start-up"')) out.finishedElsewhere += Number(/"finishedElsewhere":(\d+)/.exec(line)?.[1] ?? 0);
     }
   }
   return out;
@@ -316,12 +320,14 @@ function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nod
     ['unfinished busNos', r.unfinished, 'started, never acknowledged'],
     ['refused busNos', s.refused.size, 'a "do not retry" answer to a valid request'],
   ];
+  const starts = nodes.flatMap((n) => n.log.startMs).sort((a, b) => a - b);
+  const startS = (q: number) => (starts.length ? (starts[Math.min(starts.length - 1, Math.floor(q * starts.length))] / 1000).toFixed(1) : '-');
   say('\n  ledger walk');
   for (const [name, v, why] of rows) say(`  ${name.padEnd(26)} ${String(v).padStart(8)}  ${why}`);
   say(
     `  (${r.issued} issued, ${r.voided} voided; ${kills} kills, ${starting} while starting; ${s.requests} requests, ${s.cutInFlight} cut in flight by a kill, ${s.refusedConnections} refused while down, ` +
       `other answers ${JSON.stringify(s.codes)}; acknowledged via query ${s.acks.filter((a) => a.via === 'query').length}; ` +
-      `recovery completed ${recovery.completed}, voided ${recovery.voided})\n`,
+      `recovery completed ${recovery.completed}, voided ${recovery.voided}, finished elsewhere ${recovery.finishedElsewhere}; spawn to ready: median ${startS(0.5)} s, max ${startS(1)} s)\n`,
   );
   say(
     JSON.stringify({
@@ -330,6 +336,7 @@ function print(r: LedgerReport, s: ReturnType<typeof startIssuers>['stats'], nod
       nodes: nodes.length,
       kills,
       killedStarting: starting,
+      startSeconds: { median: Number(startS(0.5)), max: Number(startS(1)) },
       requests: s.requests,
       cutInFlight: s.cutInFlight,
       refusedConnections: s.refusedConnections,

@@ -46,17 +46,25 @@ export interface MysqlDurabilityVars {
 
 const SQLITE_SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
-/** SQLite: `PRAGMA synchronous` as a number (0 OFF … 3 EXTRA). FULL and EXTRA fsync the WAL at every COMMIT. */
-export function judgeSqlite(synchronous: number | null): DurabilitySetting[] {
+/**
+ * SQLite: `PRAGMA synchronous` as a number (0 OFF … 3 EXTRA). FULL and EXTRA fsync the WAL in every
+ * COMMIT; NORMAL is safe only when the group commit fsyncs the WAL before its units resolve.
+ */
+export function judgeSqlite(synchronous: number | null, walSyncedByWriter = false): DurabilitySetting[] {
   const value = synchronous === null ? 'unreadable' : (SQLITE_SYNCHRONOUS[synchronous] ?? String(synchronous));
-  const ok = synchronous !== null && synchronous >= 2;
+  const byWriter = synchronous === 1 && walSyncedByWriter;
+  const ok = byWriter || (synchronous !== null && synchronous >= 2);
   return [
     {
       name: 'synchronous (db.sqliteSynchronous)',
-      value,
+      value: byWriter ? `${value}, WAL fsynced by the group commit` : value,
       safe: 'FULL',
       ok,
-      why: ok ? 'the WAL is fsynced before COMMIT returns' : 'the WAL is fsynced only at checkpoints: a power cut loses the commits since the last one',
+      why: byWriter
+        ? 'the group commit fsyncs the WAL after each transaction, before any answer'
+        : ok
+          ? 'the WAL is fsynced before COMMIT returns'
+          : 'the WAL is fsynced only at checkpoints: a power cut loses the commits since the last one',
     },
   ];
 }
@@ -100,11 +108,14 @@ export function judgeMysql(v: MysqlDurabilityVars): DurabilitySetting[] {
 
 const num = (v: unknown): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
 
-/** Reads the durability settings of the database behind `sql` (one query; any user may read them). */
-export async function readDurability(sql: SqlDb): Promise<DurabilityReport> {
+/**
+ * Reads the durability settings of the database behind `sql` (any user may read them).
+ * `walSyncedByWriter`: this process's group commit fsyncs the SQLite WAL itself (db.ts walFsync).
+ */
+export async function readDurability(sql: SqlDb, o: { walSyncedByWriter?: boolean } = {}): Promise<DurabilityReport> {
   if (sql.dialect === 'sqlite') {
     const row = await sql.get<{ synchronous: number }>('PRAGMA synchronous');
-    return { dialect: 'sqlite', settings: judgeSqlite(num(row?.synchronous)) };
+    return { dialect: 'sqlite', settings: judgeSqlite(num(row?.synchronous), o.walSyncedByWriter) };
   }
   return { dialect: 'mysql', settings: judgeMysql(await readMysqlVars(sql)) };
 }

@@ -1,6 +1,7 @@
 /**
- * An S0000 must survive a power cut, not only kill -9: SQLite commits with synchronous=FULL unless told
- * otherwise (and production refuses "otherwise"); on MariaDB/MySQL medbill reads the server's own flush
+ * An S0000 must survive a power cut, not only kill -9: on SQLite a commit is fsynced before anything
+ * answers on it — by the group commit off the event loop (default) or by PRAGMA synchronous=FULL — and
+ * production refuses less; on MariaDB/MySQL medbill reads the server's own flush
  * settings at start, refuses unsafe ones in production and warns in demo. The MariaDB settings are
  * global to a server other suites share, so the refusal is tested with injected readings and the real
  * server's readings are checked against SHOW GLOBAL VARIABLES.
@@ -15,7 +16,7 @@ import { createApp, enforceDurability } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
 import { configureLogging, log } from '../../src/log';
 import { dialectOf, openDb } from '../../src/store/db';
-import { DurabilityReport, judgeMysql, readDurability, unsafeSettings } from '../../src/store/durability';
+import { DurabilityReport, judgeMysql, judgeSqlite, readDurability, unsafeSettings } from '../../src/store/durability';
 import { SqlDb } from '../../src/store/sql';
 import { freshDb, startTestApp } from '../helpers/app';
 
@@ -53,16 +54,24 @@ describe('durability: COMMIT means on disk (SQLite synchronous, MariaDB flush se
   before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-durability-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('SQLite runs WAL with synchronous=FULL by default: the WAL is fsynced before COMMIT returns', async () => {
-    const app = await startTestApp();
-    try {
-      const conn = new SqlDb(app.services.db, 'sqlite');
-      assert.equal((await conn.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
-      const report = await readDurability(conn);
-      assert.deepEqual(report.settings.map((s) => [s.value, s.ok]), [['FULL', true]]);
-    } finally {
-      await app.stop();
+  it('SQLite by default: WAL, and the group commit fsyncs it (PRAGMA synchronous NORMAL under it); sqliteWalSync: commit is PRAGMA FULL', async () => {
+    for (const [walSync, pragma] of [['writer', 1], ['commit', 2]] as const) {
+      const app = await startTestApp({ config: { db: { sqliteWalSync: walSync } } });
+      try {
+        const conn = new SqlDb(app.services.db, 'sqlite');
+        assert.equal((await conn.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
+        assert.equal((await conn.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, pragma, walSync);
+        const report = await readDurability(conn, { walSyncedByWriter: walSync === 'writer' });
+        assert.deepEqual(unsafeSettings(report), [], walSync);
+        assert.equal(app.config.db.sqliteSynchronous, 'full', 'the default');
+      } finally {
+        await app.stop();
+      }
     }
+    // The same PRAGMA NORMAL without the writer's fsync is the unsafe setting.
+    assert.equal(judgeSqlite(1, false)[0].ok, false);
+    const odd = loadConfig({ MEDBILL_CONFIG: '' }, { dataDir: dir, db: { sqliteWalSync: 'sometimes' }, log: { level: 'error', dir: '', stdout: false } });
+    await assert.rejects(createApp(odd, { listen: false, background: false }), /sqliteWalSync must be writer or commit/);
   });
 
   it('db.sqliteSynchronous: normal is what the database then does, and readDurability calls it unsafe', async () => {
