@@ -7,8 +7,8 @@
  *   writer (default) — the app's group commit (group-commit.ts) fsyncs the WAL file after each
  *     transaction, in libuv's thread pool, before any unit of the batch resolves; SQLite itself runs
  *     synchronous=NORMAL. The event loop keeps working meanwhile, so the requests that arrive during
- *     one fsync share the next (measured: PRAGMA synchronous=FULL ran at ~55% of NORMAL's bills/s,
- *     the writer's fsync at ~100%; npm run bench).
+ *     one fsync share the next (npm run bench, 100 clients: PRAGMA synchronous=FULL ran at 52–88% of
+ *     NORMAL's bills/s depending on the machine's load, the writer's fsync at 113–119%).
  *   commit — PRAGMA synchronous=FULL: SQLite fsyncs inside COMMIT, which blocks the event loop.
  * Every other connection (CLI, the SVS audit log) uses PRAGMA synchronous=FULL.
  * synchronous=NORMAL without the writer's fsync (db.sqliteSynchronous: normal) syncs only at
@@ -87,12 +87,13 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
 /**
  * Makes every commit written so far durable: fsync of the -wal file, run in libuv's thread pool so the
  * event loop goes on. The file is opened per call, so a WAL that SQLite recreated is never missed.
- * Linux writes back all dirty pages of a file on fsync of any descriptor of it.
+ * fsync of any descriptor writes back all dirty pages of the file (Windows' FlushFileBuffers wants
+ * write access, hence r+).
  */
 export function walFsync(url: string): () => Promise<void> {
   const wal = `${sqliteFile(url)}-wal`;
   return async () => {
-    const fh = await open(wal, 'r');
+    const fh = await open(wal, 'r+');
     try {
       await fh.sync();
     } finally {

@@ -1,6 +1,8 @@
 /**
- * Does COMMIT returning mean the commit is on disk? An S0000 is sent after COMMIT returns (inbound.ts,
- * group-commit.ts), so that is what an acknowledged bill rests on — and a power cut that drops
+ * Is a commit on disk when medbill answers on it? An S0000 is sent once the group commit says its
+ * batch is committed (inbound.ts, group-commit.ts): on MariaDB/MySQL once COMMIT returns, on SQLite
+ * once COMMIT or the group commit's own WAL fsync has synced it. That is what an acknowledged bill
+ * rests on — and a power cut that drops
  * acknowledged commits also rolls the number pointer back, so the next start reissues numbers the HIS
  * and finance already hold. This reads the settings that decide it from the database itself (not from
  * our config: a DBA may have changed the server) and says which are unsafe; the caller decides what an
