@@ -13,6 +13,7 @@
  *                                          go back to what their last fsync made durable (power-cut.c)
  *   options: --cycles 20 --issuers 100 --max-up-ms 6000 --seed N --svs --keep
  *            --sqlite-synchronous normal   the old setting (with --power-cut: watch it lose bills)
+ *            --sqlite-wal-sync commit      PRAGMA synchronous=FULL instead of the group commit's WAL fsync
  *
  * Signing runs in-process (the unit key in medbill's worker threads) unless --svs: what the campaign
  * proves — where a number is taken, committed and acknowledged — does not depend on how the signature
@@ -155,7 +156,7 @@ class Node {
   }
 }
 
-function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number; synchronous: string }): string {
+function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number; synchronous: string; walSync: string }): string {
   return (
     [
       'log: { level: warn, dir: logs, stdout: false }',
@@ -165,7 +166,7 @@ function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number
       // Uploads are not under test: the jobs wait in the outbox instead of retrying against no one.
       'outbox: { pollMs: 3600000 }',
       `recovery: { startupMinAgeMs: ${o.startupMinAgeMs} }`,
-      `db: { sqliteSynchronous: ${o.synchronous} }`,
+      `db: { sqliteSynchronous: ${o.synchronous}, sqliteWalSync: ${o.walSync} }`,
     ].join('\n') + '\n'
   );
 }
@@ -177,6 +178,7 @@ async function main(): Promise<number> {
   const seed = Number(arg('seed', String(Date.now() % 1_000_000)));
   const svs = flag('svs');
   const synchronous = arg('sqlite-synchronous', 'full');
+  const walSync = arg('sqlite-wal-sync', 'writer');
   const powerCut = flag('power-cut');
   const random = prng(seed);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-campaign-'));
@@ -192,7 +194,7 @@ async function main(): Promise<number> {
   // Each node has its own config only for its SVS port; the database, data dir and demo PKI are shared.
   const cfgOf = (i: number, minAge: number) => {
     const f = path.join(dir, `node${i}-${minAge}.yaml`);
-    writeFileSync(f, nodeConfig({ startupMinAgeMs: minAge, svs, svsPort: svsPorts[i], synchronous }));
+    writeFileSync(f, nodeConfig({ startupMinAgeMs: minAge, svs, svsPort: svsPorts[i], synchronous, walSync }));
     return f;
   };
   const startupMinAgeMs = nodeCount > 1 ? 10_000 : 0;
@@ -209,7 +211,7 @@ async function main(): Promise<number> {
   say(
     `crash campaign: ${db.kind === 'mysql' ? `MariaDB/MySQL, ${nodeCount} nodes on one database` : 'SQLite, one node'}, ${issuers} issuers, ` +
       `${cycles} kill -9 cycles${nodeCount > 1 ? ' per node' : ''}, up 0.2–${maxUpMs / 1000} s after ready, seed ${seed}, signer ${svs ? 'svs' : 'in-process'}` +
-      `${db.kind === 'sqlite' ? `, synchronous=${synchronous.toUpperCase()}` : ''}${powerCut ? ', every kill is a power cut' : ''}, data ${dir}`,
+      `${db.kind === 'sqlite' ? `, SQLite ${synchronous}${synchronous === 'full' ? ` (WAL fsync by ${walSync})` : ''}` : ''}${powerCut ? ', every kill is a power cut' : ''}, data ${dir}`,
   );
   let report: LedgerReport | undefined;
   let stats: ReturnType<typeof startIssuers>['stats'] | undefined;
@@ -267,7 +269,7 @@ async function main(): Promise<number> {
     failed = broken.length > 0 || unexpected.length > 0 || stats.refused.size > 0;
     print(report, stats, nodes, {
       db: db.kind,
-      ...(db.kind === 'sqlite' ? { sqliteSynchronous: synchronous, powerCut } : {}),
+      ...(db.kind === 'sqlite' ? { sqliteSynchronous: synchronous, sqliteWalSync: walSync, powerCut } : {}),
       seconds: Math.round((Date.now() - t0) / 1000),
       seed,
       issuers,
