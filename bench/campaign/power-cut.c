@@ -128,14 +128,17 @@ static file_t *file_for(const char *path, int fd) {
     f->used = 1;
     snprintf(f->path, sizeof f->path, "%s", path);
     snprintf(f->durable, sizeof f->durable, "%s.durable", path);
-    /* A file that exists when first opened and has no image yet counts as durable as it is. */
+    /* Whatever an earlier process wrote and never fsynced is still in the kernel's page cache (a
+     * kill -9 or an abrupt exit loses nothing), and this process's next fsync makes it durable:
+     * so the whole file starts dirty. After a simulated power cut file and image are equal anyway. */
     struct stat st;
-    if (stat(f->durable, &st) != 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
-      int d = real_open(f->durable, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (d >= 0) {
-        copy_range(fd, d, 0, st.st_size);
-        real_close(d);
-      }
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+      f->dirty = malloc(256 * sizeof(range_t));
+      f->cap = 256;
+      f->dirty[0].off = 0;
+      f->dirty[0].len = st.st_size;
+      f->ndirty = 1;
+      f->size_dirty = 1;
     }
     return f;
   }
