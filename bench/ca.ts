@@ -24,10 +24,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { svsEngineSettings } from '../adapters/ca/svs/settings';
 import type { SvsTask, SvsTaskResult } from '../adapters/ca/svs/worker';
 import { DEMO_CA_PASSWORD, loadConfig, PROJECT_ROOT } from '../src/config';
-import { certificateDer } from '../src/crypto/keys';
-import { makeEnvelope } from '../src/crypto/pkcs7-enveloped';
-import { createDetachedSigner } from '../src/crypto/pkcs7-signed';
-import { signData } from '../src/crypto/pkcs1';
+import { certificateDer, createDetachedSigner, makeEnvelope, signData } from '../src/crypto';
 
 const FLOOR: Record<string, number> = { 'p7.sign': 50, 'raw.sign': 50, 'p7.verify': 100, 'raw.verify': 100, 'envelope.make': 100, 'envelope.open': 50 };
 const TARGET: Record<string, number> = { 'p7.sign': 1000, 'raw.sign': 1000, 'p7.verify': 2000, 'raw.verify': 2000, 'envelope.make': 2000, 'envelope.open': 1000 };

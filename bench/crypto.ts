@@ -6,14 +6,25 @@
  *   node dist/bench/crypto.js [--seconds 1.5]
  */
 import { randomBytes } from 'node:crypto';
-import { sm2PrivateKey } from '../src/crypto/keys';
-import { makeEnvelope, openEnvelope, prepareRecipient } from '../src/crypto/pkcs7-enveloped';
-import { createDetachedSigner, signP7, verifyP7 } from '../src/crypto/pkcs7-signed';
-import { generateRsaKeyPair, rsaSign, rsaVerify } from '../src/crypto/rsa';
-import { generateSm2KeyPair, publicKeyTable, sm2Sign, sm2Verify } from '../src/crypto/sm2';
-import { sm3 } from '../src/crypto/sm3';
-import { sm4CbcEncrypt } from '../src/crypto/sm4';
-import { buildCertificate } from '../src/crypto/x509';
+import {
+  buildCertificate,
+  createDetachedSigner,
+  generateRsaKeyPair,
+  generateSm2KeyPair,
+  makeEnvelope,
+  openEnvelope,
+  prepareRecipient,
+  publicKeyTable,
+  rsaSign,
+  rsaVerify,
+  signP7,
+  sm2PrivateKey,
+  sm2Sign,
+  sm2Verify,
+  sm3,
+  sm4CbcEncrypt,
+  verifyP7,
+} from '../src/crypto';
 
 interface BenchResult {
   op: string;

@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { generateSm2KeyPair, sm2Sign } from '../src/crypto/sm2';
+import { generateSm2KeyPair, sm2Sign } from '../src/crypto';
 import { post, signedBody } from './his-client';
 import { freshDb } from '../test/helpers/databases';
 import { freePort, MedbillProcess, spawnMedbill, waitHealthy } from './server';
@@ -96,7 +96,10 @@ async function measure(o: LoadOptions): Promise<Measured> {
   // the simulator in this process and lets the outbox deliver during the run, as `npm start` does.
   writeFileSync(
     configFile,
+    // One load generator is one client address sending for a hundred clients: the per-address and
+    // per-appid limits (limits.his) would measure themselves, not issuance.
     `log: { dir: "", stdout: false }\nfinance: { start: ${o.finance} }\nsvs: { start: ${o.signer === 'svs'} }\n` +
+      'limits: { his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } }\n' +
       (o.finance ? '' : 'outbox: { pollMs: 3600000 }\n') +
       (o.signer ? `signer: { mode: ${o.signer} }\n` : '') +
       (o.db ? `db: { sqliteSynchronous: ${o.db.sqliteSynchronous}, sqliteWalSync: ${o.db.sqliteWalSync} }\n` : ''),

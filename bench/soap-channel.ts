@@ -22,7 +22,7 @@ import { loadCatalogue } from '../src/engine/catalogue';
 import type { InboundRequest, InboundResult } from '../src/engine/inbound';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SAMPLE = JSON.parse(readFileSync(path.resolve(ROOT, '..', 'shared', 'samples', 'outpatient-v3.2.json'), 'utf8')) as Record<string, unknown>;
+const SAMPLE = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'outpatient-v3.2.json'), 'utf8')) as Record<string, unknown>;
 const APPID = 'MEDBILL-DEMO';
 const KEY = 'demo-key-0123456789abcdef';
 const callers = new Map<string, CallerConfig>([[APPID, { appid: APPID, key: KEY }]]);

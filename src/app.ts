@@ -13,15 +13,19 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
-import { ConfigError, effectiveSignerMode, type Config } from './config';
-import { loadCatalogue } from './engine/catalogue';
+import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
+import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
+import { type Catalogue, loadCatalogue } from './engine/catalogue';
+import { loadCodeTables } from './engine/code-tables';
+import { suggestionHint } from './engine/codes';
 import { CpuPool } from './engine/cpu-pool';
 import type { Finance } from './engine/finance';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
-import { Problems } from './engine/lint';
+import { Problems, suggest } from './engine/lint';
+import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { monitorSettings, OutboxMonitor } from './engine/outbox-monitor';
@@ -31,6 +35,7 @@ import { retryPolicy } from './engine/retry';
 import { Router } from './engine/router';
 import type { Services } from './engine/services';
 import type { Signer } from './engine/signer';
+import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
 import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
@@ -39,7 +44,9 @@ import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
 import { watchGroupCommit } from './web/metrics';
-import { webRoutes } from './web/routes';
+import { Admission } from './web/admission';
+import { metricsHandler, webRoutes } from './web/routes';
+import { privateDir } from './private-fs';
 
 export interface AppOptions {
   listen?: boolean;
@@ -55,6 +62,8 @@ export interface AppOptions {
   outboxHandlers?: Map<string, JobHandler>;
   /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
   durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
+  /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
+  definitions?: Definitions;
 }
 
 export interface App {
@@ -62,10 +71,16 @@ export interface App {
   services: Services;
   router: Router;
   flows: Flow[];
+  /** what this process loaded (served at GET /{servicePath}/admin/flows) */
+  definitions: LoadedDefinitions;
   outbox: OutboxWorker;
   outboxMonitor: OutboxMonitor;
   server?: http.Server;
   port?: number;
+  /** the port of the own /metrics listener (metrics.listen) */
+  metricsPort?: number;
+  /** rate limits and max in-flight of the HIS channels */
+  admission?: Admission;
   handle(req: InboundRequest): Promise<InboundResult>;
   close(): Promise<void>;
 }
@@ -74,25 +89,88 @@ export interface App {
 export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
 
 /**
- * Every definition file, checked together: problems of all files are collected, not just the first.
+ * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
+ * (a catalogue entry's flow, its SOAP form). Problems of all files are collected, not just the first.
  * Callers decide what problems mean: `medbill validate` prints them, start-up refuses to go on.
  */
 export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const root = cfg.projectRoot;
-  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'));
+  const hashes = definitionFileHashes(root);
+  const before = problems.errors.length;
+  const codeTables = loadCodeTables(path.join(root, 'config', 'codes'), problems);
+  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'), problems, { codeTables });
+  const catalogueOk = problems.errors.length === before;
   const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
-  const flows = flowFiles(path.join(root, 'flows'))
-    .map((f) => loadFlow(f, defs, problems))
-    .filter((f): f is Flow => f !== undefined);
-  return { catalogue, mappings, flows, router: new Router(flows, problems), problems };
+  const files = flowFiles(path.join(root, 'flows'));
+  const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
+  if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
+  if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
+  const router = new Router(flows, problems);
+  return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
-/** Definitions for a process that will serve them: any lint error stops it, with every problem listed. */
+/** A catalogue entry's `flow` must be the flow its service triggers (the catalogue says which flow serves it). */
+function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Problems): void {
+  const byName = new Map(flows.map((f) => [f.name, f]));
+  for (const e of catalogue.services.values()) {
+    if (!e.flow) continue;
+    const f = byName.get(e.flow);
+    if (f && f.trigger.service === e.service) continue;
+    const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
+    const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
+    problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
+  }
+}
+
+/** The SOAP channel serves every entry as WSDL operations: an entry with no XML form is a catalogue error. */
+function checkSoapForm(catalogue: Catalogue, dir: string, problems: Problems): void {
+  try {
+    generateWsdl(catalogue);
+  } catch (e) {
+    const message = (e as Error).message;
+    // The generator names the place as <serviceId>.request.<field>… or starts with the entry's file.
+    const m = /^([A-Za-z_][\w-]*)\.(request|response)\b/.exec(message);
+    const entry = m ? catalogue.services.get(m[1]) : [...catalogue.services.values()].find((x) => message.startsWith(x.file));
+    const file = entry?.file ?? path.join(dir, 'common.schema.yaml');
+    const loc = (m && loadYamlSource(file, new Problems())?.loc([m[2]])) || { file, line: 1, col: 1 };
+    problems.add(loc, 'CAT_SOAP', m ? `${m[1]}.${m[2]}` : '', { detail: message.replace(`${file}: `, '') });
+  }
+}
+
+/**
+ * Definitions for a process that will serve them: any lint error stops it, with every problem listed —
+ * configuration (checked again as the object this process runs with), code tables, catalogue, mappings, flows.
+ */
 export function loadDefinitionsOrThrow(cfg: Config) {
-  const d = loadDefinitions(cfg);
+  const problems = new Problems();
+  checkConfigObject(cfg, problems);
+  const d = loadDefinitions(cfg, problems);
   d.problems.throwIfAny();
   return d;
+}
+
+export type Definitions = ReturnType<typeof loadDefinitions>;
+
+/**
+ * The configuration the definitions are checked with when the effective one has errors: the shipped
+ * defaults alone, or — if even those are broken — just enough for the loaders (root, unit, URLs).
+ */
+function fallbackConfig(): Config {
+  return readConfig({}, {}, new Problems()) ?? ({ projectRoot: PROJECT_ROOT, unit: {}, server: { publicBaseUrl: '', publicNetUrl: '' } } as unknown as Config);
+}
+
+/**
+ * The effective configuration (files and environment) and every definition, checked in one pass so
+ * one run lists every problem: `medbill validate` prints them, `medbill start` refuses to start.
+ * `config` is undefined when it has errors (the definitions are then checked with the defaults).
+ */
+export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config; definitions: Definitions; problems: Problems; root: string } {
+  const problems = new Problems();
+  const config = readConfig(env, {}, problems);
+  const checkedWith = config ?? fallbackConfig();
+  const definitions = loadDefinitions(checkedWith, problems);
+  return { config, definitions, problems, root: checkedWith.projectRoot };
 }
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
@@ -123,9 +201,26 @@ export function enforceDurability(mode: Config['mode'], report: DurabilityReport
   for (const p of problems) log().warn('database may lose acknowledged bills on power loss (production mode refuses to start)', { dialect: report.dialect, problem: p });
 }
 
+/** "127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback) → host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  if (!m) throw new Error(`metrics.listen '${listen}' is not host:port (e.g. 127.0.0.1:9464)`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
+  // The data directory holds patients' ID numbers and (demo) keys: only medbill's user reads it.
+  const openDataDir = privateDir(cfg.dataDir);
   configureLogging(cfg.log);
-  const { catalogue, mappings, flows, router } = loadDefinitionsOrThrow(cfg);
+  if (openDataDir) log().warn(openDataDir);
+  const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
   if (cfg.db.sqliteWalSync !== 'writer' && cfg.db.sqliteWalSync !== 'commit') throw new ConfigError(`db.sqliteWalSync must be writer or commit, not '${String(cfg.db.sqliteWalSync)}'`);
   // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
   const walSyncedByWriter =
@@ -173,6 +268,10 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       inFlight--;
     }
   };
+  const original = async (id: string) => {
+    const m = await services.messages.get(id);
+    return m && { channel: m.channel, serviceId: m.service_id, raw: m.raw, receivedAt: m.received_at };
+  };
 
   if (opts.recover !== false) {
     // Single node: everything left mid-flight is ours (minAge 0). Several nodes on one database: set
@@ -199,30 +298,54 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
 
   let ready = false;
   let server: http.Server | undefined;
+  let metricsServer: http.Server | undefined;
   let port: number | undefined;
+  let metricsPort: number | undefined;
+  let admission: Admission | undefined;
   if (opts.listen !== false) {
+    admission = new Admission(cfg);
+    const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
     const json = createJsonChannel({
       servicePath: cfg.server.servicePath,
       bodyLimitBytes: cfg.server.bodyLimitBytes,
-      callers: new Map(cfg.callers.map((c) => [c.appid, c])),
+      serviceBodyLimit: (serviceId) => catalogue.services.get(serviceId)?.limits?.bodyBytes,
+      callers,
       handle,
+      admission,
+      original,
     });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers: new Map(cfg.callers.map((c) => [c.appid, c])), handle });
-    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready }));
+    mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    const ownMetrics = Boolean(cfg.metrics?.listen);
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
       else web(req, res);
     });
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(cfg.server.port, cfg.server.host, () => resolve());
-    });
-    port = (server.address() as AddressInfo).port;
-    log().info('medbill listening', { port, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+    if (ownMetrics) {
+      const at = parseListen(cfg.metrics.listen);
+      const handler = metricsHandler(cfg.metrics.token, () => outboxMonitor?.refresh());
+      metricsServer = http.createServer((req, res) => {
+        if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/metrics') handler(req, res);
+        else {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('未找到：此端口只提供 /metrics\n');
+        }
+      });
+      metricsPort = await listen(metricsServer, at.port, at.host);
+    }
+    try {
+      port = await listen(server, cfg.server.port, cfg.server.host);
+    } catch (e) {
+      metricsServer?.close();
+      throw e;
+    }
+    log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+    if (cfg.mode === 'production' && !cfg.metrics?.token && !ownMetrics)
+      log().warn('GET /metrics is open on the HIS port: set metrics.token or metrics.listen');
   }
   ready = true;
 
@@ -231,14 +354,21 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     services,
     router,
     flows,
+    definitions: loaded,
     outbox,
     outboxMonitor,
     server,
     port,
+    metricsPort,
+    admission,
     handle,
     async close() {
       ready = false;
       for (const t of tasks) t.stop();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((r) => metricsServer!.close(() => r()));
+      }
       if (server) {
         // Stop accepting, let requests in flight answer (up to the grace), then cut what is left.
         const closed = new Promise<void>((r) => server!.close(() => r()));

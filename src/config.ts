@@ -1,10 +1,13 @@
 /**
  * Configuration: config/default.yaml, then the file named by MEDBILL_CONFIG merged over it, then
- * environment variables. The result is frozen; every module receives it instead of reading env itself.
+ * environment variables, then programmatic overrides; the result is checked against
+ * config/config.schema.yaml (config-check.ts). Every module receives it instead of reading env itself.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { checkConfig, ConfigLayers, dotted, envLoc, locate } from './config-check';
+import { formatIssue, Loc, Problems } from './engine/lint';
+import { loadYamlSource, YamlSource } from './engine/yaml-source';
 
 export interface CallerConfig {
   appid: string;
@@ -109,6 +112,30 @@ export interface CaClientConfig {
   maxSockets: number;
 }
 
+/** `rate` requests per second on average, `burst` at once; rate 0 = no limit. */
+export interface RateLimitConfig {
+  rate: number;
+  burst: number;
+}
+
+export interface LimitsConfig {
+  /** HIS channel requests being read or worked on at once; past it E3003 at once (0 = no limit) */
+  maxInFlight: number;
+  /** client addresses, appids and bills each limiter remembers (least recently seen forgotten first) */
+  trackedKeys: number;
+  his: { perIp: RateLimitConfig; perAppid: RateLimitConfig };
+  /** the bill download (/<servicePath>/ebill/…xml) and the public check page (/billcheck) */
+  billAccess: {
+    perIp: RateLimitConfig;
+    /** wrong check codes from one client address within `window` that lock it out for `lockout` */
+    wrongCodesPerClient: number;
+    /** wrong check codes for one bill (from any address) within `window` that lock that bill for `lockout` */
+    wrongCodesPerBill: number;
+    window: string;
+    lockout: string;
+  };
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -120,9 +147,14 @@ export interface Config {
     publicNetUrl: string;
     bodyLimitBytes: number;
     requestDeadlineMs: number;
+    /** reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client; empty or absent = none */
+    trustedProxies?: string[];
     /** on stop, how long requests in flight may take to answer before their connections are cut */
     shutdownGraceMs: number;
   };
+  limits: LimitsConfig;
+  /** GET /metrics: behind a bearer token and/or on its own listen address */
+  metrics: { token: string; listen: string };
   db: {
     url: string;
     groupCommitMaxBatch: number;
@@ -182,7 +214,7 @@ export function deepMerge(base: Plain, over: Plain): Plain {
   return out;
 }
 
-/** Environment variables with a fixed meaning (DESIGN §3), applied over the files. */
+/** Environment variables with a fixed meaning (README "Configuration essentials"), applied over the files. */
 const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> = {
   MEDBILL_PORT: { path: ['server', 'port'], type: 'number' },
   MEDBILL_HOST: { path: ['server', 'host'], type: 'string' },
@@ -201,6 +233,8 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
   MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },
   MEDBILL_MODE: { path: ['mode'], type: 'string' },
+  MEDBILL_METRICS_TOKEN: { path: ['metrics', 'token'], type: 'string' },
+  MEDBILL_METRICS_LISTEN: { path: ['metrics', 'listen'], type: 'string' },
 };
 
 function setPath(obj: Plain, p: string[], value: unknown): void {
@@ -212,25 +246,73 @@ function setPath(obj: Plain, p: string[], value: unknown): void {
   cur[p[p.length - 1]] = value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}): Config {
-  const defaults = parse(readFileSync(path.join(PROJECT_ROOT, 'config', 'default.yaml'), 'utf8')) as Plain;
-  let merged = defaults;
-  if (env.MEDBILL_CONFIG) merged = deepMerge(merged, (parse(readFileSync(env.MEDBILL_CONFIG, 'utf8')) ?? {}) as Plain);
-  if (env.NODE_ENV === 'production') merged.mode = 'production';
+/**
+ * Which medbill process the configuration is for: `start` (medbill with whatever embedded peers it
+ * starts; also every other command), `svs` (the signature server alone), `finance` (the finance
+ * simulator alone). The production check covers what that process would use.
+ */
+export type ProcessRole = 'start' | 'svs' | 'finance';
+
+/** A number variable is a number only when it is written as one: MEDBILL_PORT=abc stays "abc" and fails the schema. */
+const envValue = (v: string, type: 'string' | 'number'): unknown => (type === 'number' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+
+/** A YAML file of the configuration with positions, or undefined when it cannot be read (reported). */
+function readLayer(file: string, problems: Problems, missing: Loc): YamlSource | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    problems.add(missing, 'CONFIG_FILE', '', { detail: `${file}（${(e as NodeJS.ErrnoException).code ?? (e as Error).message}）` });
+    return undefined;
+  }
+  const src = loadYamlSource(file, problems, text);
+  if (src && src.data !== null && src.data !== undefined && !isPlain(src.data)) {
+    problems.add(src.loc([]), 'CONFIG_TYPE', '', { expected: '映射（map）' });
+    return undefined;
+  }
+  return src;
+}
+
+/**
+ * Reads and checks the configuration, adding every problem to `problems` (CONFIG_* at the file:line:col
+ * or environment variable that set the value). Returns the configuration only when it is valid.
+ */
+export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: Problems, role: ProcessRole = 'start'): Config | undefined {
+  const before = problems.errors.length;
+  const clean = () => problems.errors.length === before;
+  const defaultsFile = path.join(PROJECT_ROOT, 'config', 'default.yaml');
+  const layers: ConfigLayers = { env: [], overrides };
+  layers.defaults = readLayer(defaultsFile, problems, { file: defaultsFile, line: 1, col: 1 });
+  let merged: Plain = structuredClone((layers.defaults?.data ?? {}) as Plain);
+  if (env.MEDBILL_CONFIG) {
+    layers.file = readLayer(path.resolve(env.MEDBILL_CONFIG), problems, envLoc('MEDBILL_CONFIG', env.MEDBILL_CONFIG));
+    if (isPlain(layers.file?.data)) merged = deepMerge(merged, layers.file.data);
+  }
+  if (env.NODE_ENV === 'production') {
+    merged.mode = 'production';
+    layers.env.push({ path: ['mode'], loc: envLoc('NODE_ENV', 'production') });
+  }
   for (const [name, spec] of Object.entries(ENV_PATHS)) {
     const v = env[name];
     // An empty MEDBILL_LOG_DIR means "no log files"; other empty variables mean "not set".
-    if (v !== undefined && (v !== '' || name === 'MEDBILL_LOG_DIR')) setPath(merged, spec.path, spec.type === 'number' ? Number(v) : v);
+    if (v === undefined || (v === '' && name !== 'MEDBILL_LOG_DIR')) continue;
+    setPath(merged, spec.path, envValue(v, spec.type));
+    layers.env.push({ path: spec.path, loc: envLoc(name, v) });
   }
   // MEDBILL_CALLERS=appid:key,appid2:key2 adds callers without a file (containers, CI).
   if (env.MEDBILL_CALLERS) {
-    const extra = env.MEDBILL_CALLERS.split(',').filter(Boolean).map((pair) => {
+    const base = Array.isArray(merged.callers) ? (merged.callers as CallerConfig[]) : [];
+    const extra: CallerConfig[] = [];
+    env.MEDBILL_CALLERS.split(',').filter(Boolean).forEach((pair, n) => {
       const i = pair.indexOf(':');
-      return { appid: pair.slice(0, i), key: pair.slice(i + 1) };
+      if (i > 0 && i < pair.length - 1) extra.push({ appid: pair.slice(0, i), key: pair.slice(i + 1) });
+      else problems.add(envLoc('MEDBILL_CALLERS', ''), 'CONFIG_ENV', 'callers', { name: 'MEDBILL_CALLERS', detail: `第 ${n + 1} 项应为 appid:key` });
     });
-    merged.callers = [...((merged.callers as CallerConfig[]) ?? []), ...extra];
+    layers.env.push({ path: ['callers'], loc: envLoc('MEDBILL_CALLERS', ''), fromIndex: base.length });
+    merged.callers = [...base, ...extra];
   }
   merged = deepMerge(merged, overrides);
+  if (!layers.defaults || !checkConfig(merged, layers, problems, PROJECT_ROOT) || !clean()) return undefined;
   const cfg = merged as unknown as Config;
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
@@ -241,11 +323,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plai
     const file = cfg.db.url.slice('sqlite:'.length);
     if (file !== ':memory:') cfg.db.url = 'sqlite:' + path.resolve(PROJECT_ROOT, file);
   }
-  checkProductionSafety(cfg);
-  return cfg;
+  // NODE_ENV=production is the operator saying "this is production": nothing may turn it back into a demo.
+  if (env.NODE_ENV === 'production' && cfg.mode !== 'production')
+    problems.add(locate(layers, ['mode']), 'CONFIG_PRODUCTION', 'mode', { detail: `NODE_ENV=production but mode is '${String(cfg.mode)}' (MEDBILL_MODE or a config file): production refuses to run in demo mode` });
+  for (const p of productionProblems(cfg, role)) problems.add(locate(layers, p.at), 'CONFIG_PRODUCTION', dotted(p.at), { detail: p.detail });
+  return clean() ? cfg : undefined;
+}
+
+/**
+ * Checks a configuration object as a process is about to run with it: loadConfig's result, which a
+ * caller (a test, a bench) may have changed since. Problems are reported at `config` (no file).
+ */
+export function checkConfigObject(cfg: Config, problems: Problems): void {
+  const { projectRoot: _derived, ...settings } = cfg;
+  checkConfig(settings, { env: [], overrides: {}, fallback: { file: 'config', line: 0, col: 0 } }, problems, PROJECT_ROOT);
 }
 
 export class ConfigError extends Error {}
+
+/** Every configuration problem, thrown at once: a process prints them all and does not start. */
+export class ConfigLintError extends ConfigError {
+  constructor(readonly problems: Problems) {
+    const errors = problems.sorted().filter((i) => i.severity === 'error');
+    super(`configuration has ${errors.length} error(s):\n` + errors.map(formatIssue).join('\n'));
+  }
+}
+
+/**
+ * The configuration every process runs with: default.yaml, the MEDBILL_CONFIG file, MEDBILL_* variables
+ * and `overrides` (tests), checked against config/config.schema.yaml. Any problem throws a
+ * ConfigLintError listing all of them.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Plain = {}, role: ProcessRole = 'start'): Config {
+  const problems = new Problems();
+  const cfg = readConfig(env, overrides, problems, role);
+  if (!cfg) throw new ConfigLintError(problems);
+  return cfg;
+}
 
 /**
  * Which signer issuance uses. `auto` (the default) decides from configuration alone, never from whether
@@ -261,23 +375,48 @@ export function effectiveSignerMode(cfg: Pick<Config, 'signer' | 'svs' | 'ca'>):
 /** The demo signature-server password of config/default.yaml (refused in production). */
 export const DEMO_CA_PASSWORD = 'demo-svs-password';
 
-/** Demo secrets are fine for a tour and fatal in production: refuse to start rather than sign with them. */
-export function checkProductionSafety(cfg: Config): void {
-  if (cfg.mode !== 'production') return;
-  const problems: string[] = [];
-  for (const c of cfg.callers) if (c.demo || c.key === 'demo-key-0123456789abcdef') problems.push(`caller ${c.appid} uses the demo key`);
-  if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push('unit.checkCodeSecret is the demo value');
-  const signer = effectiveSignerMode(cfg);
-  if (signer === 'in-process' && !cfg.signer.keyFile) problems.push('signer.keyFile is empty (demo PKI)');
-  if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push('ca.password is the demo value (set MEDBILL_CA_PASSWORD)');
-  if (cfg.db.url.startsWith('sqlite:') && cfg.db.sqliteSynchronous !== 'full')
-    problems.push(`db.sqliteSynchronous is ${cfg.db.sqliteSynchronous}: a power cut loses acknowledged bills and rolls the number pointer back (use full)`);
-  if (cfg.svs.start) {
-    for (const a of cfg.svs.applications) if (a.demo) problems.push(`svs application ${a.appName} is the demo account`);
-    for (const k of cfg.svs.keys) if (k.demo) problems.push(`svs key index ${k.index} is a demo PKI key`);
+/**
+ * Demo secrets are fine for a tour and fatal in production: the settings that must change, by path.
+ * Each process is checked for what it would use. (The key loaders refuse demo keys in production too,
+ * so a path that skips this check still cannot sign with them.)
+ */
+function productionProblems(cfg: Config, role: ProcessRole = 'start'): { at: (string | number)[]; detail: string }[] {
+  if (cfg.mode !== 'production') return [];
+  const problems: { at: (string | number)[]; detail: string }[] = [];
+  const svsProblems = () => {
+    cfg.svs.applications.forEach((a, i) => {
+      if (a.demo) problems.push({ at: ['svs', 'applications', i], detail: `svs application ${a.appName} is the demo account (demo-svs-password)` });
+    });
+    cfg.svs.keys.forEach((k, i) => {
+      if (k.demo) problems.push({ at: ['svs', 'keys', i], detail: `svs key index ${k.index} is a demo PKI key` });
+    });
+  };
+  if (role === 'finance') problems.push({ at: ['finance'], detail: 'medbill finance is the finance simulator: it signs with the demo PKI supervisor key and is for demos and tests only' });
+  if (role === 'svs') svsProblems();
+  if (role === 'start') {
+    cfg.callers.forEach((c, i) => {
+      if (c.demo || c.key === DEMO_CALLER_KEY) problems.push({ at: ['callers', i], detail: `caller ${c.appid} uses the demo key` });
+    });
+    if (cfg.unit.checkCodeSecret.startsWith('demo')) problems.push({ at: ['unit', 'checkCodeSecret'], detail: 'unit.checkCodeSecret is the demo value (set MEDBILL_CHECK_CODE_SECRET)' });
+    const signer = effectiveSignerMode(cfg);
+    if (signer === 'in-process' && !cfg.signer.keyFile) problems.push({ at: ['signer', 'keyFile'], detail: 'signer.keyFile is empty (demo PKI unit key)' });
+    if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push({ at: ['ca', 'password'], detail: 'ca.password is the demo value (set MEDBILL_CA_PASSWORD)' });
+    if (cfg.svs.start) svsProblems();
+    if (cfg.finance.start) problems.push({ at: ['finance', 'start'], detail: 'finance.start runs the finance simulator, which signs with the demo PKI (set finance.start: false and finance.url)' });
+    if (cfg.db.url.startsWith('sqlite:') && cfg.db.sqliteSynchronous !== 'full')
+      problems.push({ at: ['db', 'sqliteSynchronous'], detail: `db.sqliteSynchronous is ${cfg.db.sqliteSynchronous}: a power cut loses acknowledged bills and rolls the number pointer back (use full)` });
   }
-  if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.join('; '));
+  return problems;
 }
+
+/** Throws when production mode would run with demo settings (loadConfig reports the same, located). */
+export function checkProductionSafety(cfg: Config, role: ProcessRole = 'start'): void {
+  const problems = productionProblems(cfg, role);
+  if (problems.length) throw new ConfigError('production mode refuses demo settings: ' + problems.map((p) => p.detail).join('; '));
+}
+
+/** The demo caller key of config/default.yaml (refused in production). */
+export const DEMO_CALLER_KEY = 'demo-key-0123456789abcdef';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

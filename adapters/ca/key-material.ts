@@ -4,12 +4,20 @@
  * Demo (the embedded default): a demo PKI generated on first start under <dataDir>/pki/ and reused,
  * shared with the embedded signature server. Production mode refuses the demo PKI (src/config.ts).
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DemoPki, generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, loadPrivateKey, loadSm2PrivateKey, pemDecode, PrivateKey } from '../../src/crypto/keys';
-import { mustParseCertificate } from '../../src/crypto/x509';
-import type { Config } from '../../src/config';
+import {
+  certificateDer,
+  DemoPki,
+  generateDemoPki,
+  loadPrivateKey,
+  loadSm2PrivateKey,
+  mustParseCertificate,
+  pemDecode,
+  PrivateKey,
+} from '../../src/crypto';
+import { ConfigError, type Config } from '../../src/config';
+import { privateDir } from '../../src/private-fs';
 
 export interface UnitKey {
   id: string;
@@ -32,7 +40,7 @@ export function demoPkiFile(dataDir: string): string {
 export function loadOrCreateDemoPki(dataDir: string, svsPort = 17002): DemoPki {
   const file = demoPkiFile(dataDir);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoPki;
-  mkdirSync(path.dirname(file), { recursive: true });
+  privateDir(path.dirname(file));
   const pki = generateDemoPki({ crlUrls: [`http://127.0.0.1:${svsPort}/crl/root.crl`], ocspUrl: `http://127.0.0.1:${svsPort}/ocsp` });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   writeFileSync(tmp, JSON.stringify(pki, null, 2), { mode: 0o600 });
@@ -78,6 +86,7 @@ function fromIdentity(certPem: string, privateKey: string, publicKey?: string): 
 }
 
 export function loadUnitSigningKey(cfg: Config): UnitKey {
+  if (!cfg.signer.keyFile && cfg.mode === 'production') throw new ConfigError('production mode refuses demo settings: signer.keyFile is empty (demo PKI unit key)');
   if (!cfg.signer.keyFile) {
     const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
     return fromIdentity(pki.unitSigning.certificatePem, pki.unitSigning.privateKey, pki.unitSigning.publicKey);

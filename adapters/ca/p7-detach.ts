@@ -9,22 +9,21 @@
  *
  * signerSerialOf: the signer certificate serial (lower-case hex, as medbill stores it) of a SignedData.
  */
-import { children, readTlv, Tlv, tlvBytes } from '../../src/crypto/der';
-import { parseP7 } from '../../src/crypto/pkcs7-signed';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
-import { der } from '../../src/crypto/tlv';
-import { normaliseSerial } from '../../src/crypto/x509';
+import { asn1, normaliseSerial, parseP7, readCmsCertificate } from '../../src/crypto';
+
+type Tlv = asn1.Tlv;
+const { bytesOf, der, tryChildren, tryTlv } = asn1;
 
 
 function kids(buf: Buffer, t: Tlv | null | undefined, tag: number, what: string): Tlv[] {
   if (!t || t.tag !== tag) throw new Error(`SignedData: ${what} missing or not tag 0x${tag.toString(16)}`);
-  const c = children(buf, t);
+  const c = tryChildren(buf, t);
   if (!c) throw new Error(`SignedData: ${what} is malformed`);
   return c;
 }
 
 export function detachSignedData(p7: Buffer): Buffer {
-  const root = readTlv(p7);
+  const root = tryTlv(p7);
   if (!root || root.end !== p7.length) throw new Error('SignedData: not one DER element');
   const [oidT, explicitT] = kids(p7, root, 0x30, 'ContentInfo');
   const [sdT] = kids(p7, explicitT, 0xa0, 'ContentInfo.content');
@@ -32,9 +31,9 @@ export function detachSignedData(p7: Buffer): Buffer {
   const encapT = fields[2];
   const [eTypeT, eContentT] = kids(p7, encapT, 0x30, 'EncapsulatedContentInfo');
   if (!eContentT) return p7; // already detached
-  const encap = der(0x30, tlvBytes(p7, eTypeT));
-  const sd = der(0x30, ...fields.slice(0, 2).map((f) => tlvBytes(p7, f)), encap, ...fields.slice(3).map((f) => tlvBytes(p7, f)));
-  return der(0x30, tlvBytes(p7, oidT), der(0xa0, sd));
+  const encap = der(0x30, bytesOf(p7, eTypeT));
+  const sd = der(0x30, ...fields.slice(0, 2).map((f) => bytesOf(p7, f)), encap, ...fields.slice(3).map((f) => bytesOf(p7, f)));
+  return der(0x30, bytesOf(p7, oidT), der(0xa0, sd));
 }
 
 /**
@@ -44,7 +43,7 @@ export function detachSignedData(p7: Buffer): Buffer {
  */
 export function signerSerialOf(p7: Buffer): string | undefined {
   try {
-    const root = readTlv(p7);
+    const root = tryTlv(p7);
     const [, explicitT] = kids(p7, root, 0x30, 'ContentInfo');
     const [sdT] = kids(p7, explicitT, 0xa0, 'ContentInfo.content');
     const fields = kids(p7, sdT, 0x30, 'SignedData');
@@ -52,7 +51,7 @@ export function signerSerialOf(p7: Buffer): string | undefined {
     const [, sidT] = kids(p7, firstSigner, 0x30, 'SignerInfo');
     if (sidT?.tag === 0x30) {
       const [, serialT] = kids(p7, sidT, 0x30, 'IssuerAndSerialNumber');
-      if (serialT?.tag === 0x02) return normaliseSerial(p7.subarray(serialT.contentStart, serialT.end).toString('hex'));
+      if (serialT?.tag === 0x02) return normaliseSerial(p7.subarray(serialT.valueStart, serialT.end).toString('hex'));
     }
   } catch {
     // fall through to the full parse, which explains itself

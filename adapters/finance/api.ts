@@ -7,7 +7,7 @@
  *            fiscalXml = Base64 of the UTF-8 bytes of the signed fiscal XML document. Base64 rather than
  *            the XML as a JSON string: the unit signature covers exact bytes, and Base64 keeps every
  *            byte (BOM, line ends, odd code points) out of reach of proxies and JSON re-encoders. It is
- *            also what the national-style exchanges carry (Invoice_Data, fiscal-ebill.md §5.4).
+ *            also what the national-style exchanges carry (docs/reference/fiscal-ebill.md#the-supervisory-signature).
  *   200      UploadAccepted — a repeat of the same document answers the same supervisory signature
  *   4xx      UploadRefused  — 400 malformed request, 409 another document under that number,
  *                             413 body too large, 422 document refused (signature, trust, identity)

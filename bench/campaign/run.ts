@@ -163,6 +163,9 @@ function nodeConfig(o: { startupMinAgeMs: number; svs: boolean; svsPort?: number
       o.svs ? `svs: { start: true, port: ${o.svsPort} }` : 'svs: { start: false }',
       `signer: { mode: ${o.svs ? 'svs' : 'in-process'} }`,
       'finance: { start: false }',
+      // 100 issuers from one address: the per-address and per-appid rate limits would refuse most of
+      // them (E0007), which tests the limiter, not the ledger.
+      'limits: { his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } }',
       // Uploads are not under test: the jobs wait in the outbox instead of retrying against no one.
       'outbox: { pollMs: 3600000 }',
       `recovery: { startupMinAgeMs: ${o.startupMinAgeMs} }`,

@@ -9,7 +9,7 @@ export function registerFinance(program: Command): void {
     .command('finance')
     .description('run the embedded finance e-bill system simulator alone (upload API and public check page, port 17003)')
     .action(async () => {
-      const cfg = loadConfig();
+      const cfg = loadConfig(process.env, {}, 'finance');
       configureLogging(cfg.log);
       const sim = await startFinanceSimulator(cfg);
       process.stdout.write(

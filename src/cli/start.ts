@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { EmbeddedPeer, startEmbeddedSvs } from '../../adapters/ca/embedded';
 import { startEmbeddedFinance } from '../../adapters/finance/embedded';
-import { createApp } from '../app';
-import { loadConfig } from '../config';
+import { createApp, loadAll } from '../app';
+import { formatIssue } from '../engine/lint';
 import { log } from '../log';
 
 export function registerStart(program: Command): void {
@@ -10,7 +10,12 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start medbill on the HIS port (17001), with the embedded signature server and finance system unless configured off')
     .action(async () => {
-      const cfg = loadConfig();
+      // Every configuration and definition problem, all listed, stops start-up before anything listens.
+      const { config: cfg, definitions, problems } = loadAll();
+      if (!cfg || !problems.ok) {
+        const errors = problems.sorted().filter((i) => i.severity === 'error');
+        throw new Error(`refusing to start, ${errors.length} error(s):\n${errors.map(formatIssue).join('\n')}`);
+      }
       // Peers first: start-up recovery may sign through the SVS, and the outbox uploads to finance at once.
       const peers: EmbeddedPeer[] = [];
       if (cfg.svs.start) peers.push(await startEmbeddedSvs(cfg));
@@ -18,7 +23,7 @@ export function registerStart(program: Command): void {
         const finance = await startEmbeddedFinance(cfg);
         if (finance) peers.push(finance);
       }
-      const app = await createApp(cfg);
+      const app = await createApp(cfg, { definitions });
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;

@@ -24,7 +24,7 @@ export function registerSvs(program: Command): void {
         process.stdout.write(hashPassword(pw) + '\n');
         return;
       }
-      const cfg = loadConfig();
+      const cfg = loadConfig(process.env, {}, 'svs');
       configureLogging(cfg.log);
       const svs = await startEmbeddedSvs(cfg);
       process.stdout.write(

@@ -1,6 +1,6 @@
 /**
  * 校验码 (check code, "random"): 6 lower-hex characters. The finance algorithm is not public
- * (shared/reference/fiscal-ebill.md §1.3); we derive it from the bill's identity and a unit secret, so
+ * (docs/reference/fiscal-ebill.md#identity); we derive it from the bill's identity and a unit secret, so
  * it is stable for a bill, unguessable without the secret, and recomputable during recovery.
  */
 import { createHmac } from 'node:crypto';

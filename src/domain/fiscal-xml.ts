@@ -1,8 +1,9 @@
 /**
- * Fiscal e-bill XML (shared/reference/fiscal-ebill.md §2–3). The unit signs the UTF-8 bytes of
- * `<Header>…</Header><EInvoiceData>…</EInvoiceData>` exactly as built here; that string is stored and
- * spliced verbatim into the document, and verification always slices it back out of the stored text,
- * never re-serialises (whitespace or attribute order would break the signature).
+ * Fiscal e-bill XML (docs/reference/fiscal-ebill.md#the-xml-document and #the-unit-signature). The
+ * unit signs the UTF-8 bytes of `<Header>…</Header><EInvoiceData>…</EInvoiceData>` exactly as built
+ * here; that string is stored and spliced verbatim into the document, and verification always slices
+ * it back out of the stored text, never re-serialises (whitespace or attribute order would break the
+ * signature).
  */
 import { xmlEscape } from '../xml-escape';
 
@@ -71,7 +72,7 @@ export interface PendingIssue {
   content: string;
 }
 
-/** QR text: the e-bill tag first, then code, number, check code, date and amount (fiscal-ebill.md §1.5). */
+/** QR text: the e-bill tag, code, number, check code, date, amount (docs/reference/fiscal-ebill.md#qr-code-and-public-check). */
 export function qrText(tag: string, b: { billBatchCode: string; billNo: string; random: string; issueDate: string; totalAmt: string }): string {
   return [tag, b.billBatchCode, b.billNo, b.random, b.issueDate, b.totalAmt].join(',');
 }

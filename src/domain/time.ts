@@ -34,6 +34,12 @@ export function issueTime(ms: number): string {
   return `${t.h}:${t.mi}:${t.s}`;
 }
 
+/** 2026-11-25 09:30:15.123 +08:00 — what people read (trace, replay): Beijing time, the offset spelled out. */
+export function beijingDisplay(ms: number): string {
+  const t = parts(ms);
+  return `${t.y}-${t.mo}-${t.d} ${t.h}:${t.mi}:${t.s}.${t.ms} +08:00`;
+}
+
 /** Parses yyyyMMddHHmmssSSS (Beijing time) to epoch ms; null if not a real date-time. */
 export function parseStamp17(s: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})$/.exec(s);
@@ -55,22 +61,36 @@ export function isoDate(s: string): string | null {
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
-/** yyyy-MM-ddTHH:mm:ss+08:00: how the CLI and /readyz show a moment to people in the hospital. */
-export function isoBeijing(ms: number): string {
+/**
+ * yyyy-MM-ddTHH:mm:ss+08:00: how the CLI and /readyz show a moment to people in the hospital; with
+ * 'ms' (trace --json, where messages a few milliseconds apart must keep their order) .SSS too.
+ * ISO 8601 either way: Date.parse reads it back.
+ */
+export function isoBeijing(ms: number, precision: 's' | 'ms' = 's'): string {
   const t = parts(ms);
-  return `${t.y}-${t.mo}-${t.d}T${t.h}:${t.mi}:${t.s}+08:00`;
+  return `${t.y}-${t.mo}-${t.d}T${t.h}:${t.mi}:${t.s}${precision === 'ms' ? '.' + t.ms : ''}+08:00`;
 }
 
 /**
- * A moment typed by a person: ISO 8601 (without an offset it is Beijing time, not the server's zone)
- * or yyyyMMddHHmmssSSS. null if it is neither.
+ * A moment typed by a person: yyyyMMddHHmmssSSS, or yyyy-MM-dd[( |T)HH:mm[:ss[.SSS]]] with an optional
+ * offset (Z, +08:00, +0800). Without an offset it is Beijing time, not the server's zone — on-call staff
+ * copy times from trace output and HIS logs. null unless it is a real time (no 30 February, no 24:00).
  */
 export function parseBeijingTime(s: string): number | null {
   const v = s.trim();
   if (/^\d{17}$/.test(v)) return parseStamp17(v);
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v)) return null;
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) && v.length > 10;
-  const withTime = v.length === 10 ? `${v}T00:00:00` : v.replace(' ', 'T');
-  const t = Date.parse(hasZone ? withTime : `${withTime}+08:00`);
-  return Number.isNaN(t) ? null : t;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(v);
+  if (!m) return null;
+  const [y, mo, d, h = 0, mi = 0, se = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const frac = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const local = Date.UTC(y, mo - 1, d, h, mi, se, frac);
+  const back = new Date(local);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) return null;
+  const zone = m[8];
+  if (!zone) return local - OFFSET_MS;
+  if (/^z$/i.test(zone)) return local;
+  const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+  if (Number(z[2]) > 14 || Number(z[3]) > 59) return null;
+  const off = (Number(z[2]) * 60 + Number(z[3])) * 60_000;
+  return z[1] === '+' ? local - off : local + off;
 }

@@ -1,15 +1,21 @@
 /**
- * The service catalogue (DESIGN §7): one YAML file per Bosssoft serviceId under config/catalogue/,
+ * The service catalogue: one YAML file per Bosssoft serviceId under config/catalogue/,
  * each holding a JSON Schema for the request and the response. It is the single source for request
  * validation (here), the WSDL/XSD (adapters/his/soap) and the HIS programmer's docs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
+import Ajv, { ErrorObject, Options } from 'ajv';
 import { decimalShape, decimalText } from '../domain/money';
 import { isoDate, parseStamp17 } from '../domain/time';
-import { FlowError, RESULT } from './errors';
+import { closeCodeTables, COMMON_ID, lintCommon, lintEntry, lintRequestIsObject, SchemaLint } from './catalogue-lint';
+import { CodeTables, loadCodeTables } from './code-tables';
+import { hisMessage, HisMessage, HisParams } from './codes';
+import { FlowError, hisError, RESULT } from './errors';
+import { Problems } from './lint';
+import { compileRequestValidator, RequestValidator } from './request-validator';
+import { addTextKeywords, applyTextRules, isBlank, TextProblem } from './text-rules';
+import { loadYamlSource, YamlSource } from './yaml-source';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -21,12 +27,21 @@ export interface ServiceEntry {
   issues?: { busType: string; billKind: string };
   request: JsonSchema;
   response?: JsonSchema;
+  /** per-service bounds on one request (see common.schema.yaml's header) */
+  limits?: ServiceLimits;
   file: string;
+}
+
+export interface ServiceLimits {
+  /** the largest request body this service takes (at most server.bodyLimitBytes, which applies when absent) */
+  bodyBytes?: number;
 }
 
 export interface Catalogue {
   services: Map<string, ServiceEntry>;
   common: JsonSchema;
+  /** the code tables the schemas' `codeTable:` names refer to (config/codes) */
+  codeTables: CodeTables;
   /** Validates (and coerces in place: numbers sent for string fields become strings) a request. */
   validate(service: string, data: unknown): void;
   /** Resolves a `$ref: common#/$defs/x` (for generators walking the schemas). */
@@ -54,8 +69,13 @@ function requireNonEmpty(schema: JsonSchema): void {
   if (defs) for (const d of Object.values(defs)) requireNonEmpty(d);
 }
 
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false });
+/**
+ * An Ajv with the catalogue's vocabulary (keywords and formats). loadCatalogue passes Ajv's strict
+ * options and the lint (catalogue-lint.ts) asks this same instance which keywords and formats exist, so
+ * a keyword registered here is known to both and anything else is reported, never silently ignored.
+ */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false, ...options });
   ajv.addKeyword({
     keyword: 'decimal',
     errors: true,
@@ -70,10 +90,11 @@ export function createAjv(): Ajv {
     keyword: 'notBlank',
     type: 'string',
     errors: true,
-    // "" is minLength's to report; this catches what trim() would empty (spaces, tabs, U+3000).
-    validate: (on: boolean, s: string): boolean => !on || s.length === 0 || s.trim() !== '',
+    // "" is minLength's to report; this catches what shows nothing (spaces, tabs, U+3000, zero-width).
+    validate: (on: boolean, s: string): boolean => !on || s.length === 0 || !isBlank(s),
   });
   for (const kw of ['codeTable', 'allowEmpty', 'x-doc']) ajv.addKeyword({ keyword: kw });
+  addTextKeywords(ajv);
   ajv.addFormat('datetime17', (s: string) => parseStamp17(s) !== null);
   ajv.addFormat('date8', (s: string) => isoDate(s) !== null);
   ajv.addFormat('date10', (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && isoDate(s) !== null);
@@ -104,43 +125,69 @@ function subSchema(root: JsonSchema, instancePath: string, resolve: (s: JsonSche
   return cur;
 }
 
+type Say = <M extends HisMessage<'E1001'>>(m: M, params: Omit<HisParams<'E1001', M>, 'field' | 'title'>) => { field: string; message: string };
+
 export function describeError(e: ErrorObject, root: JsonSchema, resolve: (s: JsonSchema) => JsonSchema): { field: string; message: string } {
   const missing = e.keyword === 'required' ? String((e.params as { missingProperty: string }).missingProperty) : undefined;
   const field = fieldPath(e.instancePath, missing) || '(data)';
   const schema = subSchema(root, missing ? `${e.instancePath}/${missing}` : e.instancePath, resolve);
-  const title = schema?.title ? `（${String(schema.title)}）` : '';
-  const name = `字段 ${field}${title}`;
+  const named = { field, title: schema?.title ? `（${String(schema.title)}）` : '' };
   const p = e.params as Record<string, unknown>;
+  // The field and its title are the same in every E1001 template: filled here once.
+  const say: Say = (m, params) => ({ field, message: hisMessage('E1001', m, { ...named, ...params } as unknown as HisParams<'E1001', typeof m>) });
   switch (e.keyword) {
     case 'required':
-      return { field, message: `${name} 为必填项，不能缺失` };
+      return say('required', {});
     case 'minLength':
-      return { field, message: Number(p.limit) === 1 ? `${name} 为必填项，不能为空` : `${name} 长度不能少于 ${String(p.limit)} 个字符` };
+      return Number(p.limit) === 1 ? say('empty', {}) : say('minLength', { limit: String(p.limit) });
     case 'notBlank':
-      return { field, message: `${name} 为必填项，不能为空（不能只有空格等空白字符）` };
+      return say('blank', {});
     case 'maxLength':
-      return { field, message: `${name} 长度不能超过 ${String(p.limit)} 个字符` };
+      return say('maxLength', { limit: String(p.limit) });
     case 'decimal': {
       const spec = schema?.decimal as [number, number] | undefined;
-      const rule = spec ? `，最多 ${spec[0] - spec[1]} 位整数、${spec[1]} 位小数` : '';
-      return { field, message: `${name} 必须是数字${rule}` };
+      return say('decimal', { rule: spec ? `，最多 ${spec[0] - spec[1]} 位整数、${spec[1]} 位小数` : '' });
     }
     case 'format':
-      return { field, message: `${name} 格式错误，应为 ${FORMAT_ZH[String(p.format)] ?? String(p.format)}，且须为有效日期时间` };
+      return say('format', { format: FORMAT_ZH[String(p.format)] ?? String(p.format) });
     case 'type':
-      return { field, message: `${name} 类型错误，应为${typeZh(String(p.type))}` };
+      return say('type', { type: typeZh(String(p.type)) });
     case 'enum':
-      return { field, message: `${name} 取值无效，允许的值：${(p.allowedValues as unknown[]).join('、')}` };
+      return say('enum', { allowed: (p.allowedValues as unknown[]).join('、') });
     case 'minItems':
-      return { field, message: `${name} 至少需要 ${String(p.limit)} 条` };
+      return say('minItems', { limit: String(p.limit) });
     case 'maxItems':
-      return { field, message: `${name} 不能超过 ${String(p.limit)} 条` };
+      return say('maxItems', { limit: String(p.limit) });
     case 'minimum':
-      return { field, message: `${name} 不能小于 ${String(p.limit)}` };
+      return say('minimum', { limit: String(p.limit) });
     case 'maximum':
-      return { field, message: `${name} 不能大于 ${String(p.limit)}` };
+      return say('maximum', { limit: String(p.limit) });
+    case 'pattern':
+      return say('pattern', {});
+    case 'signable':
+      return describeTextProblem(p as unknown as TextProblem & { allowed: number[] }, say);
     default:
-      return { field, message: `${name} 不符合规则 ${e.keyword}` };
+      return say('invalid', { rule: e.keyword });
+  }
+}
+
+const CONTROL_ZH: Record<number, string> = { 0x09: '制表符 U+0009', 0x0a: '换行符 U+000A', 0x0d: '回车符 U+000D' };
+
+function describeTextProblem(p: TextProblem & { allowed: number[] }, say: Say): { field: string; message: string } {
+  const at = { char: p.char, position: p.position };
+  switch (p.kind) {
+    case 'control':
+      return say('control', { ...at, allowed: p.allowed.length ? `本字段只允许${p.allowed.map((c) => CONTROL_ZH[c]).join('、')}` : '本字段不允许控制字符' });
+    case 'surrogate':
+      return say('surrogate', at);
+    case 'nonCharacter':
+      return say('nonCharacter', at);
+    case 'bidi':
+      return say('bidi', at);
+    case 'invisible':
+      return say('invisible', at);
+    case 'space':
+      return say('space', at);
   }
 }
 
@@ -150,27 +197,67 @@ function typeZh(t: string): string {
   )[t] ?? t;
 }
 
-export function loadCatalogue(dir: string): Catalogue {
-  const ajv = createAjv();
-  const common = parse(readFileSync(path.join(dir, 'common.schema.yaml'), 'utf8')) as JsonSchema;
-  requireNonEmpty(common);
-  ajv.addSchema(common);
-  const services = new Map<string, ServiceEntry>();
-  const validators = new Map<string, ValidateFunction>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort()) {
-    const file = path.join(dir, f);
-    const entry = parse(readFileSync(file, 'utf8')) as ServiceEntry;
-    entry.file = file;
-    if (entry.service !== path.basename(f, '.yaml')) throw new Error(`${file}: service '${entry.service}' must equal the file name`);
-    requireNonEmpty(entry.request);
-    services.set(entry.service, entry);
-    try {
-      validators.set(entry.service, ajv.compile({ ...entry.request, $id: `https://medbill.local/catalogue/${entry.service}` }));
-    } catch (e) {
-      throw new Error(`${file}: request schema does not compile: ${(e as Error).message}`);
-    }
+export interface LoadCatalogueOptions {
+  /** the tables `codeTable:` names; default: the folder `codes` beside `dir` (config/codes) */
+  codeTables?: CodeTables;
+  /** the shared definitions; default `<dir>/common.schema.yaml` */
+  commonFile?: string;
+  /** the entry files to load; default every other `*.yaml` in `dir` (the lint corpus loads one at a time) */
+  entries?: string[];
+}
+
+const isMap = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** common.schema.yaml, linted; an empty stand-in when it is missing or unreadable (lint.defs stays unset). */
+function loadCommon(file: string, lint: SchemaLint): { common: JsonSchema; ok: boolean } {
+  const empty = { common: { $id: COMMON_ID, $defs: {} }, ok: false };
+  if (!existsSync(file)) {
+    lint.opts.problems.add({ file, line: 1, col: 1 }, 'CAT_NO_COMMON', '', {});
+    return empty;
   }
-  const defs = common.$defs as Record<string, JsonSchema>;
+  const src = loadYamlSource(file, lint.opts.problems);
+  if (!src) return empty;
+  const ok = lintCommon(lint, src);
+  if (!isMap(src.data)) return empty;
+  lint.defs = new Set(isMap(src.data.$defs) ? Object.keys(src.data.$defs) : []);
+  return { common: src.data, ok };
+}
+
+/** One service entry, linted (its keys, its request and response schemas). */
+function loadEntry(file: string, lint: SchemaLint, common: JsonSchema): { entry?: ServiceEntry; src?: YamlSource; clean: boolean } {
+  const { problems } = lint.opts;
+  const before = problems.errors.length;
+  const src = loadYamlSource(file, problems);
+  if (!src) return { clean: false };
+  const usable = lintEntry(lint, src, path.basename(file, '.yaml'));
+  if (!isMap(src.data)) return { clean: false };
+  const data = src.data;
+  for (const part of ['request', 'response'] as const) if (data[part] !== undefined) lint.check(src, data[part], [part]);
+  const defs = (common.$defs ?? {}) as Record<string, JsonSchema>;
+  const follow = (s: JsonSchema): JsonSchema | undefined => (typeof s.$ref === 'string' ? defs[s.$ref.replace(/^common#\/\$defs\//, '')] : s);
+  if (isMap(data.request)) lintRequestIsObject(lint, src, data.request, follow);
+  if (!usable) return { clean: false };
+  return { entry: { ...(data as unknown as ServiceEntry), file }, src, clean: problems.errors.length === before };
+}
+
+/**
+ * Loads config/catalogue: every problem of every file goes to `problems` (CAT_*, at file:line:col), and
+ * only clean entries get a validator. Without `problems`, any error throws a LintError listing them all.
+ * Request and response schemas are compiled in Ajv's strict mode (unknown keywords and formats,
+ * `required` naming no property): the lint names those first, the compile catches the rest.
+ */
+export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalogueOptions = {}): Catalogue {
+  const found = problems ?? new Problems();
+  const codeTables = opts.codeTables ?? loadCodeTables(path.join(dir, '..', 'codes'), found);
+  // strictTypes stays off: it is about type inference hints, not rules that would silently not apply.
+  const ajv = createAjv({ strictSchema: true, strictRequired: true, strictTuples: true });
+  const lint = new SchemaLint({ ajv, problems: found, codeTables });
+  const loaded = loadCommon(opts.commonFile ?? path.join(dir, 'common.schema.yaml'), lint);
+  const common = loaded.common;
+  closeCodeTables(common, codeTables);
+  requireNonEmpty(common);
+  applyTextRules(common);
+  const defs = (common.$defs ?? {}) as Record<string, JsonSchema>;
   const resolve = (s: JsonSchema): JsonSchema => {
     const ref = s.$ref as string | undefined;
     if (!ref) return s;
@@ -178,24 +265,69 @@ export function loadCatalogue(dir: string): Catalogue {
     if (!m || !defs[m[1]]) throw new Error(`unresolvable $ref ${ref}`);
     return { ...defs[m[1]], ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$ref')) };
   };
+  try {
+    ajv.addSchema(common);
+  } catch {
+    loaded.ok = false; // the lint above has named the reason
+  }
+  const services = new Map<string, ServiceEntry>();
+  const validators = new Map<string, RequestValidator>();
+  const files = opts.entries ?? readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort().map((n) => path.join(dir, n));
+  for (const file of files) {
+    const { entry, src, clean } = loadEntry(file, lint, common);
+    if (!entry || !src) continue;
+    services.set(entry.service, entry);
+    if (!clean || !loaded.ok) continue;
+    closeCodeTables(entry.request, codeTables);
+    closeCodeTables(entry.response, codeTables);
+    requireNonEmpty(entry.request);
+    applyTextRules(entry.request);
+    const id = `https://medbill.local/catalogue/${entry.service}`;
+    try {
+      validators.set(entry.service, compileRequestValidator(ajv, entry.request, id, resolve));
+      // Never run (answers are built by mappings), but compiled so its mistakes stop start-up too.
+      if (isMap(entry.response)) ajv.compile({ ...entry.response, $id: `${id}-response` });
+    } catch (e) {
+      found.add(src.loc([validators.has(entry.service) ? 'response' : 'request']), 'CAT_SCHEMA', entry.service, { part: validators.has(entry.service) ? 'response' : 'request', detail: (e as Error).message });
+    }
+  }
+  if (!problems) found.throwIfAny();
   return {
     services,
     common,
+    codeTables,
     resolve,
     validate(service, data) {
       const v = validators.get(service);
       if (!v) throw new FlowError('ValidationError', RESULT.unknownService, `服务 ${service} 不存在`);
-      if (typeof data !== 'object' || data === null || Array.isArray(data))
-        throw new FlowError('ValidationError', RESULT.validation, '业务参数 data 必须是 JSON 对象', 'data');
-      if (!v(data)) {
-        const root = services.get(service)!.request;
-        // Report the first error in document order; list the rest so a HIS programmer fixes them in one go.
-        const described = (v.errors ?? []).map((e) => describeError(e, root, resolve));
-        const unique = [...new Map(described.map((d) => [d.message, d])).values()];
-        const first = unique[0];
-        const more = unique.length > 1 ? `；另有 ${unique.length - 1} 处错误：` + unique.slice(1, 6).map((d) => d.message).join('；') : '';
-        throw new FlowError('ValidationError', RESULT.validation, first.message + more, first.field);
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw hisError('E1001', 'notObject', {}, 'data');
+      const root = services.get(service)!.request;
+      const input = data as Record<string, unknown>;
+      // List sizes before any item: an oversize list is refused for the price of a length comparison.
+      const big = v.oversize(input);
+      if (big) {
+        const { field, title } = fieldNamed(big.instancePath, root, resolve);
+        throw hisError('E1001', 'tooManyItems', { field, title, limit: big.limit, count: big.count }, field);
       }
+      const { errors, stopped } = v.collect(input);
+      if (!errors.length) return;
+      // The first error in document order, then a few more so a HIS programmer fixes them in one go.
+      const described = errors.map((e) => describeError(e, root, resolve));
+      const unique = [...new Map(described.map((d) => [d.message, d])).values()];
+      const first = unique[0];
+      const rest = unique.slice(1, 6).map((d) => d.message).join('；');
+      const message = stopped
+        ? hisMessage('E1001', 'moreStopped', { first: first.message, count: unique.length - 1, rest })
+        : unique.length > 1
+          ? hisMessage('E1001', 'more', { first: first.message, count: unique.length - 1, rest })
+          : first.message;
+      throw new FlowError('ValidationError', RESULT.validation, message, first.field);
     },
   };
+}
+
+/** A field path and its Chinese title, for messages about a value that is not one Ajv error. */
+function fieldNamed(instancePath: string, root: JsonSchema, resolve: (s: JsonSchema) => JsonSchema): { field: string; title: string } {
+  const schema = subSchema(root, instancePath, resolve);
+  return { field: fieldPath(instancePath) || '(data)', title: schema?.title ? `（${String(schema.title)}）` : '' };
 }

@@ -5,7 +5,7 @@
  * and its call sites cannot drift. docs/reference/errors.md is generated from this file (`medbill docs`).
  */
 
-/** The error classes flows and the outbox route on (style-anchors: Temporal/Camel vocabulary). */
+/** The error classes flows and the outbox route on (vocabulary borrowed from Temporal and Camel). */
 export type ErrorClass = 'ValidationError' | 'Duplicate' | 'Conflict' | 'NotFound' | 'Timeout' | 'Unavailable' | 'Busy' | 'Rejected' | 'Internal';
 
 /**
@@ -53,9 +53,51 @@ export const HIS_CODES = {
     title: '请求报文格式错误',
     doc: 'The envelope (JSON, form or SOAP) cannot be read: a field is missing, the body is not JSON/XML, too large or too deep.',
     messages: {
-      envelope: '{detail}',
       version: '版本号 version 应为 1.0，收到 {version}',
-      tooLarge: '请求过大（超过 {limit} 字节）',
+      tooLarge: '请求过大：{size} 字节，超过上限 {limit} 字节',
+      tooLargeFor: '请求过大：服务 {serviceId} 的请求不能超过 {limit} 字节，收到 {size} 字节',
+      replayMismatch: '重放请求头 x-medbill-replay-of 指向的消息 {id} 不存在，或不是本接口收到的同一请求内容（重放只能原样重发已存储的消息）',
+      // JSON channel envelope
+      emptyBody: '请求体为空，应为含 appid、data、noise、version、sign 的 JSON 对象或表单',
+      notJson: '请求体不是有效的 JSON',
+      notJsonOrForm: '请求体既不是 JSON 也不是表单格式',
+      notObject: '请求体必须是 JSON 对象',
+      formKey: '表单字段名 {key} 的 URL 编码无效',
+      formValue: '表单字段 {key} 的 URL 编码无效',
+      missingField: '请求参数 {field} 缺失',
+      fieldType: '请求参数 {field} 必须是字符串',
+      // SOAP channel: body and XML
+      compressed: '不支持压缩的请求体（Content-Encoding: {encoding}），请直接发送 XML',
+      charsetUnsupported: '不支持的字符编码 {charset}（请使用 UTF-8，或 GBK/GB18030）',
+      charsetInvalid: '请求体不是有效的 {charset} 编码文本',
+      doctype: '请求含有 DOCTYPE/ENTITY 声明，出于安全原因拒绝处理（SOAP 消息不得包含 DTD）',
+      xmlMalformed: '请求不是格式正确的 XML（第 {line} 行第 {col} 列）',
+      xmlUnreadable: '请求不是格式正确的 XML，无法解析',
+      xmlTooDeep: 'XML 嵌套层级过深（超过 {limit} 层）',
+      xmlAmpersand: '出现未转义的 & 字符（应写作 &amp;）',
+      xmlEntity: '未定义的实体引用 &{ref};（只允许 &amp; &lt; &gt; &quot; &apos; 与字符引用）',
+      xmlCharRef: '字符引用 {ref} 不是合法的 XML 字符',
+      xmlElementPrefix: '元素 <{qname}> 的命名空间前缀 {prefix} 未声明',
+      xmlAttributePrefix: '属性 {name} 的命名空间前缀 {prefix} 未声明',
+      xmlOneRoot: 'XML 必须有且只有一个根元素',
+      xmlTextOutsideRoot: '根元素之外不能有文本',
+      // SOAP channel: envelope
+      notEnvelope: '根元素应为 soap:Envelope，收到 <{local}>',
+      soapVersion: '不支持的 SOAP 信封命名空间 {ns}：SOAP 1.1 用 {soap11}，SOAP 1.2 用 {soap12}',
+      noBody: 'SOAP 信封缺少 Body',
+      mustUnderstand: '无法处理标记为 mustUnderstand 的 SOAP 头 {header}',
+      bodyEmpty: 'SOAP Body 为空，应包含一个操作元素（如 <tns:testServerConnect>）',
+      bodyMany: 'SOAP Body 只能包含一个操作元素',
+      opNamespace: '操作元素 {local} 的命名空间应为 {expected}，收到 {ns}',
+      noRequest: '缺少 request 元素：业务参数应放在 <{op}><request>…</request></{op}> 中',
+      // SOAP typed operations: WS-Security UsernameToken
+      wssMissing: '缺少 WS-Security 认证头：类型化操作须在 SOAP Header 中带 wsse:Security/wsse:UsernameToken（Username 为 appid，Password 为 PasswordDigest）',
+      wssUsername: 'WS-Security 用户名 wsse:Username 缺失，应为平台分配的 appid',
+      wssPassword: 'WS-Security 密码 wsse:Password 缺失',
+      wssNonce: 'WS-Security 随机数 wsse:Nonce 缺失（Base64，每次请求不同）',
+      wssCreated: 'WS-Security 时间 wsu:Created 缺失（UTC，如 2026-11-25T01:30:15Z）',
+      wssCreatedFormat: 'WS-Security 时间 wsu:Created 格式错误：{created}，应为 xs:dateTime（如 2026-11-25T01:30:15Z）',
+      wssClock: 'WS-Security 时间 wsu:Created {created} 与服务器时间 {now} 相差超过 {minutes} 分钟，请校准 HIS 服务器时钟',
     },
   },
   E0004: {
@@ -73,7 +115,11 @@ export const HIS_CODES = {
     retry: 'no',
     title: '业务参数无法解码',
     doc: '`data` is not Base64 of UTF-8 (or UTF-16LE) JSON.',
-    messages: { data: '{detail}' },
+    messages: {
+      notBase64: '参数 data 不是有效的 Base64 编码',
+      notUtf8: '参数 data 解码后不是有效的 UTF-8 文本',
+      notJson: '参数 data 解码后不是有效的 JSON',
+    },
   },
   E0006: {
     class: 'ValidationError',
@@ -89,19 +135,22 @@ export const HIS_CODES = {
     class: 'Busy',
     retry: 'same',
     title: '请求过于频繁',
-    doc: 'The client address or appid exceeded its request rate; resend after the stated wait.',
-    messages: { rateLimited: '请求过于频繁（{who} 每秒最多 {rate} 次），请 {seconds} 秒后重试' },
+    doc: 'The client address or appid exceeded its request rate (limits.his); nothing was stored or done. Resend after the stated wait.',
+    messages: {
+      clientAddress: '请求过于频繁（同一客户端地址每秒最多 {rate} 次），请 {seconds} 秒后重试',
+      appid: '请求过于频繁（appid {appid} 每秒最多 {rate} 次），请 {seconds} 秒后重试',
+    },
   },
   E1001: {
     class: 'ValidationError',
     retry: 'no',
     title: '业务参数校验失败',
-    doc: 'A field breaks its catalogue rule (required, type, length, format, code, characters). The message names the field path and the rule.',
+    doc: 'A field breaks its catalogue rule (required, type, length, format, code, list size, characters). The message names the field path and the rule; a character is named as U+XXXX with its position. Validation stops after a few errors: the first is named, a few more are listed and the rest counted.',
     messages: {
       notObject: '业务参数 data 必须是 JSON 对象',
       required: '字段 {field}{title} 为必填项，不能缺失',
       empty: '字段 {field}{title} 为必填项，不能为空',
-      blank: '字段 {field}{title} 为必填项，不能为空（不能只有空格等空白字符）',
+      blank: '字段 {field}{title} 为必填项，不能为空（不能只有空格、零宽字符等看不见的字符）',
       minLength: '字段 {field}{title} 长度不能少于 {limit} 个字符',
       maxLength: '字段 {field}{title} 长度不能超过 {limit} 个字符',
       decimal: '字段 {field}{title} 必须是数字{rule}',
@@ -114,7 +163,15 @@ export const HIS_CODES = {
       maximum: '字段 {field}{title} 不能大于 {limit}',
       pattern: '字段 {field}{title} 格式不符合要求',
       invalid: '字段 {field}{title} 不符合规则（{rule}）',
+      tooManyItems: '字段 {field}{title} 不能超过 {limit} 条，收到 {count} 条（超出条数时不逐条校验）',
+      control: '字段 {field}{title} 第 {position} 个字符是控制字符 {char}，{allowed}',
+      surrogate: '字段 {field}{title} 第 {position} 个字符 {char} 是不成对的 UTF-16 代理项，不是有效的 Unicode 字符（请检查字符串截断或编码转换）',
+      nonCharacter: '字段 {field}{title} 第 {position} 个字符 {char} 是 Unicode 非字符，不能出现在票据中',
+      bidi: '字段 {field}{title} 第 {position} 个字符是双向文本控制符 {char}（会改变文字的显示顺序），不允许出现',
+      invisible: '字段 {field}{title} 是标识符，第 {position} 个字符是零宽或不可见字符 {char}，不允许出现',
+      space: '字段 {field}{title} 是标识符，第 {position} 个字符是空白字符 {char}，标识符中只允许普通空格（U+0020）',
       more: '{first}；另有 {count} 处错误：{rest}',
+      moreStopped: '{first}；另有至少 {count} 处错误（错误较多，已停止校验），其中：{rest}',
     },
   },
   E1002: {
@@ -196,7 +253,7 @@ export const HIS_CODES = {
     class: 'Busy',
     retry: 'same',
     title: '系统繁忙',
-    doc: 'medbill is at its configured concurrency (or its message store is unavailable); nothing was done. Resend later.',
+    doc: 'medbill is at its configured concurrency (limits.maxInFlight), answered at once instead of queueing, or its message store is unavailable; nothing was done. Resend later.',
     messages: {
       busy: '系统繁忙（同时处理的请求已达上限 {limit}），请稍后重试',
       store: '系统繁忙（消息存储不可用），请稍后重试',
@@ -215,6 +272,29 @@ export const HIS_CODES = {
 } as const satisfies Record<string, HisCodeSpec>;
 
 export type HisCode = keyof typeof HIS_CODES;
+
+/**
+ * What a result means to the people running medbill (on-call replay and trace), from its class:
+ *   refusal — the request or the data it names is what is wrong (E0xxx, E1xxx, E2xxx): the same bytes
+ *             get the same answer until someone changes the request or the data (stock, say);
+ *   fault   — medbill or a peer it depends on failed (E3xxx, E9999, E0007): the same bytes may well
+ *             succeed now. A code missing from the table counts as a fault: unexpected means look at it.
+ */
+export type ResultKind = 'ok' | 'refusal' | 'fault';
+
+const REFUSAL_CLASSES: ReadonlySet<string> = new Set<ErrorClass>(['ValidationError', 'Duplicate', 'Conflict', 'NotFound', 'Rejected']);
+
+export function resultKind(code: string): ResultKind {
+  const spec = (HIS_CODES as Record<string, HisCodeSpec>)[code];
+  if (!spec) return 'fault';
+  if (spec.class === 'Ok') return 'ok';
+  return REFUSAL_CLASSES.has(spec.class) ? 'refusal' : 'fault';
+}
+
+/** The table's codes of one kind, in table order. */
+export function codesOfKind(kind: ResultKind): string[] {
+  return Object.keys(HIS_CODES).filter((c) => resultKind(c) === kind);
+}
 export type HisMessage<C extends HisCode> = keyof (typeof HIS_CODES)[C]['messages'] & string;
 
 /** The `{name}` placeholders of a template, as a union of names. */
@@ -305,11 +385,62 @@ export const LINT_CODES = {
   MAP_IO: { area: 'mapping', message: '{detail}', doc: 'The input/output declaration of a mapping (value names and types).' },
   MAP_TEST_BAD: { area: 'mapping', message: '映射测试：{detail}', doc: 'A *.map.test.yaml that does not follow its format.' },
 
+  CAT_EMPTY: { area: 'catalogue', message: '目录文件为空或不是映射（map）', doc: 'A config/catalogue/*.yaml file with no content, or whose top level is not a map.' },
+  CAT_NO_COMMON: { area: 'catalogue', message: '缺少共享定义文件 common.schema.yaml', hint: '服务条目的 $ref: common#/$defs/… 指向它', doc: 'config/catalogue/common.schema.yaml holds the shared $defs; without it no $ref resolves.' },
+  CAT_UNKNOWN_KEY: { area: 'catalogue', message: '未知的键 “{key}”', doc: 'A top-level (or issues) key that a catalogue entry does not have: service, title, category, flow, issues, request, response.' },
+  CAT_MISSING_KEY: { area: 'catalogue', message: '缺少必填的键 “{key}”', doc: 'An entry needs service, title, category and request.' },
+  CAT_VALUE: { area: 'catalogue', message: '{key} 应为{expected}', doc: 'An entry-level value of the wrong kind (title not a string, issues not a map …).' },
+  CAT_SERVICE_NAME: { area: 'catalogue', message: 'service “{service}” 必须与文件名 “{expected}” 相同', doc: 'The serviceId is the file name: config/catalogue/<serviceId>.yaml.' },
+  CAT_UNKNOWN_FLOW: { area: 'catalogue', message: '{detail}', doc: 'The entry\'s `flow` names no flow, or a flow that another service triggers.' },
+  CAT_UNKNOWN_KEYWORD: { area: 'catalogue', message: '未知的 JSON Schema 关键字 “{keyword}”（该规则不会生效）', doc: 'A schema keyword that neither JSON Schema nor the catalogue vocabulary (decimal, codeTable, allowEmpty, notBlank, title, x-doc …) defines — usually a misspelling such as maxLenght, which would silently drop the rule.' },
+  CAT_UNKNOWN_FORMAT: { area: 'catalogue', message: '未知的格式 format “{format}”', doc: 'A `format` no validator knows (datetime17, date8, date10); it would check nothing.' },
+  CAT_TYPE: { area: 'catalogue', message: '类型 type “{type}” 无效', hint: '可用：string, integer, number, boolean, object, array, null', doc: 'A `type` that is not a JSON Schema type name.' },
+  CAT_REQUIRED_UNDEFINED: { area: 'catalogue', message: 'required 中的 “{property}” 不在 properties 中', doc: 'A `required` entry that names no property of the same schema (a typo makes the real field optional).' },
+  CAT_REF: { area: 'catalogue', message: '无法解析的引用 $ref “{ref}”', doc: 'A `$ref` that does not point to an existing common#/$defs/<name>.' },
+  CAT_CODE_TABLE: { area: 'catalogue', message: '代码表 codeTable “{table}” 不存在', doc: 'A `codeTable` that names no config/codes/<table>.yaml.' },
+  CAT_CODE_VALUE: { area: 'catalogue', message: '“{code}” 不在代码表 {table} 中', doc: 'An `enum` value (or issues.busType) that the field\'s code table does not list.' },
+  CAT_KEYWORD_VALUE: { area: 'catalogue', message: '{keyword} 的值无效：{detail}', doc: 'A keyword whose value breaks the JSON Schema meta-schema or the catalogue vocabulary (maxLength: "20", decimal: [2, 3], required not a list …).' },
+  CAT_REQUEST_TYPE: { area: 'catalogue', message: '{part} 应为对象（type: object）', doc: 'A request schema must describe a JSON object: the HIS sends `data` as one.' },
+  CAT_SCHEMA: { area: 'catalogue', message: '{part} 无法编译：{detail}', doc: 'Ajv (strict mode) refuses the schema for a reason the other checks did not name.' },
+  CAT_SOAP: { area: 'catalogue', message: 'WSDL 无法生成：{detail}', doc: 'The entry has no XML form for the SOAP channel (type null, an element name that is not an XML name, a format without an XSD pattern …).' },
+
+  CODES_EMPTY: { area: 'codes', message: '代码表文件为空或不是映射（map）', doc: 'A config/codes/*.yaml file with no content.' },
+  CODES_UNKNOWN_KEY: { area: 'codes', message: '未知的键 “{key}”', doc: 'A key a code table (table, description, closed, source, codes) or a code (code, name, note) does not have.' },
+  CODES_MISSING_KEY: { area: 'codes', message: '缺少必填的键 “{key}”', doc: 'A code table needs table, description and codes; a code needs code and name.' },
+  CODES_NAME: { area: 'codes', message: 'table “{table}” 必须与文件名 “{expected}” 相同', doc: 'The table name is the file name: config/codes/<table>.yaml.' },
+  CODES_VALUE: { area: 'codes', message: '{key} 应为{expected}', doc: 'A value of the wrong kind (closed not true/false, codes not a list, a code entry not a map …).' },
+  CODES_CODE: { area: 'codes', message: '代码应为非空字符串，实际为 {actual}', hint: '加引号，例如 code: "01"（不加引号的 01 会被读成数字 1）', doc: 'A code that is not a non-empty string; unquoted 01 is the number 1 in YAML.' },
+  CODES_DUPLICATE: { area: 'codes', message: '代码 “{code}” 重复（首次出现在第 {line} 行）', doc: 'Two entries with one code; which name applies would be a guess.' },
+  CODES_EMPTY_NAME: { area: 'codes', message: '代码 “{code}” 的名称 name 为空', doc: 'Every code has a Chinese name (shown in docs and messages).' },
+  CODES_EMPTY_TABLE: { area: 'codes', message: '代码表没有任何代码', doc: 'codes is an empty list.' },
+
+  CONFIG_FILE: { area: 'config', message: '无法读取配置文件：{detail}', doc: 'The MEDBILL_CONFIG file (or config/default.yaml) cannot be read.' },
+  CONFIG_UNKNOWN_KEY: { area: 'config', message: '未知的配置项 “{key}”', doc: 'A key the configuration schema (config/config.schema.yaml) does not have — usually a misspelling that would be ignored.' },
+  CONFIG_MISSING_KEY: { area: 'config', message: '缺少必填的配置项 “{key}”', doc: 'A key the configuration needs (normally set in config/default.yaml).' },
+  CONFIG_TYPE: { area: 'config', message: '应为{expected}', doc: 'A value of the wrong type, e.g. MEDBILL_PORT=abc or port: "17001" (a quoted number is a string).' },
+  CONFIG_ENUM: { area: 'config', message: '取值 “{value}” 无效', doc: 'A value not in the allowed list (mode, signer.mode, log.level …).' },
+  CONFIG_RANGE: { area: 'config', message: '{detail}', doc: 'A number or list outside its bounds (a port above 65535, no keyIndexes …).' },
+  CONFIG_FORMAT: { area: 'config', message: '格式错误，应为{format}', doc: 'A duration (250ms, 5s, 2m, 1h), cron expression or similar that does not parse.' },
+  CONFIG_INVALID: { area: 'config', message: '{detail}', doc: 'A value that breaks another rule of the configuration schema.' },
+  CONFIG_ENV: { area: 'config', message: '环境变量 {name} 格式错误：{detail}', doc: 'An environment variable with a structure (MEDBILL_CALLERS=appid:key,…) that does not parse.' },
+  CONFIG_PRODUCTION: { area: 'config', message: '生产模式不允许演示设置：{detail}', doc: 'Production mode refuses demo keys, passwords, accounts and certificates.' },
+
   CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
 } as const satisfies Record<string, LintCodeSpec>;
 
 export type LintCode = keyof typeof LINT_CODES;
 export type LintParams<C extends LintCode> = Params<(typeof LINT_CODES)[C]['message']>;
+
+/** JSON Schema type names in Chinese, for "应为{type}" in catalogue and configuration problems. */
+export const JSON_TYPE_ZH: Record<string, string> = {
+  string: '字符串',
+  integer: '整数',
+  number: '数字',
+  boolean: '布尔值（true 或 false）',
+  object: '映射（map）',
+  array: '列表',
+  null: '空值（null）',
+};
 
 /** Hints built at the call site from a suggestion or a list. */
 export const HINTS = {

@@ -1,9 +1,9 @@
 /**
  * Worker thread for CPU-bound per-bill work (SM2 signing, QR PNG), so the event loop never blocks on
- * it (DESIGN §6, piscina). Signing keys arrive once in workerData and stay in the worker.
+ * it (a piscina pool). Signing keys arrive once in workerData and stay in the worker.
  */
 import { workerData } from 'node:worker_threads';
-import { createDetachedSigner } from '../crypto/pkcs7-signed';
+import { createDetachedSigner } from '../crypto';
 import { qrPng } from '../domain/qr-png';
 
 export interface WorkerKey {

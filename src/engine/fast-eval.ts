@@ -22,10 +22,27 @@ function truthy(v: unknown): boolean {
   return Object.keys(v as object).length > 0;
 }
 
+class Unsupported extends Error {}
+
 const str = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(Number(v.toPrecision(15))) : JSON.stringify(v));
 
+/**
+ * JSONata's $trim (jsonata/src/functions.js): runs of space, tab, LF and CR become one space, then ONE
+ * leading and ONE trailing space go. Nothing else counts as white space: U+3000 (ideographic space),
+ * U+00A0 and the other Unicode spaces are kept, where String.prototype.trim() would remove them.
+ * A non-string argument is a type error in JSONata: left to the reference evaluator.
+ */
+function jsonataTrim(s: unknown): unknown {
+  if (s === undefined) return undefined;
+  if (typeof s !== 'string') throw new Unsupported('$trim of a non-string');
+  let r = s.replace(/[ \t\n\r]+/g, ' ');
+  if (r.charAt(0) === ' ') r = r.substring(1);
+  if (r.charAt(r.length - 1) === ' ') r = r.substring(0, r.length - 1);
+  return r;
+}
+
 const BUILTINS: Record<string, (...a: unknown[]) => unknown> = {
-  trim: (s) => (s === undefined ? undefined : String(s).replace(/[ \t\n\r]+/g, ' ').trim()),
+  trim: jsonataTrim,
   exists: (v) => v !== undefined,
   not: (v) => (v === undefined ? undefined : !truthy(v)),
   join: (a, sep) => (a === undefined ? undefined : (Array.isArray(a) ? a : [a]).map(String).join(sep === undefined ? '' : String(sep))),
@@ -33,8 +50,6 @@ const BUILTINS: Record<string, (...a: unknown[]) => unknown> = {
   string: (v) => (v === undefined ? undefined : str(v)),
   boolean: (v) => (v === undefined ? undefined : truthy(v)),
 };
-
-class Unsupported extends Error {}
 
 function isPlainStep(n: Node): boolean {
   return !n.stages && !n.predicate && !n.group && !n.focus && !n.index && !n.tuple && !n.keepArray && !n.keepSingletonArray;

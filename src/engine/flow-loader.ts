@@ -13,7 +13,7 @@ import { durationMs } from '../config';
 import type { Catalogue } from './catalogue';
 import { suggestionHint } from './codes';
 import { CheckBinding, checkFlow, CheckStep } from './flow-check';
-import type { Loc, Problems } from './lint';
+import { suggest, type Loc, type Problems } from './lint';
 import type { Mapping } from './mapping';
 import { STEP_KINDS } from './registry';
 import { INPUT_SLOT, PortMap, PortSpec, SlotType } from './slots';
@@ -88,23 +88,7 @@ const optionsValidator = (k: AnyStepKind) => {
   return v;
 };
 
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = levenshtein(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best;
-}
-
-function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return dp[a.length][b.length];
-}
+export { suggest };
 
 const IDENT = /^[A-Za-z_]\w*$/;
 

@@ -1,6 +1,6 @@
 /**
  * JSON Schema of flow files, generated from the step registry so docs, editor completion and the
- * loader cannot drift (style-anchors §8). Committed as flows/flow.schema.json; a flow file that
+ * loader cannot drift. Committed as flows/flow.schema.json; a flow file that
  * starts with `# yaml-language-server: $schema=../flow.schema.json` gets completion and
  * inline errors in VS Code. The loader (flow-loader.ts) stays the authority: it also checks
  * references, gotos, the data path of every slot and the ordering rules, which a schema cannot express.

@@ -4,6 +4,7 @@
  * answer and its record never disagree. Channels (JSON envelope, SOAP, HL7) only decode and encode;
  * they never touch flows or tables themselves.
  */
+import { createHash } from 'node:crypto';
 import { messageId } from '../domain/ids';
 import { log } from '../log';
 import type { BillRow } from '../store/bills';
@@ -26,8 +27,44 @@ export interface InboundRequest {
   input?: unknown;
   /** a channel-level refusal (bad sign, unknown appid, undecodable data): stored, not processed */
   refusal?: FlowError;
+  /** the caller proved who it is (envelope sign or WS-Security digest verified) */
+  authenticated?: boolean;
+  /**
+   * The body as received (bytes), or its size and digest when the channel kept only a head of it (an
+   * oversize body): what a truncated stored copy records of the original.
+   */
+  received?: Buffer | { bytes: number; sha256: string };
   replayOf?: string;
 }
+
+/**
+ * How much of a refused, unauthenticated request the store keeps: enough to see who sent what. Anyone
+ * can send 2 MB bodies under a made-up appid; each must cost a few kilobytes of storage, not 2 MB.
+ */
+export const UNAUTHENTICATED_KEEP_CHARS = 4096;
+
+/** The raw text to store: whole, or for a refused unauthenticated request a head with the original's length and SHA-256. */
+export function storedRaw(req: InboundRequest): string {
+  const cut = req.received !== undefined && !Buffer.isBuffer(req.received);
+  if (req.authenticated || !req.refusal || (!cut && req.raw.length <= UNAUTHENTICATED_KEEP_CHARS)) return req.raw;
+  const r = req.received;
+  const bytes = r === undefined ? Buffer.from(req.raw, 'utf8') : r;
+  const info = Buffer.isBuffer(bytes) ? { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } : bytes;
+  let head = req.raw.slice(0, UNAUTHENTICATED_KEEP_CHARS);
+  // Never end on half a surrogate pair: the stored text stays valid UTF-8.
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head}\n…[已截断：未通过认证的请求被拒绝，仅保留开头；原请求 ${info.bytes} 字节，sha256 ${info.sha256}]`;
+}
+
+/** A stored message as a channel needs it to accept a replay of it (x-medbill-replay-of). */
+export interface StoredOriginal {
+  channel: string;
+  serviceId: string;
+  raw: string;
+  receivedAt: number;
+}
+
+export type OriginalLookup = (msgId: string) => Promise<StoredOriginal | undefined>;
 
 export interface InboundResult {
   msgId: string;
@@ -61,7 +98,7 @@ export async function handleInbound(services: Services, router: Router, req: Inb
       appid: req.appid,
       busNo,
       noise: req.noise,
-      raw: req.raw,
+      raw: storedRaw(req),
       replayOf: req.replayOf,
     });
   } catch (e) {

@@ -28,8 +28,13 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
+/**
+ * A problem that no file holds (an environment variable, a programmatic override) has line 0: its
+ * `file` names the source instead (`env MEDBILL_PORT=abc`), printed as is.
+ */
 export function formatIssue(i: LintIssue): string {
-  return `${displayPath(i.loc.file)}:${i.loc.line}:${i.loc.col}  ${i.severity}  ${i.code}  ${i.where ? i.where + ': ' : ''}${i.message}${i.hint ? ' — ' + i.hint : ''}`;
+  const at = i.loc.line ? `${displayPath(i.loc.file)}:${i.loc.line}:${i.loc.col}` : i.loc.file;
+  return `${at}  ${i.severity}  ${i.code}  ${i.where ? i.where + ': ' : ''}${i.message}${i.hint ? ' — ' + i.hint : ''}`;
 }
 
 /** Thrown where a caller needs one problem to stop it (a single file loaded alone); carries them all. */
@@ -73,13 +78,42 @@ export class Problems {
     return this.errors.length === 0;
   }
 
-  /** Sorted by file and position, as a compiler prints them. */
+  /** Sorted by file and position, as a compiler prints them; problems of no file (environment variables) last. */
   sorted(): LintIssue[] {
-    return [...this.issues].sort((a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
+    const inFile = (i: LintIssue) => (i.loc.line ? 0 : 1);
+    return [...this.issues].sort((a, b) => inFile(a) - inFile(b) || a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
   }
 
   /** Throws a LintError holding every error, if there is any. */
   throwIfAny(): void {
     if (!this.ok) throw new LintError(this.sorted().filter((i) => i.severity === 'error'));
   }
+}
+
+/** The closest candidate within edit distance 2 (a likely misspelling), for "did you mean" hints. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = levenshtein(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return dp[a.length][b.length];
+}
+
+/** A JSON pointer (Ajv's instancePath) as the path segments YamlSource.loc takes: "/a/0/b" → ["a", 0, "b"]. */
+export function pointerPath(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }

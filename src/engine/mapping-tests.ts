@@ -1,5 +1,5 @@
 /**
- * Golden tests beside each mapping (style-anchors §7): `<name>.map.test.yaml` next to
+ * Golden tests beside each mapping, so a mapping's behaviour is read and reviewed next to it: `<name>.map.test.yaml` next to
  * `<name>.map.yaml`, with cases of `input`/`inputFile` and `expect`/`expectContains`/`expectFile`/
  * `expectError`. Run by mocha (test/engine/mapping-golden.test.ts) and by `medbill test-mappings`;
  * `--update` rewrites expectFile fixtures only when asked, so changes land as reviewable diffs.

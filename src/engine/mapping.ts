@@ -1,7 +1,7 @@
 /**
  * Mapping files (mappings/<source>/<name>.map.yaml): every key under `fields` is a target path, every
  * value a JSONata expression evaluated against the input; `let` holds shared values bound as $name.
- * The output is built from scratch, so field order never changes the result (style-anchors §7).
+ * The output is built from scratch, so field order never changes the result.
  *
  * Each expression is compiled alone at load time (for errors at file:line:col), then all of a file's
  * expressions are joined into one JSONata program, evaluated once per message: one evaluation of a

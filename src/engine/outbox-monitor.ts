@@ -1,5 +1,5 @@
 /**
- * Watches the outbox table so an outage or a dead letter cannot go unseen (DESIGN §5.5): per topic the
+ * Watches the outbox table so an outage or a dead letter cannot go unseen (docs/architecture.md#invariants): per topic the
  * undelivered count, the dead count and the age of the oldest undelivered job, as Prometheus gauges
  * recomputed from the table (on each scrape and on a timer), and an edge-triggered alert in the log:
  * one line when dead letters appear or the backlog crosses its threshold, one when it clears — not a

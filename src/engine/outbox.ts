@@ -1,5 +1,5 @@
 /**
- * Durable outbox worker (DESIGN §5.5): jobs are written in the same transaction as the state change
+ * Durable outbox worker (docs/architecture.md#invariants: an outage strands nothing): jobs are written in the same transaction as the state change
  * that causes them, then delivered here with exponential backoff and jitter. A transient failure is
  * retried until the retry horizon (days) has passed; only a PermanentJobError dead-letters at once.
  * Every job ends `done` or `dead` with the reason; dead letters are counted by the outbox monitor and

@@ -1,6 +1,6 @@
 /**
  * Retry vocabulary (Temporal's words, BullMQ's jitter) with a horizon instead of an attempt count:
- * an outage of any length shorter than the horizon strands nothing (DESIGN §5.5).
+ * an outage of any length shorter than the horizon strands nothing (docs/architecture.md#invariants).
  *   delay(n) = min(initialInterval · backoffCoefficient^(n-1), maximumInterval) · (1 − jitter · U[0,1))
  * Jitter only shortens a delay, so maximumInterval is a true cap.
  */

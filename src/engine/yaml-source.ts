@@ -1,5 +1,5 @@
 /**
- * YAML files with source positions, so every lint error points at file:line:col (style-anchors §8).
+ * YAML files with source positions, so every lint error points at file:line:col.
  * Flow and mapping files are plain data: anchors, aliases, tags and multiple documents are refused.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 /**
- * Bills and the stock they draw numbers from (DESIGN §5.1–5.4).
+ * Bills and the stock they draw numbers from; this is where the numbering and once-per-busNo
+ * invariants hold (docs/architecture.md#invariants).
  *
  * A number is taken in one short transaction that also records who took it: a `bills` row in state
  * `reserved` carrying (appid, busNo) and the canonical settlement. Signing happens outside any

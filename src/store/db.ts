@@ -15,10 +15,10 @@
  * checkpoints — a power cut then loses every commit since the last one and rolls the number pointer
  * back; production refuses it (config.ts), and durability.ts reads back what the database does.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
+import { PRIVATE_FILE_MODE, privateFile } from '../private-fs';
 import { migrationSource } from './migrations';
 import { CachedBetterSqlite3Client } from './sqlite-client';
 
@@ -50,7 +50,11 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
   if (synchronous !== 'full' && synchronous !== 'normal') throw new Error(`db.sqliteSynchronous must be full or normal, not '${String(synchronous)}'`);
   if (dialectOf(url) === 'sqlite') {
     const file = sqliteFile(url);
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      // 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+      privateFile(file);
+      for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, PRIVATE_FILE_MODE);
+    }
     const pragma = synchronous === 'full' && !opts.walSyncedByCaller ? 'FULL' : 'NORMAL';
     return knexFactory({
       client: CachedBetterSqlite3Client as unknown as typeof Knex.Client,

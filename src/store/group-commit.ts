@@ -1,5 +1,5 @@
 /**
- * Group commit (DESIGN §8): concurrent requests share one transaction. Work submitted while a commit
+ * Group commit (a durable commit per request would cap throughput at the disk's sync rate): concurrent requests share one transaction. Work submitted while a commit
  * is in flight waits for the next one, so the batch size follows the load without any fixed delay.
  * Each unit of work runs in its own savepoint, so one failing unit (a unique violation, say) rolls
  * back alone and its caller gets the error while the rest of the batch commits.

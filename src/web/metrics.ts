@@ -27,6 +27,19 @@ export const stepSeconds = new client.Histogram({
   registers: [registry],
 });
 
+export const inFlightRequests = new client.Gauge({
+  name: 'medbill_http_in_flight_requests',
+  help: 'HIS channel requests being read or worked on now (limits.maxInFlight bounds it)',
+  registers: [registry],
+});
+
+export const limitedTotal = new client.Counter({
+  name: 'medbill_limited_total',
+  help: 'Requests refused by a limit before any work: busy (max in-flight), rate-ip, rate-appid, bill-rate, bill-lockout',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
 export const outboxAttempts = new client.Counter({
   name: 'medbill_outbox_attempts_total',
   help: 'Outbox delivery attempts by topic and outcome (delivered, retry, dead)',

@@ -1,9 +1,14 @@
 /**
  * HTTP routes besides the HIS channels: health, readiness, metrics and the signed documents.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+import { sameSecret } from '../crypto';
 import type { Services } from '../engine/services';
+import type { LoadedDefinitions } from '../engine/loaded-definitions';
 import type { OutboxWorker } from '../engine/outbox';
+import { isoBeijing } from '../domain/time';
+import { BillAccessGuard, sendTooManyText } from './bill-access';
 import type { OutboxMonitor } from '../engine/outbox-monitor';
 import type { Peer, PeerReport } from '../engine/peers';
 import { registry } from './metrics';
@@ -16,6 +21,43 @@ export interface WebDeps {
   /** peers reported by /readyz (CA signature server, finance) */
   peers?: Peer[];
   ready(): boolean;
+  /** the definitions this process serves (a reload, when there is one, changes what this returns) */
+  definitions?(): LoadedDefinitions;
+  /** rate limit and check-code lockout of the bill download; default: from services.config */
+  billAccess?: BillAccessGuard;
+  /** false when /metrics has its own listener (metrics.listen) */
+  metricsHere?: boolean;
+}
+
+/**
+ * GET /metrics, behind metrics.token when one is configured (Authorization: Bearer <token>). Prometheus
+ * sends the header with `authorization: { credentials: … }` in its scrape config.
+ */
+export function metricsHandler(token: string, refresh?: () => Promise<unknown> | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (token) {
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      if (!m || !sameSecret(m[1].trim(), token)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="medbill metrics"' });
+        res.end('需要认证：请在 Authorization 头中携带 Bearer 令牌（metrics.token）\n');
+        return;
+      }
+    }
+    // A failed recount (the outbox backlog gauges) leaves the previous values; the monitor logs it.
+    Promise.resolve(refresh?.())
+      .catch(() => undefined)
+      .then(() => registry.metrics())
+      .then(
+      (text) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(text);
+      },
+      () => {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('metrics unavailable\n');
+      },
+    );
+  };
 }
 
 export function webRoutes(deps: WebDeps): express.Router {
@@ -53,23 +95,38 @@ export function webRoutes(deps: WebDeps): express.Router {
     res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
   });
 
-  r.get('/metrics', async (_req, res) => {
-    // A failed recount leaves the previous values; the monitor logs it.
-    await deps.outboxMonitor?.refresh().catch(() => undefined);
-    res.set('content-type', registry.contentType);
-    res.send(await registry.metrics());
+  // What `medbill replay` compares with the files before it replays through this server: flow versions
+  // and definition-file hashes, project-relative names only (no hosts, no absolute paths, no secrets).
+  r.get(`/${services.config.server.servicePath}/admin/flows`, (_req, res) => {
+    const d = deps.definitions?.();
+    if (!d) {
+      res.status(404).json({ error: 'definitions not reported by this process' });
+      return;
+    }
+    res.json({ loadedAt: isoBeijing(d.loadedAt, 'ms'), flows: d.flows, files: d.files });
   });
 
-  // The fiscal XML exactly as signed; the check code in the query keeps numbers alone from opening bills.
+  if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? '', () => deps.outboxMonitor?.refresh()));
+
+  // The fiscal XML exactly as signed; the check code in the query keeps numbers alone from opening bills,
+  // and the guard keeps anyone from trying codes until one fits.
+  const guard = deps.billAccess ?? new BillAccessGuard(services.config);
   r.get(`/${services.config.server.servicePath}/ebill/:code/:file`, async (req, res) => {
     const m = /^(\d+)\.xml$/.exec(req.params.file);
     if (!m) {
       res.status(404).type('text/plain; charset=utf-8').send('未找到：仅提供 .xml');
       return;
     }
+    const admitted = guard.admit(req);
+    if (!admitted.ok) return sendTooManyText(res, admitted);
     const bill = await services.bills.byNumber(req.params.code, m[1]);
-    if (!bill || bill.state !== 'issued' || !bill.fiscal_xml || bill.random !== String(req.query.random ?? '')) {
-      res.status(404).type('text/plain; charset=utf-8').send('未找到该电子票据（请核对票据代码、号码和校验码）');
+    const key = `${req.params.code}-${m[1]}`;
+    const locked = bill ? guard.billLocked(key, admitted.client) : undefined;
+    if (locked) return sendTooManyText(res, locked);
+    const random = typeof req.query.random === 'string' ? req.query.random : '';
+    if (!bill || bill.state !== 'issued' || !bill.fiscal_xml || !bill.random || !sameSecret(bill.random, random)) {
+      guard.wrongCode(admitted.client, bill ? key : undefined);
+      res.status(404).type('text/plain; charset=utf-8').set('cache-control', 'no-store').send('未找到该电子票据（请核对票据代码、号码和校验码）');
       return;
     }
     res.type('application/xml; charset=utf-8').set('content-disposition', `attachment; filename="${bill.bill_batch_code}-${bill.bill_no}.xml"`).send(bill.fiscal_xml);

@@ -14,10 +14,7 @@ import { detachSignedData } from '../../adapters/ca/p7-detach';
 import { CaError, SvsClient } from '../../adapters/ca/svs-client';
 import { SvsSigner } from '../../adapters/ca/svs-signer';
 import { loadVendorMapping } from '../../adapters/ca/vendor-mapping';
-import { generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer } from '../../src/crypto/keys';
-import { makeEnvelope, openEnvelope } from '../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { certificateDer, generateDemoPki, makeEnvelope, openEnvelope, signP7, verifyP7 } from '../../src/crypto';
 import { configureLogging } from '../../src/log';
 import { vector } from './helpers';
 
@@ -127,7 +124,7 @@ describe('BJCA mapping against a loopback stand-in BJCA server (stand-in, not th
     assert.equal(verifyP7(p7).reason, 'missing-content', 'no embedded copy of the content is left');
   });
 
-  it('detaching also works on the real BJCA SVS output (shared/vectors/bjca_p7sign.b64)', () => {
+  it('detaching also works on the real BJCA SVS output (test/fixtures/vectors/bjca_p7sign.b64)', () => {
     const p7 = vector('bjca_p7sign.b64');
     const attached = verifyP7(p7);
     const detached = detachSignedData(p7);

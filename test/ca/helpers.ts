@@ -14,17 +14,14 @@ import { startEmbeddedSvs } from '../../adapters/ca/embedded';
 import { hashPassword } from '../../adapters/ca/svs/password';
 import type { SvsServer } from '../../adapters/ca/svs/server';
 import { Config, DEMO_CA_PASSWORD, loadConfig } from '../../src/config';
-import type { DemoPki } from '../../src/crypto/demo-pki';
+import type { DemoPki } from '../../src/crypto';
 import { configureLogging } from '../../src/log';
 
 process.env.MEDBILL_QUIET = '1';
 
 export const NS = 'http://medbill.local/svs';
 export const DEMO_APP = 'medbill';
-export const VECTORS = process.env.MEDBILL_SHARED ? path.join(process.env.MEDBILL_SHARED, 'vectors') : path.resolve(__dirname, '../../../../shared/vectors');
-export const SAMPLE_FILE = path.resolve(__dirname, '../../../../shared/samples/outpatient-v3.2.json');
-
-export const vector = (name: string): Buffer => Buffer.from(readFileSync(path.join(VECTORS, name), 'utf8'), 'base64');
+export { SAMPLE_FILE, vector } from '../helpers/fixtures';
 
 /** A port that was free a moment ago: the demo certificates must name the SVS port before it listens. */
 export async function freePort(): Promise<number> {

@@ -33,7 +33,7 @@ describe('signer mode', () => {
         { NODE_ENV: 'production', ...env },
       );
     assert.throws(prod({ svs: { start: false }, ca: { url: 'https://gdca.local/svs' } }), (e: unknown) => e instanceof ConfigError && /ca\.password is the demo value/.test(e.message));
-    assert.doesNotThrow(prod({ svs: { start: false }, ca: { url: 'https://gdca.local/svs' } }, { MEDBILL_CA_PASSWORD: 'from-the-vault' }));
+    assert.doesNotThrow(prod({ svs: { start: false }, finance: { start: false }, ca: { url: 'https://gdca.local/svs' } }, { MEDBILL_CA_PASSWORD: 'from-the-vault' }));
     assert.throws(prod({}, { MEDBILL_CA_PASSWORD: 'from-the-vault' }), (e: unknown) => e instanceof ConfigError && /svs application medbill is the demo account/.test(e.message) && /demo PKI key/.test(e.message));
   });
 });

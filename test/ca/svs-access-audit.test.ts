@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SVS_CODES } from '../../adapters/ca/svs/codes';
 import { DEMO_CA_PASSWORD } from '../../src/config';
-import { certificateDer } from '../../src/crypto/keys';
-import { makeEnvelope } from '../../src/crypto/pkcs7-enveloped';
+import { certificateDer, makeEnvelope } from '../../src/crypto';
 import { callSvs, DEMO_APP, startTestSvs, testApplications, TestSvs } from './helpers';
 
 const C = SVS_CODES;

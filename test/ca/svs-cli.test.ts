@@ -1,5 +1,5 @@
 /**
- * `medbill svs` as its own process (DESIGN §3: each peer runs alone so tests can stop and restart it):
+ * `medbill svs` as its own process (each peer runs alone so tests can stop and restart it):
  * it serves the WSDL and signs, stops cleanly on SIGTERM with its audit committed, restarts on the same
  * port and data dir with the same keys; `medbill svs --hash-password` makes a hash the server accepts.
  */
@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkPasswordHash } from '../../adapters/ca/svs/password';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { b64, callSvs, freePort, tempDir } from './helpers';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'medbill.js');

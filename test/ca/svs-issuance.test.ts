@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, createApp } from '../../src/app';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { splitFiscalXml } from '../../src/domain/fiscal-xml';
 import { callJson, DEMO_APPID } from '../helpers/app';
 import { SAMPLE_FILE, startTestSvs, svsConfig, TestSvs } from './helpers';

@@ -7,12 +7,9 @@ import { strict as assert } from 'node:assert';
 import { createPrivateKey, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sm2PrivateKey, sm2PrivateKeyToPem } from '../../src/crypto/keys';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { verifyData } from '../../src/crypto/pkcs1';
+import { certificateToPem, sm2PrivateKey, sm2PrivateKeyToPem, verifyData, verifyP7 } from '../../src/crypto';
 import { SGD } from '../../adapters/ca/svs/operations';
 import { SVS_CODES } from '../../adapters/ca/svs/codes';
-import { certificateToPem } from '../../src/crypto/x509';
 import { makeCert, makeRoot } from '../helpers/pki-fixtures';
 import { b64, callSvs, startTestSvs, tempDir, testApplications, TestSvs } from './helpers';
 

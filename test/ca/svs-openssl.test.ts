@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { certificateToPem } from '../../src/crypto/x509';
+import { certificateToPem, verifyP7 } from '../../src/crypto';
 import { b64, callSvs, startTestSvs, TestSvs } from './helpers';
 
 function opensslAvailable(): boolean {

@@ -7,14 +7,18 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { SVS_CODES } from '../../adapters/ca/svs/codes';
 import { SGD } from '../../adapters/ca/svs/operations';
-import { parseCrl, verifyCrl } from '../../src/crypto/crl';
-import { demoCertificate } from '../../src/crypto/demo-pki';
-import { certificateDer } from '../../src/crypto/keys';
-import { queryOcsp } from '../../src/crypto/ocsp';
-import { verifyData } from '../../src/crypto/pkcs1';
-import { makeEnvelope } from '../../src/crypto/pkcs7-enveloped';
-import { parseP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { sm2Digest } from '../../src/crypto/sm2';
+import {
+  certificateDer,
+  demoCertificate,
+  makeEnvelope,
+  parseCrl,
+  parseP7,
+  queryOcsp,
+  sm2Digest,
+  verifyCrl,
+  verifyData,
+  verifyP7,
+} from '../../src/crypto';
 import { makeSm2TestCert } from '../crypto/helpers/test-cert';
 import { b64, callSvs, startTestSvs, TestSvs, vector } from './helpers';
 

@@ -10,7 +10,7 @@ import * as soap from 'soap';
 import { loadContract, SVS_WSDL_FILE } from '../../adapters/ca/svs/contract';
 import { OPERATIONS } from '../../adapters/ca/svs/operations';
 import { DEMO_CA_PASSWORD } from '../../src/config';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { DEMO_APP, startTestSvs, TestSvs } from './helpers';
 
 describe('svs WSDL', function () {

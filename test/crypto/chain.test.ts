@@ -1,9 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { demoCertificate, generateDemoPki } from '../../src/crypto/demo-pki';
-import { OID } from '../../src/crypto/oids';
-import { VALIDATION_CODES } from '../../src/crypto/validation-codes';
-import { mustParseCertificate } from '../../src/crypto/x509';
+import { ChainValidator, demoCertificate, generateDemoPki, mustParseCertificate, OID, VALIDATION_CODES } from '../../src/crypto';
 import { DAY, makeCert, makeRoot } from '../helpers/pki-fixtures';
 
 describe('chain: path building and validation', () => {

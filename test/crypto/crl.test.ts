@@ -1,10 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { buildCrl, crlToPem, lookupSerial, parseCrl, verifyCrl } from '../../src/crypto/crl';
-import { CrlCache } from '../../src/crypto/crl-cache';
-import { fetchCrlHttp } from '../../src/crypto/crl-fetch';
-import { OID } from '../../src/crypto/oids';
-import { RevocationChecker } from '../../src/crypto/revocation';
+import {
+  buildCrl,
+  ChainValidator,
+  CrlCache,
+  crlToPem,
+  fetchCrlHttp,
+  lookupSerial,
+  OID,
+  parseCrl,
+  RevocationChecker,
+  verifyCrl,
+} from '../../src/crypto';
 import { deadUrl, DAY, Identity, listen, makeCert, makeRoot } from '../helpers/pki-fixtures';
 
 const HOUR = 3600_000;

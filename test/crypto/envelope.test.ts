@@ -7,17 +7,17 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, EnvelopedData } from '@peculiar/asn1-cms';
-import { OID } from '../../src/crypto/oids';
 import {
   ContentCipher,
   makeEnvelope,
+  OID,
   openEnvelope,
-  parseEnvelope,
   ParsedKeyTransRecipient,
+  parseEnvelope,
   prepareRecipient,
-} from '../../src/crypto/pkcs7-enveloped';
-import { sm2Decrypt } from '../../src/crypto/sm2';
-import { sm4CbcDecrypt } from '../../src/crypto/sm4';
+  sm2Decrypt,
+  sm4CbcDecrypt,
+} from '../../src/crypto';
 import { makeRsaTestCert, makeSm2TestCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 
 const BILL = Buffer.from('{"billBatchCode":"12345678","billNo":"0000000001","random":"a1b2c3","totalAmt":"128.50"}', 'utf8');

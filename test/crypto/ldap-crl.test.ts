@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { buildCrl, RevokedEntry } from '../../src/crypto/crl';
-import { fetchCrlLdap, parseLdapUrl } from '../../src/crypto/crl-fetch';
-import { RevocationChecker } from '../../src/crypto/revocation';
+import { buildCrl, ChainValidator, fetchCrlLdap, parseLdapUrl, RevocationChecker, RevokedEntry } from '../../src/crypto';
 import { makeCert, makeRoot } from '../helpers/pki-fixtures';
 import { BASE_DN, Slapd, slapdBinary, startSlapd } from '../helpers/slapd';
 
@@ -58,7 +55,7 @@ describe('crl over LDAP: real slapd', function () {
     return { v: new ChainValidator({ trustRoots: [ca.cert], revocation: checker }), checker };
   };
 
-  it('fetches the exact CRL bytes with an anonymous ldapjs search', async () => {
+  it('fetches the exact CRL bytes with an anonymous LDAP search', async () => {
     const crl = crlOf([{ serialHex: '1234', revokedAt: start }], start, new Date(start.getTime() + HOUR));
     await slapd?.publishCrl(dn, crl);
     const got = await fetchCrlLdap(cdp);

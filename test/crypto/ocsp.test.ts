@@ -1,20 +1,24 @@
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { buildCrl } from '../../src/crypto/crl';
-import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/demo-pki';
-import { OID } from '../../src/crypto/oids';
 import {
+  buildCrl,
   buildOcspRequest,
   certIdFor,
+  ChainValidator,
+  createOcspResponder,
+  demoCertificate,
+  demoSigningKey,
+  generateDemoPki,
   OcspCertStatus,
+  ocspHttpHandler,
+  OcspResponder,
+  OID,
   parseOcspRequest,
   parseOcspResponse,
   postOcspRequest,
   queryOcsp,
+  RevocationChecker,
   verifyOcspResponse,
-} from '../../src/crypto/ocsp';
-import { createOcspResponder, ocspHttpHandler, OcspResponder } from '../../src/crypto/ocsp-responder';
-import { RevocationChecker } from '../../src/crypto/revocation';
+} from '../../src/crypto';
 import { deadUrl, Identity, listen, makeCert, makeRoot } from '../helpers/pki-fixtures';
 
 const HOUR = 3600_000;

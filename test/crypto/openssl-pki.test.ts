@@ -11,13 +11,23 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChainValidator } from '../../src/crypto/chain';
-import { buildCrl, crlToPem, parseCrl, verifyCrl } from '../../src/crypto/crl';
-import { demoCertificate, demoSigningKey, generateDemoPki } from '../../src/crypto/demo-pki';
-import { OID } from '../../src/crypto/oids';
-import { buildOcspRequest, OcspCertStatus } from '../../src/crypto/ocsp';
-import { createOcspResponder, ocspHttpHandler } from '../../src/crypto/ocsp-responder';
-import { certificateToPem, mustParseCertificate } from '../../src/crypto/x509';
+import {
+  buildCrl,
+  buildOcspRequest,
+  certificateToPem,
+  ChainValidator,
+  createOcspResponder,
+  crlToPem,
+  demoCertificate,
+  demoSigningKey,
+  generateDemoPki,
+  mustParseCertificate,
+  OcspCertStatus,
+  ocspHttpHandler,
+  OID,
+  parseCrl,
+  verifyCrl,
+} from '../../src/crypto';
 import { DAY, Identity, listen, makeCert, makeRoot, openssl, opensslAvailable } from '../helpers/pki-fixtures';
 
 const DISTID = ['-vfyopt', 'distid:1234567812345678'];

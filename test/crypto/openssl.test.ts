@@ -2,17 +2,32 @@
  * Interop with the OpenSSL 3 CLI, both directions: SM2 raw signatures (distid 1234567812345678), SM2 key
  * files, the GM envelope's SM2Cipher key transport and SM4-CBC content, SM4 ciphertext, RSA PKCS#1 v1.5 signatures, RSA-form CMS SignedData and EnvelopedData
  * (including SM4-CBC content encryption). SM2 *CMS* is not compared: OpenSSL 3.0 handles SM2 IDs in CMS
- * inconsistently (shared/reference/gm-crypto-and-svs.md §3).
+ * inconsistently (docs/reference/gm-crypto.md#which-library-does-what).
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { loadPrivateKey, loadPublicKey, loadSm2PrivateKey, publicOf, sm2PrivateKeyToPem, sm2PublicKeyToPem } from '../../src/crypto/keys';
-import { OID } from '../../src/crypto/oids';
-import { signData, verifyData } from '../../src/crypto/pkcs1';
-import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { rsaSign, rsaVerify } from '../../src/crypto/rsa';
-import { sm4CbcDecrypt, sm4CbcEncrypt, sm4EcbEncrypt } from '../../src/crypto/sm4';
+import {
+  loadPrivateKey,
+  loadPublicKey,
+  loadSm2PrivateKey,
+  makeEnvelope,
+  OID,
+  openEnvelope,
+  ParsedKeyTransRecipient,
+  parseEnvelope,
+  publicOf,
+  rsaSign,
+  rsaVerify,
+  signData,
+  signP7,
+  sm2PrivateKeyToPem,
+  sm2PublicKeyToPem,
+  sm4CbcDecrypt,
+  sm4CbcEncrypt,
+  sm4EcbEncrypt,
+  verifyData,
+  verifyP7,
+} from '../../src/crypto';
 import { makeRsaTestCert, makeSm2TestCert, pemCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 import { OpensslDir } from './helpers/openssl';
 

@@ -3,6 +3,9 @@ import { strict as assert } from 'node:assert';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   certificateDer,
+  generateRsaKeyPair,
+  generateSm2KeyPair,
+  isStrictSm2Signature,
   loadPrivateKey,
   loadPublicKey,
   loadRsaPrivateKey,
@@ -11,17 +14,18 @@ import {
   pemEncode,
   publicKeyFromSpki,
   publicOf,
+  readCmsCertificate,
+  signData,
+  sm2Digest,
   sm2PrivateKey,
   sm2PrivateKeyToPem,
   sm2PrivateKeyToPkcs8,
   sm2PrivateKeyToSec1,
   sm2PublicKeyToPem,
   sm2PublicKeyToSpki,
-} from '../../src/crypto/keys';
-import { isStrictSm2Signature, signData, verifyData } from '../../src/crypto/pkcs1';
-import { generateSm2KeyPair, sm2Digest, sm2VerifyDigest } from '../../src/crypto/sm2';
-import { generateRsaKeyPair } from '../../src/crypto/rsa';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
+  sm2VerifyDigest,
+  verifyData,
+} from '../../src/crypto';
 import { makeSm2TestCert, pemCert } from './helpers/test-cert';
 
 const MSG = Buffer.from('<Header/><EInvoiceData/>', 'utf8');
@@ -98,7 +102,7 @@ describe('pkcs1 raw signatures', function () {
   });
 });
 
-describe('pkcs1 key loading (keys.ts)', () => {
+describe('pkcs1 key loading (algorithms/keys.ts)', () => {
   const kp = generateSm2KeyPair();
   const key = sm2PrivateKey(kp.privateKey);
 
@@ -182,6 +186,17 @@ describe('pkcs1 key loading (keys.ts)', () => {
     assert.equal(loadPublicKey(rsa.publicKey).kind, 'rsa');
     assert.equal(loadPublicKey(rsa.publicKey.export({ format: 'pem', type: 'spki' }) as string).kind, 'rsa');
     assert.equal(loadPublicKey(rsa.privateKey).kind, 'rsa');
+  });
+
+  it('one SPKI decoder for certificates and key files: other curves are ec, unknown algorithms unsupported', () => {
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+    const k = publicKeyFromSpki(p256);
+    assert.equal(k.kind, 'ec');
+    assert.equal(k.kind === 'ec' && k.curveOid, '1.2.840.10045.3.1.7');
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+    assert.deepEqual(publicKeyFromSpki(ed), { kind: 'unsupported', algorithmOid: '1.3.101.112' });
+    assert.throws(() => loadPublicKey(ed), /unsupported public key algorithm 1\.3\.101\.112/);
+    assert.throws(() => publicKeyFromSpki(Buffer.from('3003020100', 'hex')), /expected tag/, 'malformed DER still throws');
   });
 
   it('PEM helpers and certificate input forms', () => {

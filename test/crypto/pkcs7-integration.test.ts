@@ -4,12 +4,19 @@
  * signer certificate the verifier hands back, and envelopes addressed by SubjectKeyIdentifier.
  */
 import { strict as assert } from 'node:assert';
-import { ChainValidator } from '../../src/crypto/chain';
-import { generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, loadSm2PrivateKey } from '../../src/crypto/keys';
-import { makeEnvelope, openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/pkcs7-enveloped';
-import { createDetachedSigner, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
+import {
+  certificateDer,
+  ChainValidator,
+  createDetachedSigner,
+  generateDemoPki,
+  loadSm2PrivateKey,
+  makeEnvelope,
+  openEnvelope,
+  ParsedKeyTransRecipient,
+  parseEnvelope,
+  readCmsCertificate,
+  verifyP7,
+} from '../../src/crypto';
 
 describe('pkcs7 with the demo PKI certificates', function () {
   this.timeout(60_000);

@@ -7,9 +7,7 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
-import { OID } from '../../src/crypto/oids';
-import { createDetachedSigner, P7Form, P7SignOptions, parseP7, signP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import * as tlv from '../../src/crypto/tlv';
+import { asn1, createDetachedSigner, OID, P7Form, P7SignOptions, parseP7, signP7, verifyP7 } from '../../src/crypto';
 import { makeRsaTestCert, makeSm2TestCert, RsaTestIdentity, Sm2TestIdentity } from './helpers/test-cert';
 
 const MESSAGE = Buffer.from('<Header><EInvoiceCode>12345678</EInvoiceCode></Header><EInvoiceData>门诊收费 ¥128.50</EInvoiceData>', 'utf8');
@@ -338,24 +336,24 @@ describe('pkcs7 SignedData', function () {
   });
 });
 
-describe('pkcs7 DER helpers (tlv.ts)', () => {
+describe('pkcs7 DER helpers (asn1/der.ts)', () => {
   it('OIDs round-trip, including arcs beyond 2^53', () => {
     for (const oid of ['1.2.156.10197.6.1.4.2.2', '2.16.840.1.101.3.4.2.1', '0.9.2342.19200300.100.1.25', '2.999.1', '2.25.329800735698586629295641978511506172918']) {
-      assert.equal(tlv.decodeOid(tlv.encodeOid(oid).subarray(2)), oid);
+      assert.equal(asn1.decodeOid(asn1.encodeOid(oid).subarray(2)), oid);
     }
-    assert.throws(() => tlv.decodeOid(Buffer.from([0x2a, 0x81])), /truncated/);
+    assert.throws(() => asn1.decodeOid(Buffer.from([0x2a, 0x81])), /truncated/);
   });
 
   it('lengths: short and long form written minimally; overlong and overrunning lengths refused', () => {
-    assert.deepEqual([...tlv.encodeLength(127)], [127]);
-    assert.deepEqual([...tlv.encodeLength(128)], [0x81, 0x80]);
-    assert.deepEqual([...tlv.encodeLength(70000)], [0x83, 0x01, 0x11, 0x70]);
-    assert.throws(() => tlv.readRoot(Buffer.from([0x30, 0x85, 1, 0, 0, 0, 0])), /length of length/);
-    assert.throws(() => tlv.readRoot(Buffer.from([0x30, 0x03, 0x02, 0x01])), /overruns/);
+    assert.deepEqual([...asn1.encodeLength(127)], [127]);
+    assert.deepEqual([...asn1.encodeLength(128)], [0x81, 0x80]);
+    assert.deepEqual([...asn1.encodeLength(70000)], [0x83, 0x01, 0x11, 0x70]);
+    assert.throws(() => asn1.readRoot(Buffer.from([0x30, 0x85, 1, 0, 0, 0, 0])), /length of length/);
+    assert.throws(() => asn1.readRoot(Buffer.from([0x30, 0x03, 0x02, 0x01])), /overruns/);
   });
 
   it('DER SET OF sorts its members', () => {
-    const set = tlv.derSetOf([Buffer.from([0x04, 0x01, 0x02]), Buffer.from([0x02, 0x01, 0x05]), Buffer.from([0x04, 0x01, 0x01])]);
+    const set = asn1.derSetOf([Buffer.from([0x04, 0x01, 0x02]), Buffer.from([0x02, 0x01, 0x05]), Buffer.from([0x04, 0x01, 0x01])]);
     assert.equal(set.toString('hex'), '3109' + '020105' + '040101' + '040102');
   });
 });

@@ -12,7 +12,7 @@ import {
   rsaSignDigest,
   rsaVerify,
   rsaVerifyDigest,
-} from '../../src/crypto/rsa';
+} from '../../src/crypto';
 
 describe('rsa', function () {
   this.timeout(30_000);

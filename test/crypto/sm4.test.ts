@@ -1,7 +1,7 @@
 /** SM4 against the GB/T 32907 known answers and the CBC example of draft-ribose-cfrg-sm4 (also what `openssl enc -sm4-cbc` gives); padding and misuse. */
 import { strict as assert } from 'node:assert';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { sm4CbcDecrypt, sm4CbcEncrypt, sm4Decrypt, sm4EcbDecrypt, sm4EcbEncrypt, sm4Encrypt, generateSm4Key } from '../../src/crypto/sm4';
+import { generateSm4Key, sm4CbcDecrypt, sm4CbcEncrypt, sm4Decrypt, sm4EcbDecrypt, sm4EcbEncrypt, sm4Encrypt } from '../../src/crypto';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const KEY = hex('0123456789abcdeffedcba9876543210');

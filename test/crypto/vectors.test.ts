@@ -1,5 +1,5 @@
 /**
- * Real signature-server output (shared/vectors): the BJCA SVS SignedData must verify, every corruption of
+ * Real signature-server output (test/fixtures/vectors): the BJCA SVS SignedData must verify, every corruption of
  * it must be refused with a reason and without an exception, and both EnvelopedData blobs must parse
  * into the fields their asn1parse dump shows.
  */
@@ -8,14 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, EnvelopedData, SignedData } from '@peculiar/asn1-cms';
-import { OID } from '../../src/crypto/oids';
-import { parseP7, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { openEnvelope, parseEnvelope, ParsedKeyTransRecipient } from '../../src/crypto/pkcs7-enveloped';
-import { readCmsCertificate } from '../../src/crypto/cms-cert';
+import { OID, openEnvelope, ParsedKeyTransRecipient, parseEnvelope, parseP7, readCmsCertificate, verifyP7 } from '../../src/crypto';
+import { vector, VECTORS_DIR } from '../helpers/fixtures';
 import { makeSm2TestCert } from './helpers/test-cert';
 
-const VECTORS = process.env.MEDBILL_SHARED ? join(process.env.MEDBILL_SHARED, 'vectors') : join(__dirname, '../../../../shared/vectors');
-const vector = (name: string): Buffer => Buffer.from(readFileSync(join(VECTORS, name), 'utf8'), 'base64');
 
 describe('crypto vectors: BJCA SVS SignedData (bjca_p7sign.b64)', () => {
   const p7 = vector('bjca_p7sign.b64');
@@ -38,7 +34,7 @@ describe('crypto vectors: BJCA SVS SignedData (bjca_p7sign.b64)', () => {
     // the certificate handed back is the embedded one, byte for byte (SEQUENCE at offset 503, 4 + 1112 bytes per asn1parse)
     assert.ok(r.signerCert?.equals(p7.subarray(503, 503 + 4 + 1112)));
     // what BJCA signed was the base64 text of the bjca_env1 envelope
-    assert.equal(r.content?.toString('latin1'), readFileSync(join(VECTORS, 'bjca_env1.b64'), 'utf8').trim());
+    assert.equal(r.content?.toString('latin1'), readFileSync(join(VECTORS_DIR, 'bjca_env1.b64'), 'utf8').trim());
   });
 
   it('verifies the same bytes as a detached signature when the content is supplied separately', () => {

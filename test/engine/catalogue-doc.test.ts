@@ -18,4 +18,11 @@ describe('docs/reference/services.md (the HIS programmer reference, generated fr
     assert.match(text, /\| busNo \| 业务流水号 \| 字符 String\(50\) \| 是 \|/);
     assert.match(text, /\*\*chargeDetail\[\]\*\*[\s\S]*\| amt \| 金额 \| 数字 Number\(14,2\) \| 是 \|/);
   });
+
+  it('lists the code tables the fields name, and says which are closed (enforced)', () => {
+    assert.match(text, /\| busType \| 业务标识 \| 字符 String\(20\) \| 是 \| 代码表 busType \|/);
+    assert.match(text, /### busType\n\n[^\n]*不做硬校验[\s\S]*?\| 02 \| 门诊 \|/);
+    assert.match(text, /\| sex \| 性别 \| 字符 \| 是 \| 取值 男 \/ 女 \/ 未知；代码表 sex \|/);
+    assert.match(text, /### sex（封闭）/);
+  });
 });

@@ -49,3 +49,58 @@ describe('medbill validate: every problem of every file in one run', function ()
     assert.match(r.stderr, /MAP_UNKNOWN_FUNCTION/);
   });
 });
+
+describe('medbill validate and start: a catalogue entry, the config file and an environment variable broken at once', function () {
+  this.timeout(120_000);
+  let p: ProjectCopy;
+  let env: NodeJS.ProcessEnv;
+  const entry = 'config/catalogue/getEBillByBusNo.yaml';
+  before(() => {
+    p = copyProject();
+    const text = readFileSync(p.file(entry), 'utf8');
+    assert.match(text, /busNo: \{ type: string, maxLength: 50, /);
+    writeFileSync(p.file(entry), text.replace('busNo: { type: string, maxLength: 50, ', 'busNo: { type: string, maxLenght: 50, '));
+    writeFileSync(p.file('hospital.yaml'), 'svs: { start: false }\nfinance: { start: false }\nserver:\n  prot: 18001\n');
+    env = { MEDBILL_CONFIG: p.file('hospital.yaml'), MEDBILL_PORT: 'abc', MEDBILL_DATA_DIR: p.file('data'), MEDBILL_QUIET: '1' };
+  });
+  after(() => p?.remove());
+
+  it('validate lists all three — files sorted, then the environment — with position, code and hint, and exits 1', async () => {
+    const r = await p.medbill(['validate'], env);
+    assert.equal(r.code, 1);
+    const lines = readFileSync(p.file(entry), 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('maxLenght'));
+    assert.deepEqual(r.stderr.trim().split('\n'), [
+      `${entry}:${at + 1}:${lines[at].indexOf('maxLenght') + 1}  error  CAT_UNKNOWN_KEYWORD  request.busNo.maxLenght: 未知的 JSON Schema 关键字 “maxLenght”（该规则不会生效） — 是否应为 “maxLength”？`,
+      'hospital.yaml:4:3  error  CONFIG_UNKNOWN_KEY  server.prot: 未知的配置项 “prot” — 是否应为 “port”？',
+      'env MEDBILL_PORT=abc  error  CONFIG_TYPE  server.port: 应为整数',
+      '3 error(s)',
+    ]);
+    const j = await p.medbill(['validate', '--format', 'json'], env);
+    assert.equal(j.code, 1);
+    const out = JSON.parse(j.stdout) as { ok: boolean; problems: { code: string; file: string; line: number }[] };
+    assert.deepEqual(
+      out.problems.map((x) => [x.code, x.line]),
+      [
+        ['CAT_UNKNOWN_KEYWORD', at + 1],
+        ['CONFIG_UNKNOWN_KEY', 4],
+        ['CONFIG_TYPE', 0],
+      ],
+    );
+  });
+
+  it('start refuses to start and prints every problem; the SVS and finance processes refuse their configuration errors', async () => {
+    const r = await p.medbill(['start'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^medbill: refusing to start, 3 error\(s\):\n/);
+    for (const code of ['CAT_UNKNOWN_KEYWORD', 'CONFIG_TYPE', 'CONFIG_UNKNOWN_KEY']) assert.match(r.stderr, new RegExp(`  error  ${code}  `));
+    assert.doesNotMatch(r.stdout, /listening/);
+    for (const cmd of ['svs', 'finance']) {
+      const s = await p.medbill([cmd], env);
+      assert.equal(s.code, 1, cmd);
+      assert.match(s.stderr, /^medbill: configuration has 2 error\(s\):\n/, cmd);
+      assert.match(s.stderr, /env MEDBILL_PORT=abc {2}error {2}CONFIG_TYPE/, cmd);
+      assert.doesNotMatch(s.stdout, /listening/, cmd);
+    }
+  });
+});

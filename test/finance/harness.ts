@@ -11,13 +11,12 @@ import { startFinanceSimulator, FinanceSimulator } from '../../adapters/finance/
 import { App, AppOptions, createApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { configureLogging } from '../../src/log';
+import { SAMPLE_FILE } from '../helpers/fixtures';
 
 process.env.MEDBILL_QUIET = '1';
 
 export const DEMO_APPID = 'MEDBILL-DEMO';
 export const DEMO_KEY = 'demo-key-0123456789abcdef';
-// dist/test/finance → /work/shared/samples (the repo is /work/main)
-const SAMPLE_FILE = path.resolve(__dirname, '../../../../shared/samples/outpatient-v3.2.json');
 
 export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'medbill-finance-'));

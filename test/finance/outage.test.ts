@@ -1,5 +1,5 @@
 /**
- * An outage strands nothing (DESIGN §5.5, issue 7): the real finance simulator is stopped for longer
+ * An outage strands nothing (docs/architecture.md#invariants): the real finance simulator is stopped for longer
  * than the old policy's give-up time while the HIS keeps issuing bills, then started again on the same
  * port and data; every bill reaches finance exactly once, as the simulator's own upload records show.
  * Time is accelerated by configuration: the default policy's shape (doubling, capped) in milliseconds.

@@ -9,11 +9,16 @@ import { loadOrCreateDemoPki } from '../../adapters/ca/key-material';
 import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import { financeDbFile } from '../../adapters/finance/simulator/store';
 import type { App } from '../../src/app';
-import { ChainValidator } from '../../src/crypto/chain';
-import { DemoIdentity, generateDemoPki } from '../../src/crypto/demo-pki';
-import { certificateDer, sm2PrivateKey } from '../../src/crypto/keys';
-import { createDetachedSigner, verifyP7 } from '../../src/crypto/pkcs7-signed';
-import { normaliseSerial } from '../../src/crypto/x509';
+import {
+  certificateDer,
+  ChainValidator,
+  createDetachedSigner,
+  DemoIdentity,
+  generateDemoPki,
+  normaliseSerial,
+  sm2PrivateKey,
+  verifyP7,
+} from '../../src/crypto';
 import { fiscalXml, splitFiscalXml } from '../../src/domain/fiscal-xml';
 import { openDb } from '../../src/store/db';
 import { b64, billcheck, issueBill, Issued, postUpload, startMedbill, startSimulator, tempDir } from './harness';

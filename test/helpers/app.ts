@@ -17,7 +17,7 @@ process.env.MEDBILL_QUIET = '1';
 
 export const DEMO_APPID = 'MEDBILL-DEMO';
 export const DEMO_KEY = 'demo-key-0123456789abcdef';
-export const SAMPLE_FILE = path.resolve(__dirname, '../../../../shared/samples/outpatient-v3.2.json');
+export { SAMPLE_FILE } from './fixtures';
 
 export { dbKinds, freshDb, type DbKind, type TestDb } from './databases';
 import { freshDb, type DbKind } from './databases';
@@ -41,6 +41,8 @@ export async function startTestApp(
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
     finance: { start: false },
+    // Suites about other things send bursts of hundreds from one address; test/guard/ tests the limits.
+    limits: { maxInFlight: 0, his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } },
     ...(opts.config ?? {}),
   });
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads

@@ -3,9 +3,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { generateSm2KeyPair } from '../../src/crypto/sm2';
-import { PublicKey, SigningKey } from '../../src/crypto/pki-alg';
-import { buildCertificate, CertificateTemplate, KeyUsageName, mustParseCertificate, ParsedCertificate } from '../../src/crypto/x509';
+import {
+  buildCertificate,
+  CertificateTemplate,
+  generateSm2KeyPair,
+  KeyUsageName,
+  mustParseCertificate,
+  ParsedCertificate,
+  PublicKey,
+  SigningKey,
+} from '../../src/crypto';
 
 export const DAY = 86400_000;
 

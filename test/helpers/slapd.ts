@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ldap from 'ldapjs';
+import { Attribute, Change, Client } from 'ldapts';
 
 export const BASE_DN = 'dc=medbill,dc=test';
 const ADMIN_DN = `cn=admin,${BASE_DN}`;
@@ -153,17 +153,12 @@ export async function startSlapd(entries: LdapEntrySpec[]): Promise<Slapd> {
     url,
     port,
     async publishCrl(dn: string, crl: Buffer): Promise<void> {
-      const client = ldap.createClient({ url, reconnect: false });
-      client.on('error', () => undefined);
+      const client = new Client({ url });
       try {
-        await new Promise<void>((resolve, reject) => client.bind(ADMIN_DN, ADMIN_PW, (e) => (e ? reject(e) : resolve())));
-        const change = new ldap.Change({
-          operation: 'replace',
-          modification: new ldap.Attribute({ type: 'certificateRevocationList;binary', values: [crl] }),
-        });
-        await new Promise<void>((resolve, reject) => client.modify(dn, change, (e) => (e ? reject(e) : resolve())));
+        await client.bind(ADMIN_DN, ADMIN_PW);
+        await client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'certificateRevocationList;binary', values: [crl] }) }));
       } finally {
-        client.destroy();
+        await client.unbind().catch(() => undefined);
       }
     },
     async stop(): Promise<void> {

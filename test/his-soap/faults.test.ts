@@ -3,6 +3,7 @@
  * never a stack trace; they are kept in the message store; and the server keeps serving.
  */
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { decodeReply, startTestApp, TestApp } from '../helpers/app';
@@ -91,9 +92,62 @@ describe('his-soap: faults', function () {
     assert.equal(f.code, 'soap:Client');
     assert.match(f.reason, new RegExp(`请求过大：${Buffer.byteLength(big)} 字节，超过上限 2097152 字节`));
     const row = await storedRow(f.msgId);
-    assert.ok(row.raw.length < 70_000, `kept ${row.raw.length} chars`);
+    // A head, the original length and its SHA-256 (src/engine/inbound.ts storedRaw), not megabytes.
+    assert.ok(row.raw.length < 4_300, `kept ${row.raw.length} chars`);
     assert.match(row.raw, /^<\?xml/);
-    assert.match(row.raw, /仅保留前 65536 字节/);
+    assert.ok(row.raw.includes(`原请求 ${Buffer.byteLength(big)} 字节，sha256 ${createHash('sha256').update(big).digest('hex')}`), row.raw.slice(-200));
+    await stillServing();
+  });
+
+  it('a Body nested 10,000 deep (and 100,000 deep, 1.1 MB): a stored message and a fault naming the limit, not a reset connection', async () => {
+    for (const [depth, ct, code] of [
+      [10_000, CT11, 'soap:Client'],
+      [100_000, CT12, 'soap:Sender'],
+    ] as const) {
+      const deep = wrap(`<t:testServerConnect>${'<t:x>'.repeat(depth)}${'</t:x>'.repeat(depth)}</t:testServerConnect>`, ct === CT12 ? '1.2' : '1.1');
+      const a = await post(app.baseUrl, deep, ct);
+      assert.equal(a.status, ct === CT12 ? 400 : 500);
+      const f = fault(a);
+      assert.equal(f.code, code);
+      assert.match(f.reason, /XML 嵌套层级过深（超过 64 层）/);
+      assert.doesNotMatch(a.text, STACK);
+      const row = await storedRow(f.msgId);
+      assert.equal(row.error_code, 'E0003');
+      assert.ok(row.raw.length < 4_300, 'unauthenticated: a head with length and hash');
+      assert.ok(row.raw.includes(`原请求 ${Buffer.byteLength(deep)} 字节`));
+    }
+    // Attribute values holding '>' hide no nesting.
+    const tricky = wrap(`<t:testServerConnect>${'<t:x a=">">'.repeat(200)}${'</t:x>'.repeat(200)}</t:testServerConnect>`);
+    const f = fault(await post(app.baseUrl, tricky, CT11));
+    assert.match(f.reason, /嵌套层级过深/);
+    await storedRow(f.msgId);
+    await stillServing();
+  });
+
+  it("an operation's own body limit (getEBillByBusNo: 16384 bytes) applies once the operation is known: Sender fault naming it, stored", async () => {
+    const xml = envelopeCall('getEBillByBusNo', { busNo: 'B1', busDateTime: '20261125093015123', pad: 'y'.repeat(20_000) });
+    const a = await post(app.baseUrl, xml, CT11);
+    assert.equal(a.status, 500);
+    const f = fault(a);
+    assert.equal(f.code, 'soap:Client');
+    assert.equal(f.result, 'E0003');
+    assert.match(f.reason, /^请求过大：服务 getEBillByBusNo 的请求不能超过 16384 字节，收到 \d+ 字节$/);
+    const row = await storedRow(f.msgId);
+    assert.equal(row.service_id, 'getEBillByBusNo');
+    await stillServing();
+  });
+
+  it('nesting past the depth limit (65, 100, 340, 3000 levels): a Sender fault naming the limit, stored; never a dropped connection', async () => {
+    for (const n of [65, 100, 340, 3000]) {
+      const xml = wrap(`<t:testServerConnect>${'<t:x>'.repeat(n)}${'</t:x>'.repeat(n)}</t:testServerConnect>`);
+      const a = await post(app.baseUrl, xml, CT11);
+      assert.equal(a.status, 500, `${n} levels`);
+      const f = fault(a);
+      assert.equal(f.code, 'soap:Client', `${n} levels: ${f.reason}`);
+      assert.equal(f.result, 'E0003');
+      assert.equal(f.reason, 'XML 嵌套层级过深（超过 64 层）');
+      await storedRow(f.msgId);
+    }
     await stillServing();
   });
 

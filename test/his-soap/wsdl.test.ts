@@ -110,9 +110,12 @@ describe('his-soap: WSDL generated from the catalogue', () => {
   });
 
   it('a new catalogue entry becomes operations without code changes; bad entries fail generation loudly', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-cat-'));
+    // The catalogue's code tables are the folder beside it (config/codes), so both are copied.
+    const root = mkdtempSync(path.join(os.tmpdir(), 'medbill-cat-'));
+    const dir = path.join(root, 'catalogue');
     try {
       cpSync(CATALOGUE, dir, { recursive: true });
+      cpSync(path.join(PROJECT_ROOT, 'config', 'codes'), path.join(root, 'codes'), { recursive: true });
       const outpatient = readFileSync(path.join(dir, 'invoiceEBillOutpatient.yaml'), 'utf8');
       writeFileSync(
         path.join(dir, 'invEBillRegistration.yaml'),
@@ -133,7 +136,7 @@ describe('his-soap: WSDL generated from the catalogue', () => {
       bad('"2when": { type: string }');
       assert.throws(() => generateWsdl(loadCatalogue(dir)), /'2when' is not a valid XML element name/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

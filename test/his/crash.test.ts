@@ -1,6 +1,6 @@
 /**
- * kill -9 right after S0000 loses nothing (DESIGN §5.3), and no kill leaves a number issued twice or
- * stuck reserved (§5.1, §8). A real `node bin/medbill.js start` child process takes a burst of
+ * kill -9 right after S0000 loses nothing, and no kill leaves a number issued twice or stuck reserved
+ * (docs/architecture.md#invariants). A real `node bin/medbill.js start` child process takes a burst of
  * issuance requests and is SIGKILLed the instant the first S0000 arrives (and, on the next run, in the
  * middle of the burst); it is restarted on the same data dir and database, whose start-up recovery must
  * complete or void every reservation. Needs the compiled dist (`npx tsc -p .`), as bin/medbill.js does.

@@ -1,8 +1,8 @@
 /**
- * The Bosssoft v3.2.0 envelope (reference/bosssoft-medical-api-v3.2.md §1, §17): the MD5 test vectors,
+ * The Bosssoft v3.2.0 envelope (docs/reference/bosssoft-api.md): the MD5 test vectors,
  * signed replies, and every quirk real HIS and kiosk code has, over real HTTP. Then every way an
  * envelope can be broken: each gets HTTP 200, its own non-S0000 refusal in Chinese, and a row in the
- * message store (DESIGN §5.6) — and the server keeps serving.
+ * message store (docs/architecture.md#invariants) — and the server keeps serving.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -10,7 +10,7 @@ import { buildResponse, md5Sign } from '../../adapters/his/json/envelope';
 import { callJson, DEMO_APPID, DEMO_KEY, envelope, startTestApp } from '../helpers/app';
 import { CHINESE, postRaw, sample, storedMessage, TestApp, uniqueBusNo } from './his-helpers';
 
-// §1.3 test vectors
+// the sign test vectors of docs/reference/bosssoft-api.md#sign
 const V = {
   appid: 'TESTAPP001',
   key: 'abcdef0123456789abcdef0123',
@@ -22,7 +22,8 @@ const V = {
   resSign: '4C6A4DF7D8AB980CD6E4B1999C73BAD0',
 };
 const REPLAY = { appid: 'REPLAY-GUARDED', key: 'replay-key-9876543210' };
-// The noise of the spec's appendix-10 example, which one kiosk build sends on every call (§17).
+// The noise of the spec's appendix-10 example, which one kiosk build sends on every call
+// (docs/reference/bosssoft-api.md#what-real-clients-do).
 const SPEC_NOISE = 'ibuaiVcKdpRxkhJAXXXXX';
 
 /** URL-encodes like jQuery's $.param: every reserved character escaped, spaces as '+'. */
@@ -41,7 +42,7 @@ function signed(dataB64: string, appid = DEMO_APPID, key = DEMO_KEY, noise = `n-
   return { appid, data: dataB64, noise, version: '1.0', sign: md5Sign(appid, dataB64, noise, key) };
 }
 
-describe('HIS JSON envelope (Bosssoft v3.2.0 §1, §17)', function () {
+describe('HIS JSON envelope (Bosssoft v3.2.0)', function () {
   let app: TestApp;
   before(async () => {
     app = await startTestApp({
@@ -56,7 +57,7 @@ describe('HIS JSON envelope (Bosssoft v3.2.0 §1, §17)', function () {
   });
   after(async () => app?.stop());
 
-  describe('§1.3 MD5 signature test vectors', () => {
+  describe('MD5 signature test vectors', () => {
     it('request vector: md5Sign(TESTAPP001, data, noise, key) = 6431936023046C22669EAB138BAD0B5D', () => {
       assert.equal(Buffer.from(JSON.stringify({ testValue: 'ping' })).toString('base64'), V.reqData);
       assert.equal(md5Sign(V.appid, V.reqData, V.reqNoise, V.key, '1.0'), V.reqSign);
@@ -92,7 +93,7 @@ describe('HIS JSON envelope (Bosssoft v3.2.0 §1, §17)', function () {
     });
   });
 
-  describe('§17 quirks of real clients, over HTTP', () => {
+  describe('quirks of real clients, over HTTP', () => {
     for (const ct of ['application/json', 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded; charset=UTF-8']) {
       it(`form-encoded envelope with Content-Type ${ct}`, async () => {
         const r = await postRaw(app.baseUrl, 'testServerConnect', formEncode({ ...envelope({ testValue: `form ${ct.slice(0, 30)}` }) }), { headers: { 'content-type': ct } });
@@ -329,6 +330,20 @@ describe('HIS JSON envelope (Bosssoft v3.2.0 §1, §17)', function () {
       assert.ok(stored.raw.length < big.length, 'the store keeps a bounded head, not megabytes of junk');
       const ok = await callJson(app.baseUrl, 'testServerConnect', { testValue: 'after big' });
       assert.equal(ok.result, 'S0000');
+    });
+
+    it("a service's own body limit (getEBillByBusNo: limits.bodyBytes 16384) stops reading there: E0003 naming the service and the limit", async () => {
+      const data = Buffer.from(JSON.stringify({ busNo: 'B1', busDateTime: '20261125093015123', pad: 'y'.repeat(20_000) })).toString('base64');
+      const t0 = Date.now();
+      const r = await postRaw(app.baseUrl, 'getEBillByBusNo', JSON.stringify(signed(data)));
+      assert.equal(r.http, 200);
+      assert.equal(r.result, 'E0003', r.text);
+      assert.match(r.text, /^请求过大：服务 getEBillByBusNo 的请求不能超过 16384 字节，收到 \d+ 字节$/);
+      const stored = await storedMessage(app, (m) => m.received_at >= t0 && m.service_id === 'getEBillByBusNo' && m.error_code === 'E0003');
+      assert.equal(stored.status, 'rejected');
+      // a lookup of ordinary size is unaffected
+      const q = await callJson(app.baseUrl, 'getEBillByBusNo', { busNo: 'NONE-SUCH', busDateTime: '20261125093015123' });
+      assert.equal(q.result, 'E2002', q.text);
     });
 
     it('a body just under the limit is processed normally', async () => {

@@ -13,7 +13,7 @@ import type { MessageRow } from '../../src/store/messages';
 
 export type Json = Record<string, unknown>;
 
-/** A fresh deep copy of shared/samples/outpatient-v3.2.json with its own busNo. */
+/** A fresh deep copy of examples/outpatient-v3.2.json with its own busNo. */
 export function sample(busNo?: string): Json {
   const s = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as Json;
   if (busNo) s.busNo = busNo;

@@ -1,5 +1,5 @@
 /**
- * One bill per (appid, busNo) and no number issued twice (DESIGN §5.1, §5.2), under concurrency, on
+ * One bill per (appid, busNo) and no number issued twice (docs/architecture.md#invariants), under concurrency, on
  * every database of this environment: a burst of one busNo, repeats, conflicting content, the
  * busDateTime check of getEBillByBusNo, and a burst of distinct busNos that must take consecutive
  * numbers with no gap and no duplicate.

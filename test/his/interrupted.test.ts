@@ -1,5 +1,5 @@
 /**
- * An interrupted request leaves no half state (DESIGN §5.4, §8). A Signer that throws or hangs stands in
+ * An interrupted request leaves no half state (docs/architecture.md#invariants). A Signer that throws or hangs stands in
  * for a CA signature server outage: the number is already reserved when signing fails, so the HIS must
  * get a non-S0000, getEBillByBusNo must say "not issued", nothing must be downloadable — and the
  * reservation is finished later with that same number: by a retry of the busNo when the HIS got a

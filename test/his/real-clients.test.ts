@@ -1,22 +1,24 @@
 /**
- * Payloads of real HIS and kiosk code (shared/samples/real-clients/), posted the way those clients post
+ * Payloads of real HIS and kiosk code (test/fixtures/real-clients/), posted the way those clients post
  * them: JSON envelopes from HIS back ends, form-encoded bodies labelled text/plain from jQuery kiosks,
  * cache-busting query strings. Services that exist answer for real; services not built yet must give a
  * clean, signed, stored "service not available" (E0004) naming the serviceId — never a crash.
  *
  * PENDING SERVICES: each test titled "[pending service …]" checks today's E0004 answer while the
- * service has no flow, and switches by itself to the spec's behaviour (reference §6.7, §7, §5.1) as soon
- * as a flow for it is routed. If one of those real branches fails when the service lands, the service
- * or the expectation is wrong — decide which; do not delete the branch.
+ * service has no flow, and switches by itself to the spec's behaviour (docs/reference/bosssoft-api.md,
+ * "Services real clients call that medbill does not offer yet") as soon as a flow for it is routed.
+ * If one of those real branches fails when the service lands, the service or the expectation is
+ * wrong — decide which; do not delete the branch.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { md5Sign } from '../../adapters/his/json/envelope';
-import { callJson, DEMO_APPID, DEMO_KEY, envelope, Reply, SAMPLE_FILE, startTestApp } from '../helpers/app';
+import { callJson, DEMO_APPID, DEMO_KEY, envelope, Reply, startTestApp } from '../helpers/app';
+import { REAL_CLIENTS_DIR } from '../helpers/fixtures';
 import { CHINESE, Json, postRaw, sample, storedMessage, TestApp, uniqueBusNo } from './his-helpers';
 
-const DIR = path.join(path.dirname(SAMPLE_FILE), 'real-clients');
+const DIR = REAL_CLIENTS_DIR;
 const load = (f: string) => JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as Json;
 const SPEC_ENVELOPE = 'bosssoft-spec-v3.2.0_appendix10_request-envelope.json';
 // The spec example's appid, registered here with a key of our choosing (the spec does not give its key).
@@ -47,7 +49,7 @@ async function assertNotAvailable(app: TestApp, serviceId: string, r: Reply): Pr
   assert.ok(rows.length > 0 && rows.every((m) => m.error_code === 'E0004'), 'kept in the message store');
 }
 
-describe('payloads of real clients (shared/samples/real-clients)', function () {
+describe('payloads of real clients (test/fixtures/real-clients)', function () {
   let app: TestApp;
   before(async () => {
     app = await startTestApp({ config: { callers: [{ appid: DEMO_APPID, key: DEMO_KEY, demo: true }, SPEC_APP] } });
@@ -76,7 +78,7 @@ describe('payloads of real clients (shared/samples/real-clients)', function () {
       await storedMessage(app, (m) => m.appid === 'UNREGISTERED-APPID');
     });
 
-    it('posted verbatim with its appid registered: its illustrative sign does not verify (E0001), as §1.3 computes', async () => {
+    it('posted verbatim with its appid registered: its illustrative sign does not verify (E0001), as the MD5 rule computes', async () => {
       const body = readFileSync(path.join(DIR, SPEC_ENVELOPE), 'utf8');
       assert.notEqual(md5Sign(spec.appid, spec.data, spec.noise, SPEC_APP.key), spec.sign);
       const r = await postRaw(app.baseUrl, 'getEBillByBusNo', body, SPEC_APP);
@@ -118,7 +120,7 @@ describe('payloads of real clients (shared/samples/real-clients)', function () {
       assert.equal(json.result, 'S0000', json.text);
       assert.equal(kiosk.result, 'S0000', kiosk.text);
       assert.equal(kiosk.body!.billNo, json.body!.billNo);
-      // openhis reads billBusDate, some clients read busNo back (reference §4.1 B-1)
+      // openhis reads billBusDate, some clients read busNo back (docs/reference/bosssoft-api.md#issuing-and-looking-up)
       assert.equal(json.body!.billBusDate, s.busDateTime);
       assert.equal(json.body!.busNo, s.busNo);
       const q = await postBothWays(app, 'getEBillByBusNo', { busNo: s.busNo, busDateTime: s.busDateTime });
@@ -156,7 +158,7 @@ describe('payloads of real clients (shared/samples/real-clients)', function () {
           await assertNotAvailable(app, 'getPaperBillNo', kiosk);
           return;
         }
-        // reference §7: the kiosk's place and paper batch are not in the demo stock → a refusal naming them
+        // the kiosk's place and paper batch are not in the demo stock → a refusal naming them
         for (const r of [json, kiosk]) {
           assert.notEqual(r.result, 'S0000', r.text);
           assert.notEqual(r.result, 'E0004');
@@ -179,7 +181,7 @@ describe('payloads of real clients (shared/samples/real-clients)', function () {
         await assertNotAvailable(app, 'getEBillUnPrintList', kiosk);
         return;
       }
-      // reference §6.7: nothing for that card in 2019 → an empty first page, numbers accepted as strings
+      // nothing for that card in 2019 → an empty first page, numbers accepted as strings
       for (const r of [json, kiosk]) {
         assert.equal(r.result, 'S0000', r.text);
         assert.equal(Number(r.body!.total), 0);
@@ -209,7 +211,7 @@ describe('payloads of real clients (shared/samples/real-clients)', function () {
         await assertNotAvailable(app, 'writeOffEBill', kiosk);
         return;
       }
-      // reference §5.1: that bill (44060119/0010535766) was never issued here → a refusal naming it
+      // that bill (44060119/0010535766) was never issued here → a refusal naming it
       for (const r of [json, kiosk]) {
         assert.notEqual(r.result, 'S0000', r.text);
         assert.match(r.text, /0010535766|billNo/);

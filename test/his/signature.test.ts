@@ -1,5 +1,6 @@
 /**
- * The unit signature of an issued bill verifies with an independent implementation (DESIGN §4): the
+ * The unit signature of an issued bill verifies with an independent implementation
+ * (docs/reference/fiscal-ebill.md#the-unit-signature): the
  * fiscal XML is downloaded as a HIS or a patient would get it, the GM/T 0010 SignedData is taken apart
  * with a DER reader written here (not src/crypto), and OpenSSL verifies the SM2 signature over the
  * signed text sliced byte-exact from the download. verifyP7 (src/crypto) must agree.
@@ -9,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyP7 } from '../../src/crypto/pkcs7-signed';
+import { verifyP7 } from '../../src/crypto';
 import { callJson, DEMO_APPID, Reply, startTestApp } from '../helpers/app';
 import { sample, TestApp, uniqueBusNo } from './his-helpers';
 

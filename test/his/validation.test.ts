@@ -95,6 +95,16 @@ const schemaCases: Case[] = [
   { name: 'chargeDetail[0].sortNo 0 (below minimum 1)', mutate: (s) => (charge(s, 0).sortNo = 0), code: 'E1001', field: 'chargeDetail[0].sortNo', rule: /不能小于 1/ },
   { name: 'busNo an object', mutate: (s) => (s.busNo = { id: 1 }), code: 'E1001', field: 'busNo', rule: TYPE('字符串') },
   { name: 'payer an array', mutate: (s) => (s.payer = ['张三']), code: 'E1001', field: 'payer', rule: TYPE('字符串') },
+  // characters that cannot be signed as they are (issue 7 §4): the field, the character (U+XXXX) and its position
+  { name: 'payer with NUL', mutate: (s) => (s.payer = '张\u0000三'), code: 'E1001', field: 'payer', rule: /第 2 个字符是控制字符 U\+0000/ },
+  { name: 'payer with a lone surrogate (JSON "\\ud800")', mutate: (s) => (s.payer = '张三\ud800'), code: 'E1001', field: 'payer', rule: /第 3 个字符 U\+D800 是不成对的 UTF-16 代理项/ },
+  { name: 'payer with U+FFFF', mutate: (s) => (s.payer = '张三\uffff'), code: 'E1001', field: 'payer', rule: /第 3 个字符 U\+FFFF 是 Unicode 非字符/ },
+  { name: 'payer with a right-to-left override', mutate: (s) => (s.payer = '张三\u202e'), code: 'E1001', field: 'payer', rule: /第 3 个字符是双向文本控制符 U\+202E/ },
+  { name: 'payer of zero-width characters only (blank to the eye)', mutate: (s) => (s.payer = '\u200b\u200d'), code: 'E1001', field: 'payer', rule: EMPTY },
+  { name: 'busNo with a trailing zero-width space', mutate: (s) => (s.busNo = `${String(s.busNo)}\u200b`), code: 'E1001', field: 'busNo', rule: /是标识符，第 \d+ 个字符是零宽或不可见字符 U\+200B/ },
+  { name: 'busNo with a no-break space', mutate: (s) => (s.busNo = `MZ\u00a0${String(s.busNo)}`), code: 'E1001', field: 'busNo', rule: /是标识符，第 3 个字符是空白字符 U\+00A0/ },
+  { name: 'chargeDetail[1].chargeName with a C1 control (U+0085)', mutate: (s) => (charge(s, 1).chargeName = '化验\u0085费'), code: 'E1001', field: 'chargeDetail[1].chargeName', rule: /第 3 个字符是控制字符 U\+0085，本字段不允许控制字符/ },
+  { name: 'listDetail[2].remark with CR (remarks take tab and LF only)', mutate: (s) => (list(s, 2).remark = '一\r\n二'), code: 'E1001', field: 'listDetail[2].remark', rule: /U\+000D，本字段只允许制表符 U\+0009、换行符 U\+000A/ },
   // empty arrays
   { name: 'chargeDetail []', mutate: (s) => (s.chargeDetail = []), code: 'E1001', field: 'chargeDetail', rule: /至少需要 1 条/ },
   { name: 'payChannelDetail []', mutate: (s) => (s.payChannelDetail = []), code: 'E1001', field: 'payChannelDetail', rule: /至少需要 1 条/ },
@@ -200,6 +210,24 @@ describe('invoiceEBillOutpatient validation (catalogue rules E1001, amount rules
     for (const f of ['busNo', 'sex', 'cardNo']) assert.match(r.text, new RegExp(f));
   });
 
+  it('100,000 chargeDetail items: refused by the list size alone, before any item is looked at', async () => {
+    const s = sample(uniqueBusNo('HUGE'));
+    s.chargeDetail = Array.from({ length: 100_000 }, () => ({}));
+    const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', s);
+    assert.equal(r.result, 'E1001', r.text);
+    assert.equal(r.text, '字段 chargeDetail（收费项目明细） 不能超过 200 条，收到 100000 条（超出条数时不逐条校验）');
+  });
+
+  it('5,000 empty listDetail items (within maxItems): the first errors are named, the rest counted, validation stops', async () => {
+    const s = sample(uniqueBusNo('EMPTY5K'));
+    s.listDetail = Array.from({ length: 5000 }, () => ({}));
+    const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', s);
+    assert.equal(r.result, 'E1001', r.text);
+    assert.match(r.text, /^字段 listDetail\[0\]\.name（药品名称） 为必填项，不能缺失；另有至少 \d+ 处错误（错误较多，已停止校验），其中：/);
+    assert.ok((r.text.match(/字段 /g) ?? []).length <= 6, `the first error and at most five more: ${r.text}`);
+    assert.doesNotMatch(r.text, /listDetail\[(\d{2,})\]/, 'validation stopped within the first items');
+  });
+
   it('a placeCode without e-bill stock → E2003 naming placeCode (checked before any number is taken)', async () => {
     const s = sample(uniqueBusNo('NOSTOCK'));
     s.placeCode = 'mzsf01'; // the demo place is MZSF01: codes are exact, as on every database
@@ -289,14 +317,25 @@ describe('invoiceEBillOutpatient validation (catalogue rules E1001, amount rules
       assert.match(xml, /<AuxItemAmount>24\.6912<\/AuxItemAmount>/);
     });
 
+    it('a remark with tab and LF (multi-line) is signed as sent; Unicode spaces in a name too', async () => {
+      const s = sample(uniqueBusNo('REMARK'));
+      s.remark = '第一行\n\t第二行';
+      s.payer = '\u3000张三';
+      const { canonical, xml } = await issue(s);
+      assert.equal(canonical.remark, '第一行\n\t第二行');
+      assert.equal(canonical.payer, '\u3000张三', '$trim keeps U+3000 (issue 6 §7)');
+      assert.ok(xml.includes('<Remark>第一行\n\t第二行</Remark>'));
+      assert.ok(xml.includes('<PayerPartyName>\u3000张三</PayerPartyName>'));
+    });
+
     it('issued bills took consecutive numbers from where the refusals left the stock', async () => {
       const bills = await allBills(app);
-      assert.equal(bills.length, 5);
+      assert.equal(bills.length, 6);
       assert.deepEqual(
         bills.map((b) => Number(b.bill_no)),
-        [0, 1, 2, 3, 4].map((i) => nextBefore + i),
+        [0, 1, 2, 3, 4, 5].map((i) => nextBefore + i),
       );
-      assert.equal(await nextOutpatientNo(app), nextBefore + 5);
+      assert.equal(await nextOutpatientNo(app), nextBefore + 6);
     });
   });
 });

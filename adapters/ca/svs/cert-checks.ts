@@ -7,10 +7,16 @@
  * Results keep the GM/T SVS-style state number of validation-codes.ts (1 valid, -1 untrusted, -2
  * expired, -3 revoked, -4 on hold, ≤ -5 medbill's finer reasons).
  */
-import { ChainValidator, Purpose } from '../../../src/crypto/chain';
-import { RevocationChecker, RevocationMode } from '../../../src/crypto/revocation';
-import { VALIDATION_CODES } from '../../../src/crypto/validation-codes';
-import { certificatesFromPemBundle, isValidAt, ParsedCertificate } from '../../../src/crypto/x509';
+import {
+  certificatesFromPemBundle,
+  ChainValidator,
+  isValidAt,
+  ParsedCertificate,
+  Purpose,
+  RevocationChecker,
+  RevocationMode,
+  VALIDATION_CODES,
+} from '../../../src/crypto';
 
 export interface CertCheckSettings {
   trustRootsPem: string[];

@@ -5,11 +5,19 @@
  * Revocations come from configuration (svs.demoCa.revoked). Serials the demo CA never issued are
  * "unknown" to OCSP, as a real responder would say.
  */
-import { buildCrl, CRL_REASONS, CrlReason, RevokedEntry } from '../../../src/crypto/crl';
-import { certificateDer } from '../../../src/crypto/keys';
-import type { OcspCertStatus } from '../../../src/crypto/ocsp';
-import { createOcspResponder, OcspResponder } from '../../../src/crypto/ocsp-responder';
-import { mustParseCertificate, normaliseSerial, ParsedCertificate } from '../../../src/crypto/x509';
+import {
+  buildCrl,
+  certificateDer,
+  createOcspResponder,
+  CRL_REASONS,
+  CrlReason,
+  mustParseCertificate,
+  normaliseSerial,
+  OcspResponder,
+  ParsedCertificate,
+  RevokedEntry,
+  type OcspCertStatus,
+} from '../../../src/crypto';
 
 export interface DemoCaSettings {
   rootCertPem: string;

@@ -8,7 +8,7 @@
  * at `soap` with the raw body. Both share everything after parsing.
  */
 import { createHash } from 'node:crypto';
-import { sm2VerifyingKey } from '../../../src/crypto/pkcs1';
+import { sm2VerifyingKey } from '../../../src/crypto';
 import { coerceArgs, type Args, type ArgValue } from './args';
 import { AccessControl, type AppRuleSpec } from './access';
 import { CertChecks, type CertCheckSettings } from './cert-checks';

@@ -3,10 +3,16 @@
  * workerData (KeySpec, plain strings) and stay in the worker; per-key signing templates (certificate,
  * identifiers, Z) are prepared on first use and reused, which is what makes detached SignedData cheap.
  */
-import { certificateDer, loadPrivateKey, PrivateKey } from '../../../src/crypto/keys';
-import { createDetachedSigner, P7SignerOptions } from '../../../src/crypto/pkcs7-signed';
-import type { RsaHash } from '../../../src/crypto/rsa';
-import { mustParseCertificate, ParsedCertificate } from '../../../src/crypto/x509';
+import {
+  certificateDer,
+  createDetachedSigner,
+  loadPrivateKey,
+  mustParseCertificate,
+  P7SignerOptions,
+  ParsedCertificate,
+  PrivateKey,
+  type RsaHash,
+} from '../../../src/crypto';
 import { SvsError } from './codes';
 
 /** Serialisable description of one key, built on the main thread (settings.ts). */

@@ -5,13 +5,22 @@
  * around them (engine.ts); nothing here sees a password or writes a log.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { PublicKey } from '../../../src/crypto/keys';
-import { signData, verifyData } from '../../../src/crypto/pkcs1';
-import { makeEnvelope, openEnvelope } from '../../../src/crypto/pkcs7-enveloped';
-import { signP7, verifyP7 } from '../../../src/crypto/pkcs7-signed';
-import { RsaHash } from '../../../src/crypto/rsa';
-import { DEFAULT_USER_ID, sm2Digest } from '../../../src/crypto/sm2';
-import { normaliseSerial, parseCertificateCached, ParsedCertificate } from '../../../src/crypto/x509';
+import {
+  DEFAULT_USER_ID,
+  makeEnvelope,
+  normaliseSerial,
+  openEnvelope,
+  parseCertificateCached,
+  ParsedCertificate,
+  RsaHash,
+  signData,
+  signP7,
+  sm2Digest,
+  verifyData,
+  verifyP7,
+  type RsaPublicKey,
+  type Sm2PublicKey,
+} from '../../../src/crypto';
 import type { ArgValue, Args } from './args';
 import type { CertChecks } from './cert-checks';
 import { SvsError } from './codes';
@@ -92,7 +101,7 @@ function parseCert(der: Buffer, field = 'cert'): ParsedCertificate {
   return r.value;
 }
 
-function verifyingKey(cert: ParsedCertificate): PublicKey {
+function verifyingKey(cert: ParsedCertificate): Sm2PublicKey | RsaPublicKey {
   const k = cert.publicKey;
   if (k.kind === 'sm2' || k.kind === 'rsa') return k;
   throw new SvsError('ALG_NOT_SUPPORTED', `证书公钥算法 ${k.kind === 'ec' ? `EC ${k.curveOid}` : k.algorithmOid}`);

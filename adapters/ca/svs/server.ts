@@ -1,5 +1,5 @@
 /**
- * The embedded signature server's HTTP side (its own port, DESIGN §3): node:http on the event loop,
+ * The embedded signature server's HTTP side (its own port, 17002 by default, so it also runs and restarts alone: `medbill svs`): node:http on the event loop,
  * everything CPU-bound in a piscina pool of worker threads (worker.ts) that hold the keys.
  *
  *   GET  /svs?wsdl        wsdl/svs.wsdl, soap:address set to this server
@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { ocspHttpHandler } from '../../../src/crypto/ocsp-responder';
+import { ocspHttpHandler } from '../../../src/crypto';
 import { log } from '../../../src/log';
 import { normaliseIp } from './access';
 import { AuditLog } from './audit';

@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../../src/config';
-import { DemoPki } from '../../../src/crypto/demo-pki';
+import { ConfigError, DEMO_CA_PASSWORD, type Config } from '../../../src/config';
+import { DemoPki } from '../../../src/crypto';
 import { loadOrCreateDemoPki, parseIdentityPem } from '../key-material';
 import type { EngineSettings } from './engine';
 import type { KeySpec } from './keystore';
+import { checkPasswordHash } from './password';
 
 function keySpecs(cfg: Config, demo: () => DemoPki): KeySpec[] {
   const seen = new Set<number>();
@@ -18,6 +19,7 @@ function keySpecs(cfg: Config, demo: () => DemoPki): KeySpec[] {
     if (!Number.isInteger(k.index) || k.index < 0) throw new Error(`svs.keys: index '${k.index}' must be a non-negative integer`);
     if (seen.has(k.index)) throw new Error(`svs.keys: index ${k.index} is configured twice`);
     seen.add(k.index);
+    if (k.demo && cfg.mode === 'production') throw new ConfigError(`production mode refuses demo settings: svs key index ${k.index} is a demo PKI key`);
     if (k.demo) {
       const pki = demo();
       const id = pki[k.demo];
@@ -40,7 +42,18 @@ export function auditDbUrl(cfg: Config): string {
   return url;
 }
 
+/**
+ * In production no application may open with the demo password, whatever its `demo` flag says: a hash
+ * made anew from demo-svs-password (`medbill svs --hash-password`) is as public as the shipped one.
+ */
+function refuseDemoPasswords(cfg: Config): void {
+  if (cfg.mode !== 'production') return;
+  const open = cfg.svs.applications.filter((a) => checkPasswordHash(DEMO_CA_PASSWORD, a.passwordHash)).map((a) => a.appName);
+  if (open.length) throw new ConfigError(`production mode refuses demo settings: svs application ${open.join(', ')} accepts the demo password ${DEMO_CA_PASSWORD}`);
+}
+
 export function svsEngineSettings(cfg: Config): EngineSettings {
+  refuseDemoPasswords(cfg);
   let pki: DemoPki | undefined;
   const demo = (): DemoPki => (pki ??= loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port));
   const keys = keySpecs(cfg, demo);

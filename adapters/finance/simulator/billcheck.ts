@@ -1,5 +1,5 @@
 /**
- * GET|POST /billcheck — the public verification page (查验, fiscal-ebill.md §1.5), modelled on
+ * GET|POST /billcheck — the public verification page (查验, docs/reference/fiscal-ebill.md#qr-code-and-public-check), modelled on
  * dzpj.czt.gd.gov.cn/billcheck: 交款人 (payer), 票据代码, 票据号码, 校验码 as form fields or query
  * parameters. HTML by default; JSON with `Accept: application/json`.
  *
@@ -10,9 +10,10 @@
  * - Both signatures are verified again on every request from the stored document text, the chain at
  *   the time finance accepted the bill (a bill stays genuine after its signing certificate expires).
  */
-import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
+import { sameSecret } from '../../../src/crypto';
 import { isoDate } from '../../../src/domain/time';
+import type { BillAccessGuard } from '../../../src/web/bill-access';
 import { renderBillcheckPage } from './billcheck-page';
 import { readFiscalDocument } from './document';
 import type { FinanceBillRow, FinanceBillStore } from './store';
@@ -57,7 +58,7 @@ export const NOT_FOUND_MESSAGE = '未查询到该电子票据，请核对交款�
 const MISSING_MESSAGE = '请填写票据代码、票据号码和校验码';
 const FIELD_MAX = 100;
 
-export function billcheckRoutes(deps: { store: FinanceBillStore; trust: FinanceTrust }): express.Router {
+export function billcheckRoutes(deps: { store: FinanceBillStore; trust: FinanceTrust; guard: BillAccessGuard }): express.Router {
   const r = express.Router();
   const small = { limit: 16 * 1024 };
   const handler = async (req: express.Request, res: express.Response): Promise<void> => {
@@ -70,7 +71,18 @@ export function billcheckRoutes(deps: { store: FinanceBillStore; trust: FinanceT
       else res.type('html').send(renderBillcheckPage(q, asked ? { found: false, message: MISSING_MESSAGE } : undefined));
       return;
     }
-    const result = await check(deps, q);
+    const tooMany = (t: { status: number; retryAfter: number; message: string }) => {
+      res.status(t.status).set('retry-after', String(t.retryAfter));
+      if (json) res.json({ found: false, message: t.message });
+      else res.type('html').send(renderBillcheckPage(q, { found: false, message: t.message }));
+    };
+    const admitted = deps.guard.admit(req);
+    if (!admitted.ok) return tooMany(admitted);
+    const key = `${q.billBatchCode}-${q.billNo}`;
+    const { result, exists } = await lookup(deps, q);
+    const locked = exists ? deps.guard.billLocked(key, admitted.client) : undefined;
+    if (locked) return tooMany(locked);
+    if (!result.found) deps.guard.wrongCode(admitted.client, exists ? key : undefined);
     if (json) res.json(result);
     else res.type('html').send(renderBillcheckPage(q, result));
   };
@@ -92,11 +104,19 @@ function readQuery(query: unknown, body: unknown): BillcheckQuery {
 }
 
 export async function check(deps: { store: FinanceBillStore; trust: FinanceTrust }, q: BillcheckQuery): Promise<BillcheckResult> {
+  return (await lookup(deps, q)).result;
+}
+
+/** The answer, and whether the number exists (for the lockout only: never shown, the answers are the same). */
+async function lookup(deps: { store: FinanceBillStore; trust: FinanceTrust }, q: BillcheckQuery): Promise<{ result: BillcheckResult; exists: boolean }> {
   const row = await deps.store.byNumber(q.billBatchCode, q.billNo);
-  if (!row || !sameText(row.random.toLowerCase(), q.random.toLowerCase())) return { found: false, message: NOT_FOUND_MESSAGE };
+  const notFound = { found: false as const, message: NOT_FOUND_MESSAGE };
+  if (!row) return { result: notFound, exists: false };
+  // Without an early exit, so response time says nothing about how much of a check code matched.
+  if (!sameSecret(row.random.toLowerCase(), q.random.toLowerCase())) return { result: notFound, exists: true };
   const payerKnown = q.payer !== '';
-  if (payerKnown && !sameText(row.payer ?? '', q.payer)) return { found: false, message: NOT_FOUND_MESSAGE };
-  return { found: true, ...(await describe(deps, row, payerKnown)) };
+  if (payerKnown && !sameSecret(row.payer ?? '', q.payer)) return { result: notFound, exists: true };
+  return { result: { found: true, ...(await describe(deps, row, payerKnown)) }, exists: true };
 }
 
 async function describe(deps: { trust: FinanceTrust }, row: FinanceBillRow, payerKnown: boolean) {
@@ -135,11 +155,4 @@ export function maskName(name: string): string {
   const chars = [...name];
   if (chars.length <= 1) return chars.length ? '*' : '';
   return chars[0] + '*'.repeat(chars.length - 1);
-}
-
-/** Equality without an early exit, so response time says nothing about how much of a check code matched. */
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -1,5 +1,5 @@
 /**
- * The embedded finance e-bill system simulator (DESIGN §3: http://HOST:17003/, its own port and its
+ * The embedded finance e-bill system simulator (http://HOST:17003/ by default: its own port and its
  * own database file). It receives unit-signed e-bills, checks them, adds the finance supervisory
  * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
  * (`medbill finance`), so tests can stop and restart it.
@@ -12,8 +12,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadOrCreateDemoPki } from '../../ca/key-material';
-import type { Config } from '../../../src/config';
+import { ConfigError, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
+import { BillAccessGuard } from '../../../src/web/bill-access';
 import { billcheckRoutes } from './billcheck';
 import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
@@ -28,6 +29,7 @@ export interface FinanceSimulator {
 }
 
 export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulator> {
+  if (cfg.mode === 'production') throw new ConfigError('production mode refuses demo settings: the finance simulator signs with the demo PKI supervisor key');
   const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
   const trust = new FinanceTrust(pki);
   const store = await FinanceBillStore.open(financeDbFile(cfg.dataDir));
@@ -43,7 +45,7 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
     }
   });
   app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes }));
-  app.use(billcheckRoutes({ store, trust }));
+  app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg) }));
   app.use((_req, res) => {
     res.status(404).json({ ok: false, message: '未找到' });
   });

@@ -11,11 +11,17 @@
  * Verification and supervisory signing run on this process's event loop (~2.5 ms + ~0.75 ms of SM2 per
  * upload, measured). Fine for a simulator; medbill's own signing goes through its worker pool.
  */
-import { ChainValidator } from '../../../src/crypto/chain';
-import type { DemoPki } from '../../../src/crypto/demo-pki';
-import { certificateDer, sm2PrivateKey } from '../../../src/crypto/keys';
-import { createDetachedSigner, verifyP7 } from '../../../src/crypto/pkcs7-signed';
-import { certificatesFromPemBundle, ParsedCertificate, parseCertificateCached } from '../../../src/crypto/x509';
+import {
+  certificateDer,
+  certificatesFromPemBundle,
+  ChainValidator,
+  createDetachedSigner,
+  parseCertificateCached,
+  ParsedCertificate,
+  sm2PrivateKey,
+  verifyP7,
+  type DemoPki,
+} from '../../../src/crypto';
 import { stamp17 } from '../../../src/domain/time';
 import type { RefusalCode } from '../api';
 
@@ -87,7 +93,7 @@ async function verify(roots: ChainValidator, content: string, signatureB64: stri
             : 'unit-signature-invalid'; // digest-mismatch, signature-invalid, missing-content
     return { verified: false, code, detail: `${r.reason}: ${r.detail}`, ...who };
   }
-  // The fiscal e-bill signature is SM2 in GM/T 0010 form (fiscal-ebill.md §3.1); an RSA PKCS#7 is not one.
+  // The fiscal e-bill signature is SM2 in GM/T 0010 form (docs/reference/fiscal-ebill.md#the-unit-signature); an RSA PKCS#7 is not one.
   if (r.form !== 'gm' || r.signers.length !== 1) {
     return { verified: false, code: 'unit-signature-algorithm', detail: `expected one GM/T 0010 SM2 signer, got ${r.signers.length} ${r.form} signer(s)`, ...who };
   }

@@ -1,6 +1,7 @@
 /**
  * POST /api/bills — the unit uploads a signed e-bill; finance checks it and adds the supervisory
- * signature (fiscal-ebill.md §3.2: unit signs first, finance validates, then signs). Protocol in ../api.ts.
+ * signature (docs/reference/fiscal-ebill.md#the-supervisory-signature: unit signs first, finance
+ * validates, then signs). Protocol in ../api.ts.
  *
  * Order of checks: request shape → Base64/UTF-8 → document structure → identity against the request →
  * unit signature and its chain → (code, number) already held? Every refusal is a code plus a Chinese

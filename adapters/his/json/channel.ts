@@ -5,15 +5,24 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerConfig } from '../../../src/config';
-import { FlowError, RESULT } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import { FlowError, hisError } from '../../../src/engine/errors';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
+import type { Admission } from '../../../src/web/admission';
+import { readBody } from '../body';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { buildResponse, decodeData, Parsed, parseEnvelope, ResponseEnvelope, verifySign } from './envelope';
 
 export interface JsonChannelDeps {
   servicePath: string;
   bodyLimitBytes: number;
+  /** a service's own, smaller body limit (catalogue `limits.bodyBytes`), when it declares one */
+  serviceBodyLimit?(serviceId: string): number | undefined;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
+  /** rate limits and max in-flight; absent = unlimited (tests of other things) */
+  admission?: Admission;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 /** Recently seen noises of appids that opted into replay protection (in-process, 10 minutes). */
@@ -37,19 +46,20 @@ export function toInbound(body: string, serviceId: string, callers: Map<string, 
 
 /** The envelope checks (appid, sign, version, noise, data) on an already-extracted envelope; shared with SOAP. */
 export function envelopeToInbound(parsed: Parsed, base: InboundRequest, callers: Map<string, CallerConfig>, noises?: NoiseWindow): { req: InboundRequest; caller?: CallerConfig } {
-  if (!parsed.ok) return { req: { ...base, refusal: new FlowError('ValidationError', RESULT.badEnvelope, parsed.reason, 'envelope') } };
+  if (!parsed.ok) return { req: { ...base, refusal: parsed.error } };
   const env = parsed.env;
   const caller = callers.get(env.appid);
   const withIds = { ...base, appid: env.appid, noise: env.noise };
-  if (!caller) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.unknownApp, `appid ${env.appid} 不存在或未授权`, 'appid') } };
-  if (!verifySign(env, caller.key))
-    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badSign, '签名验证失败：sign 应为 MD5("appid=…&data=…&noise=…&key=…&version=…") 的大写十六进制，data 取传输时的原值', 'sign') }, caller };
-  if (env.version !== '1.0') return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badEnvelope, `版本号 version 应为 1.0，收到 ${env.version}`, 'version') }, caller };
+  if (!caller) return { req: { ...withIds, refusal: hisError('E0002', 'unknownApp', { appid: env.appid.slice(0, 64) }, 'appid') } };
+  // A bad sign under a real appid proves nothing about the sender: it is as unauthenticated as an unknown appid.
+  if (!verifySign(env, caller.key)) return { req: { ...withIds, refusal: hisError('E0001', 'md5', {}, 'sign') }, caller };
+  const authed = { ...withIds, authenticated: true };
+  if (env.version !== '1.0') return { req: { ...authed, refusal: hisError('E0003', 'version', { version: env.version.slice(0, 20) }, 'version') }, caller };
   if (caller.replayProtection && noises && !noises.check(env.appid, env.noise))
-    return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.replayedNoise, `请求随机数 noise ${env.noise} 在 10 分钟内已使用过，请每次请求生成新的 noise`, 'noise') }, caller };
+    return { req: { ...authed, refusal: hisError('E0006', 'noise', { noise: env.noise.slice(0, 128) }, 'noise') }, caller };
   const decoded = decodeData(env.data);
-  if (!decoded.ok) return { req: { ...withIds, refusal: new FlowError('ValidationError', RESULT.badData, decoded.reason, 'data') }, caller };
-  return { req: { ...withIds, input: decoded.value }, caller };
+  if (!decoded.ok) return { req: { ...authed, refusal: decoded.error }, caller };
+  return { req: { ...authed, input: decoded.value }, caller };
 }
 
 export function encodeResult(r: InboundResult, appid: string, caller?: CallerConfig): string {
@@ -61,17 +71,27 @@ export function resultEnvelope(r: InboundResult, appid: string, caller?: CallerC
   return buildResponse(appid, caller?.key, r.result, message);
 }
 
-/** How much of an oversize body the message store keeps. */
-const OVERSIZE_HEAD_BYTES = 64 * 1024;
-
 export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const prefix = `/${deps.servicePath}/api/medical/`;
   const noises = new NoiseWindow();
-  const send = (res: ServerResponse, body: string) => {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  const send = (res: ServerResponse, body: string, o: { retryAfter?: number; msgId?: string } = {}) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    if (o.retryAfter !== undefined) headers['retry-after'] = o.retryAfter;
+    if (o.msgId) headers[MESSAGE_ID_HEADER] = o.msgId;
+    res.writeHead(200, headers);
     res.end(body);
   };
+  /** A refusal answered without storing (a limit): the envelope as usual, unsigned unless the caller is known. */
+  const refuse = (res: ServerResponse, error: FlowError, retryAfter: number, appid = '', caller?: CallerConfig) =>
+    send(res, JSON.stringify(buildResponse(appid, caller?.key, error.code, error.message)), { retryAfter });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const admitted = deps.admission?.enter(req, res);
+    if (admitted && !admitted.ok) {
+      // Answered before the body is read: the rest of it is discarded, not buffered.
+      req.resume();
+      refuse(res, admitted.error, admitted.retryAfter);
+      return;
+    }
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const rawId = (q < 0 ? url : url.slice(0, q)).slice(prefix.length);
@@ -82,37 +102,68 @@ export function createJsonChannel(deps: JsonChannelDeps): { prefix: string; hand
       // A malformed %-escape is just an unknown serviceId: refused and stored, never an uncaught URIError.
     }
     serviceId = serviceId.replace(/\/+$/, '');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > deps.bodyLimitBytes) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      if (tooBig) {
-        // Refused like any bad input and, like any bad input, kept in the message store (DESIGN §5.6):
-        // a bounded head is enough to see who sent what; megabytes of it are not worth storing.
-        const head = Buffer.concat(chunks).subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
-        const refusal = new FlowError('ValidationError', RESULT.badEnvelope, `请求过大（超过 ${deps.bodyLimitBytes} 字节）`, 'body');
-        const inbound: InboundRequest = { channel: 'his-json', serviceId, raw: `${head}…[已截断，原请求共 ${size} 字节]`, refusal };
-        deps
-          .handle(inbound)
-          .then((r) => send(res, encodeResult(r, '', undefined)))
-          .catch(() => send(res, JSON.stringify(buildResponse('', undefined, RESULT.badEnvelope, refusal.message))));
-        return;
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      const { req: inbound, caller } = toInbound(body, serviceId, deps.callers, noises);
-      const replayOf = req.headers['x-medbill-replay-of'];
-      if (typeof replayOf === 'string' && /^[0-9A-Z]{26}$/.test(replayOf)) inbound.replayOf = replayOf;
+    const leave = () => admitted?.ok && admitted.leave();
+    const internal = (appid = '', caller?: CallerConfig) => send(res, JSON.stringify(buildResponse(appid, caller?.key, 'E9999', hisError('E9999', 'internal', {}).message)));
+    const answer = (inbound: InboundRequest, caller?: CallerConfig, replay = false) =>
       deps
         .handle(inbound)
-        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller)))
-        .catch(() => send(res, JSON.stringify(buildResponse(inbound.appid ?? '', caller?.key, RESULT.internal, '系统内部错误，请稍后重试'))));
-    });
+        .then((r) => send(res, encodeResult(r, inbound.appid ?? '', caller), { msgId: replay ? r.msgId : undefined }))
+        .catch(() => internal(inbound.appid, caller))
+        .finally(leave);
+    /** Decoding never throws out of here: whatever the envelope reader throws is a stored refusal like any other. */
+    const decode = (body: string, bytes: Buffer, window?: NoiseWindow): { req: InboundRequest; caller?: CallerConfig } => {
+      let d: { req: InboundRequest; caller?: CallerConfig };
+      try {
+        d = toInbound(body, serviceId, deps.callers, window);
+      } catch (e) {
+        d = { req: { channel: 'his-json', serviceId, raw: body, refusal: hisError('E9999', 'internal', {}, 'envelope', e) } };
+      }
+      d.req.received = bytes;
+      return d;
+    };
+    // The service is known from the URL before the body: its own limit applies while reading.
+    const own = deps.serviceBodyLimit?.(serviceId);
+    const limit = own !== undefined && own < deps.bodyLimitBytes ? own : deps.bodyLimitBytes;
+    readBody(req, limit).then(
+      ({ body: bytes, size, sha256 }) => {
+        if (sha256 !== undefined) {
+          // Refused like any bad input and, like any bad input, kept in the message store (docs/architecture.md#invariants):
+          // a bounded head with the original's length and hash (the door cuts it, see storedRaw).
+          const refusal =
+            limit < deps.bodyLimitBytes ? hisError('E0003', 'tooLargeFor', { serviceId, limit, size }, 'body') : hisError('E0003', 'tooLarge', { size, limit }, 'body');
+          void answer({ channel: 'his-json', serviceId, raw: bytes.toString('utf8'), refusal, received: { bytes: size, sha256 } });
+          return;
+        }
+        const body = bytes.toString('utf8');
+        const claimed = req.headers[REPLAY_HEADER];
+        if (claimed !== undefined) {
+          checkReplayClaim(claimed, 'his-json', body, deps.original, serviceId)
+            .then((claim) => {
+              // No noise window: a replay repeats its original's noise by design.
+              const { req: inbound, caller } = decode(body, bytes);
+              if (claim.kind === 'ok') return answer({ ...inbound, replayOf: claim.id }, caller, true);
+              return answer({ ...inbound, input: undefined, refusal: claim.refusal }, caller, true);
+            })
+            .catch(() => {
+              internal();
+              leave();
+            });
+          return;
+        }
+        const { req: inbound, caller } = decode(body, bytes, noises);
+        const limited = deps.admission && admitted?.ok && inbound.authenticated && inbound.appid ? deps.admission.appid(inbound.appid, admitted.client) : undefined;
+        if (limited) {
+          refuse(res, limited.error, limited.retryAfter, inbound.appid, caller);
+          leave();
+          return;
+        }
+        void answer(inbound, caller);
+      },
+      () => {
+        res.destroy();
+        leave();
+      },
+    );
   };
   return { prefix, handler };
 }

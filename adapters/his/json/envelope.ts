@@ -1,11 +1,13 @@
 /**
- * The Bosssoft v3.2.0 envelope (shared/reference/bosssoft-medical-api-v3.2.md §1, §17):
+ * The Bosssoft v3.2.0 envelope (docs/reference/bosssoft-api.md#envelope, #what-real-clients-do):
  *   request  {appid, data, noise, version, sign}   response {data, noise, sign}
  *   sign = UPPER(MD5("appid=…&data=…&noise=…&key=…&version=…")) over `data` exactly as transmitted.
  * Real clients send JSON or form-encoded bodies whatever the Content-Type says, Base64 with line
  * breaks, and (one ZLHIS option) UTF-16LE JSON inside the Base64: all are accepted here.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { sameSecret } from '../../../src/crypto';
+import { FlowError, hisError } from '../../../src/engine/errors';
 
 export interface Envelope {
   appid: string;
@@ -15,7 +17,10 @@ export interface Envelope {
   sign: string;
 }
 
-export type Parsed = { ok: true; env: Envelope; form: boolean } | { ok: false; reason: string };
+/** A refusal carries its FlowError from the code table (E0003, field envelope). */
+export type Parsed = { ok: true; env: Envelope; form: boolean } | { ok: false; error: FlowError };
+
+const bad = (e: FlowError): { ok: false; error: FlowError } => ({ ok: false, error: e });
 
 const FIELDS = ['appid', 'data', 'noise', 'version', 'sign'] as const;
 
@@ -26,14 +31,14 @@ export function md5Sign(appid: string, data: string, noise: string, key: string,
 /** Decides by the body, not the Content-Type header (kiosks post form bodies labelled application/json). */
 export function parseEnvelope(body: string): Parsed {
   const text = body.replace(/^\uFEFF/, '').trim();
-  if (!text) return { ok: false, reason: '请求体为空，应为 {appid, data, noise, version, sign}' };
+  if (!text) return bad(hisError('E0003', 'emptyBody', {}, 'envelope'));
   let obj: Record<string, unknown> | undefined;
   let form = false;
   if (text.startsWith('{')) {
     try {
       obj = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      return { ok: false, reason: '请求体不是有效的 JSON' };
+      return bad(hisError('E0003', 'notJson', {}, 'envelope'));
     }
   } else if (/^[A-Za-z_]+=/.test(text)) {
     form = true;
@@ -45,7 +50,7 @@ export function parseEnvelope(body: string): Parsed {
       try {
         k = decodeURIComponent(k.replace(/\+/g, ' '));
       } catch {
-        return { ok: false, reason: `表单字段名 ${k} 的 URL 编码无效` };
+        return bad(hisError('E0003', 'formKey', { key: k.slice(0, 40) }, 'envelope'));
       }
       // A raw '+' in a form value is a space by the form rules, but Base64 never holds spaces: clients
       // that skipped URL-encoding meant '+'. Keep '+' literally; only %XX escapes are decoded.
@@ -53,12 +58,12 @@ export function parseEnvelope(body: string): Parsed {
       try {
         v = decodeURIComponent(v);
       } catch {
-        return { ok: false, reason: `表单字段 ${k} 的 URL 编码无效` };
+        return bad(hisError('E0003', 'formValue', { key: k.slice(0, 40) }, 'envelope'));
       }
       obj[k] = v;
     }
-  } else return { ok: false, reason: '请求体既不是 JSON 也不是表单格式' };
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, reason: '请求体必须是 JSON 对象' };
+  } else return bad(hisError('E0003', 'notJsonOrForm', {}, 'envelope'));
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return bad(hisError('E0003', 'notObject', {}, 'envelope'));
   return envelopeFromFields(obj, form);
 }
 
@@ -67,36 +72,37 @@ export function envelopeFromFields(obj: Record<string, unknown>, form = false): 
   const env = {} as Record<(typeof FIELDS)[number], string>;
   for (const f of FIELDS) {
     const v = obj[f];
-    if (v === undefined || v === null || v === '') return { ok: false, reason: `请求参数 ${f} 缺失` };
-    if (typeof v !== 'string' && typeof v !== 'number') return { ok: false, reason: `请求参数 ${f} 必须是字符串` };
+    if (v === undefined || v === null || v === '') return bad(hisError('E0003', 'missingField', { field: f }, f));
+    if (typeof v !== 'string' && typeof v !== 'number') return bad(hisError('E0003', 'fieldType', { field: f }, f));
     env[f] = String(v);
   }
   return { ok: true, env, form };
 }
 
+/** Compared in constant time: the response time must not tell a forger how many sign characters matched. */
 export function verifySign(env: Envelope, key: string): boolean {
   const expected = md5Sign(env.appid, env.data, env.noise, key, env.version);
-  return env.sign.trim().toUpperCase() === expected;
+  return sameSecret(env.sign.trim().toUpperCase(), expected);
 }
 
-export type Decoded = { ok: true; value: unknown; text: string } | { ok: false; reason: string };
+export type Decoded = { ok: true; value: unknown; text: string } | { ok: false; error: FlowError };
 
 /** Base64 (line breaks tolerated) → UTF-8 (or UTF-16LE when the bytes say so) → JSON. */
 export function decodeData(data: string): Decoded {
   const b64 = data.replace(/[\s\r\n]+/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64) || b64.length % 4 === 1) return { ok: false, reason: '参数 data 不是有效的 Base64 编码' };
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64) || b64.length % 4 === 1) return bad(hisError('E0005', 'notBase64', {}, 'data'));
   const bytes = Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64');
   let text: string;
   try {
     text = looksUtf16le(bytes) ? bytes.toString('utf16le') : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { ok: false, reason: '参数 data 解码后不是有效的 UTF-8 文本' };
+    return bad(hisError('E0005', 'notUtf8', {}, 'data'));
   }
   text = text.replace(/^\uFEFF/, '');
   try {
     return { ok: true, value: JSON.parse(text), text };
   } catch {
-    return { ok: false, reason: '参数 data 解码后不是有效的 JSON' };
+    return bad(hisError('E0005', 'notJson', {}, 'data'));
   }
 }
 

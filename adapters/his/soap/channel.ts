@@ -1,5 +1,5 @@
 /**
- * HIS SOAP channel (DESIGN §3): GET …/ws/EBillService?wsdl serves the committed WSDL with its address
+ * HIS SOAP channel: GET …/ws/EBillService?wsdl serves the committed WSDL with its address
  * rewritten to the public URL; POST at the same URL takes SOAP 1.1 (text/xml) and SOAP 1.2
  * (application/soap+xml) and answers each in its own version. Every call, and every refusal that got as
  * far as a request body, goes through handleInbound (channel his-soap, the XML text as the raw message),
@@ -10,16 +10,19 @@
  * malformed XML, a DOCTYPE, an unknown operation, an oversize or undecodable body.
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
+import { createHash } from 'node:crypto';
 import type express from 'express';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
-import { FlowError, RESULT } from '../../../src/engine/errors';
-import type { InboundRequest, InboundResult } from '../../../src/engine/inbound';
+import { FlowError, hisError } from '../../../src/engine/errors';
+import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
+import type { Admission } from '../../../src/web/admission';
+import { OVERSIZE_HEAD_BYTES, readBody } from '../body';
 import { envelopeToInbound, NoiseWindow, resultEnvelope } from '../json/channel';
+import { checkReplayClaim, MESSAGE_ID_HEADER, REPLAY_HEADER } from '../replay-claim';
 import { envelopeFromFields, verifySign } from '../json/envelope';
 import { ADDRESS_PLACEHOLDER, ENVELOPE_REQUEST_FIELDS, SERVICE_NAME, SoapOperation, soapOperations, TNS } from './operations';
 import { contentType, envelopeXml, FaultCode, faultXml, readEnvelope, SoapVersion, wrapperXml, XNode } from './soap-xml';
@@ -29,20 +32,25 @@ import { checkUsernameToken, NonceCheck } from './wssec';
 import { xmlText } from './xml';
 
 export const CHANNEL = 'his-soap';
-/** How much of an oversize body the message store keeps (enough to see who sent what). */
-const OVERSIZE_KEEP = 64 * 1024;
-
 export interface SoapChannelDeps {
   config: Pick<Config, 'projectRoot' | 'server'>;
   catalogue: Catalogue;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
+  /** rate limits and max in-flight; absent = unlimited */
+  admission?: Admission;
+  /** stored messages, for replays through this server (x-medbill-replay-of); without it replays are refused */
+  original?: OriginalLookup;
 }
 
 export interface SoapReply {
   status: number;
   contentType: string;
   body: string;
+  /** seconds, for a refusal by a limit */
+  retryAfter?: number;
+  /** the new message's id, on replays only (sent back as x-medbill-message-id) */
+  msgId?: string;
 }
 
 export interface RequestMeta {
@@ -50,6 +58,12 @@ export interface RequestMeta {
   contentEncoding?: string;
   /** total bytes received; larger than the body when the body was cut at the limit */
   size?: number;
+  /** SHA-256 (hex) of everything received, when the body was cut at the limit */
+  sha256?: string;
+  /** the client's limit key (admission), for the per-appid limit */
+  client?: string;
+  /** the x-medbill-replay-of header, when `medbill replay` re-sends a stored message */
+  replayOf?: string | string[];
 }
 
 export interface DecodeOptions {
@@ -60,6 +74,9 @@ export interface DecodeOptions {
   nonces?: NonceCheck;
   /** clock for wsu:Created; a replay passes the original receive time */
   now?: number;
+  /** bytes received and the operation's own body limit (catalogue `limits.bodyBytes`), checked once the operation is known */
+  size?: number;
+  serviceBodyLimit?(serviceId: string): number | undefined;
 }
 
 type Answer = { fault: FaultCode } | { op: SoapOperation; caller?: CallerConfig };
@@ -70,10 +87,8 @@ export interface Decoded {
   answer: Answer;
 }
 
-const refusal = (code: string, message: string, field?: string) => new FlowError('ValidationError', code, message, field);
-
 /** Bytes → text: BOM, then the XML declaration, then the Content-Type charset, then UTF-8. */
-export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | { ok: false; reason: string } {
+export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | { ok: false; error: FlowError } {
   let label = 'utf-8';
   let start = 0;
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
@@ -88,12 +103,12 @@ export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | {
   try {
     decoder = new TextDecoder(label, { fatal: true });
   } catch {
-    return { ok: false, reason: `不支持的字符编码 ${label}（请使用 UTF-8，或 GBK/GB18030）` };
+    return { ok: false, error: hisError('E0003', 'charsetUnsupported', { charset: label.slice(0, 40) }, 'encoding') };
   }
   try {
     return { ok: true, text: decoder.decode(buf.subarray(start)) };
   } catch {
-    return { ok: false, reason: `请求体不是有效的 ${label} 编码文本` };
+    return { ok: false, error: hisError('E0003', 'charsetInvalid', { charset: label }, 'encoding') };
   }
 }
 
@@ -103,20 +118,23 @@ export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | {
  */
 export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, SoapOperation>, o: DecodeOptions): Decoded {
   const base = (serviceId: string): InboundRequest => ({ channel: CHANNEL, serviceId, raw: text });
-  const fault = (version: SoapVersion, code: FaultCode, result: string, reason: string, serviceId = '-', field?: string): Decoded => ({
+  const fault = (version: SoapVersion, code: FaultCode, error: FlowError, serviceId = '-'): Decoded => ({
     version,
-    req: { ...base(serviceId), refusal: refusal(result, reason, field) },
+    req: { ...base(serviceId), refusal: error },
     answer: { fault: code },
   });
   // Refused before any parser sees it: no DTD, no entity, no XXE, whatever the parser's settings.
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) return fault(hinted, 'Sender', RESULT.badEnvelope, '请求含有 DOCTYPE/ENTITY 声明，出于安全原因拒绝处理（SOAP 消息不得包含 DTD）', '-', 'DOCTYPE');
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) return fault(hinted, 'Sender', hisError('E0003', 'doctype', {}, 'DOCTYPE'));
   const env = readEnvelope(text, hinted);
-  if (!env.ok) return fault(env.version, env.code, RESULT.badEnvelope, env.reason, '-', 'Envelope');
+  if (!env.ok) return fault(env.version, env.code, env.error);
   const { version, op: el } = env;
   const op = ops.get(el.local);
-  if (!op) return fault(version, 'Sender', RESULT.unknownService, `未知操作 ${el.local}：可用操作见 ${SERVICE_NAME}?wsdl（区分大小写）`, el.local, 'operation');
+  if (!op) return fault(version, 'Sender', hisError('E0004', 'unknownOperation', { operation: el.local.slice(0, 60), wsdl: SERVICE_NAME }, 'operation'), el.local);
   if (el.ns !== TNS && el.ns !== '')
-    return fault(version, 'Sender', RESULT.badEnvelope, `操作元素 ${el.local} 的命名空间应为 ${TNS}，收到 ${el.ns}`, op.serviceId, 'operation');
+    return fault(version, 'Sender', hisError('E0003', 'opNamespace', { local: el.local, expected: TNS, ns: el.ns.slice(0, 200) }, 'operation'), op.serviceId);
+  const limit = o.serviceBodyLimit?.(op.serviceId);
+  const size = o.size ?? Buffer.byteLength(text);
+  if (limit !== undefined && size > limit) return fault(version, 'Sender', hisError('E0003', 'tooLargeFor', { serviceId: op.serviceId, limit, size }, 'body'), op.serviceId);
   if (op.style === 'envelope') {
     const fields: Record<string, string> = {};
     for (const name of ENVELOPE_REQUEST_FIELDS) {
@@ -132,9 +150,8 @@ export function decodeSoap(text: string, hinted: SoapVersion, ops: Map<string, S
   const auth = checkUsernameToken(env.headers, o.callers, o.nonces, o.now);
   if (!auth.ok) return { version, req: { ...base(op.serviceId), appid: auth.appid, noise: auth.nonce, refusal: auth.error }, answer: { op } };
   const request: XNode | undefined = el.children.find((c) => c.local === 'request');
-  const ids = { appid: auth.appid, noise: auth.nonce };
-  if (!request)
-    return { version, req: { ...base(op.serviceId), ...ids, refusal: refusal(RESULT.badEnvelope, `缺少 request 元素：业务参数应放在 <${op.name}><request>…</request></${op.name}> 中`, 'request') }, answer: { op, caller: auth.caller } };
+  const ids = { appid: auth.appid, noise: auth.nonce, authenticated: true };
+  if (!request) return { version, req: { ...base(op.serviceId), ...ids, refusal: hisError('E0003', 'noRequest', { op: op.name }, 'request') }, answer: { op, caller: auth.caller } };
   return { version, req: { ...base(op.serviceId), ...ids, input: xmlToBusiness(request, op.request ?? []) }, answer: { op, caller: auth.caller } };
 }
 
@@ -162,7 +179,7 @@ function signedData(fields: Record<string, string>, raw: string, callers: Map<st
  */
 export function soapReplayRequest(raw: string, receivedAt: number, catalogue: Catalogue, callers: Map<string, CallerConfig>): InboundRequest {
   const ops = new Map(soapOperations(catalogue).map((o) => [o.name, o]));
-  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt }).req;
+  return decodeSoap(raw, '1.1', ops, { callers, now: receivedAt, serviceBodyLimit: (id) => catalogue.services.get(id)?.limits?.bodyBytes }).req;
 }
 
 /** The SOAP body content answering a call. */
@@ -222,45 +239,82 @@ export class SoapEndpoint {
   /** One POST body (possibly cut at the size limit) → the HTTP answer. Never throws. */
   async process(body: Buffer, meta: RequestMeta = {}): Promise<SoapReply> {
     const ct = meta.contentType ?? '';
-    const hinted: SoapVersion = /application\/soap\+xml/i.test(ct) ? '1.2' : '1.1';
+    const hinted = hintedVersion(ct);
     const limit = this.deps.config.server.bodyLimitBytes;
     const size = meta.size ?? body.length;
     let d: Decoded;
     if (size > limit) {
-      const head = body.subarray(0, OVERSIZE_KEEP).toString('utf8');
-      d = this.refused(hinted, `${head}\n<!-- medbill: 请求体共 ${size} 字节，超过上限，仅保留前 ${OVERSIZE_KEEP} 字节 -->`, `请求过大：${size} 字节，超过上限 ${limit} 字节`, 'body');
+      const head = body.subarray(0, OVERSIZE_HEAD_BYTES).toString('utf8');
+      d = this.refused(hinted, head, hisError('E0003', 'tooLarge', { size, limit }, 'body'), { bytes: size, sha256: meta.sha256 ?? createHash('sha256').update(body).digest('hex') });
     } else if (meta.contentEncoding && !/^identity$/i.test(meta.contentEncoding.trim())) {
-      d = this.refused(hinted, body.subarray(0, OVERSIZE_KEEP).toString('latin1'), `不支持压缩的请求体（Content-Encoding: ${meta.contentEncoding}），请直接发送 XML`, 'Content-Encoding');
+      d = this.refused(hinted, body.toString('latin1'), hisError('E0003', 'compressed', { encoding: meta.contentEncoding.slice(0, 40) }, 'Content-Encoding'), body);
+    } else if (meta.replayOf !== undefined) {
+      try {
+        d = await this.replayed(body, hinted, meta.replayOf);
+      } catch (e) {
+        log().error('SOAP replay: stored message not readable', { error: (e as Error).message });
+        return faultXml(hinted, 'Receiver', hisError('E9999', 'internal', {}).message, { result: 'E9999' });
+      }
     } else {
       const text = decodeBody(body, ct);
-      if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.reason, 'encoding');
-      else d = decodeSoap(text.text, hinted, this.ops, { callers: this.deps.callers, noises: this.noises, nonces: this.nonces });
+      if (!text.ok) d = this.refused(hinted, body.toString('latin1'), text.error, body);
+      else {
+        try {
+          d = decodeSoap(text.text, hinted, this.ops, {
+            callers: this.deps.callers,
+            noises: this.noises,
+            nonces: this.nonces,
+            size,
+            serviceBodyLimit: (id) => this.deps.catalogue.services.get(id)?.limits?.bodyBytes,
+          });
+        } catch (e) {
+          // Whatever a reader throws is a stored refusal and a fault, never a reset connection.
+          log().warn('SOAP message unreadable', { error: String((e as Error)?.message ?? e).slice(0, 200) });
+          d = this.refused(hinted, text.text, hisError('E0003', 'xmlUnreadable', {}, 'Envelope'));
+        }
+        d.req.received = body;
+      }
+    }
+    const appid = d.req.appid;
+    if (this.deps.admission && meta.client !== undefined && d.req.authenticated && appid) {
+      const limited = this.deps.admission.appid(appid, meta.client);
+      if (limited) return { ...this.reply(d, { msgId: '', result: limited.error.code, error: limited.error }), retryAfter: limited.retryAfter };
     }
     try {
-      return this.reply(d, await this.deps.handle(d.req));
+      const r = await this.deps.handle(d.req);
+      const reply = this.reply(d, r);
+      return meta.replayOf === undefined ? reply : { ...reply, msgId: r.msgId };
     } catch (e) {
       log().error('SOAP request failed', { error: (e as Error).message, service: d.req.serviceId });
-      return faultXml(d.version, 'Receiver', '系统内部错误，请稍后重试', { result: RESULT.internal });
+      return faultXml(d.version, 'Receiver', hisError('E9999', 'internal', {}).message, { result: 'E9999' });
     }
   }
 
-  private refused(version: SoapVersion, raw: string, reason: string, field: string): Decoded {
-    return { version, req: { channel: CHANNEL, serviceId: '-', raw, refusal: refusal(RESULT.badEnvelope, reason, field) }, answer: { fault: 'Sender' } };
+  /**
+   * A stored message sent again by `medbill replay` (see replay-claim.ts): decoded as on arrival —
+   * checked against the time it arrived, outside the nonce and noise windows. The CLI sends the stored
+   * text as UTF-8 whatever encoding its XML declaration names, so it is read as UTF-8 here.
+   */
+  private async replayed(body: Buffer, hinted: SoapVersion, header: string | string[]): Promise<Decoded> {
+    const text = body.toString('utf8');
+    const claim = await checkReplayClaim(header, CHANNEL, text, this.deps.original);
+    if (claim.kind === 'refused') return this.refused(hinted, text, claim.refusal, body);
+    const d = decodeSoap(text, hinted, this.ops, { callers: this.deps.callers, now: claim.receivedAt });
+    return { ...d, req: { ...d.req, replayOf: claim.id, received: body } };
+  }
+
+  private refused(version: SoapVersion, raw: string, refusal: FlowError, received?: InboundRequest['received']): Decoded {
+    return { version, req: { channel: CHANNEL, serviceId: '-', raw, refusal, received }, answer: { fault: 'Sender' } };
   }
 }
 
-/** Reads the body without a size-unbounded buffer: past the limit bytes are counted, not kept. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= limit + OVERSIZE_KEEP) chunks.push(c);
-    });
-    req.on('end', () => resolve({ body: Buffer.concat(chunks), size }));
-    req.on('error', reject);
-  });
+function hintedVersion(contentType: string): SoapVersion {
+  return /application\/soap\+xml/i.test(contentType) ? '1.2' : '1.1';
+}
+
+/** A refusal by a limit before the body is read (no operation known yet): a Receiver fault with the code and Retry-After. */
+function limitFault(contentType: string, error: FlowError, retryAfter: number): SoapReply {
+  return { ...faultXml(hintedVersion(contentType), 'Receiver', error.message, { result: error.code }), retryAfter };
 }
 
 /** Mounts the channel on the web app: one line in createApp. */
@@ -270,11 +324,33 @@ export function mountSoapChannel(web: express.Express, deps: SoapChannelDeps): S
     if (Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) res.type('text/xml; charset=utf-8').send(ep.wsdl);
     else res.type('text/plain; charset=utf-8').send(`${SERVICE_NAME}：WSDL 见 ${ep.path}?wsdl；调用方式见 docs/guides/his-soap.md\n`);
   });
+  const send = (res: express.Response, r: SoapReply) => {
+    if (r.retryAfter !== undefined) res.set('retry-after', String(r.retryAfter));
+    if (r.msgId) res.set(MESSAGE_ID_HEADER, r.msgId);
+    res.status(r.status).type(r.contentType).send(r.body);
+  };
   web.post(ep.path, (req, res) => {
+    const admitted = deps.admission?.enter(req, res);
+    if (admitted && !admitted.ok) {
+      // Answered before the body is read: the rest of it is discarded, not buffered.
+      req.resume();
+      send(res, limitFault(req.headers['content-type'] ?? '', admitted.error, admitted.retryAfter));
+      return;
+    }
     readBody(req, deps.config.server.bodyLimitBytes)
-      .then(({ body, size }) => ep.process(body, { contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], size }))
-      .then((r) => res.status(r.status).type(r.contentType).send(r.body))
-      .catch(() => res.destroy());
+      .then(({ body, size, sha256 }) =>
+        ep.process(body, {
+          contentType: req.headers['content-type'],
+          contentEncoding: req.headers['content-encoding'],
+          size,
+          sha256,
+          client: admitted?.client,
+          replayOf: req.headers[REPLAY_HEADER],
+        }),
+      )
+      .then((r) => send(res, r))
+      .catch(() => res.destroy())
+      .finally(() => admitted?.ok && admitted.leave());
   });
   return ep;
 }

@@ -9,6 +9,9 @@
  * references are decoded here, strictly: the five XML entities and character references, nothing else.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { HisMessage, HisParams } from '../../../src/engine/codes';
+import { FlowError, hisError } from '../../../src/engine/errors';
+import { log } from '../../../src/log';
 import { TNS } from './operations';
 import { xmlText } from './xml';
 
@@ -29,7 +32,19 @@ export interface XNode {
   text: string;
 }
 
-export class XmlError extends Error {}
+/** Deepest element nesting accepted; SOAP requests need about 8 levels, typed bills about 12. */
+export const MAX_XML_DEPTH = 64;
+
+/** Why a message is not readable XML: an E0003 refusal from the code table. */
+export class XmlError extends Error {
+  constructor(readonly error: FlowError) {
+    super(error.message);
+  }
+}
+
+function xmlError<M extends HisMessage<'E0003'>>(message: M, params: HisParams<'E0003', M>): XmlError {
+  return new XmlError(hisError('E0003', message, params, 'Envelope'));
+}
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -42,6 +57,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   processEntities: false,
   cdataPropName: '#cdata',
+  // The parser's own guard (it throws past it); build() and tooDeep() keep the same limit.
+  maxNestedTags: MAX_XML_DEPTH,
 });
 
 const ENTITY = /&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z][A-Za-z0-9._-]*);|&/g;
@@ -50,15 +67,15 @@ const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 export function decodeEntities(s: string): string {
   if (!s.includes('&')) return s;
   return s.replace(ENTITY, (m, ref: string | undefined) => {
-    if (!ref) throw new XmlError('出现未转义的 & 字符（应写作 &amp;）');
+    if (!ref) throw xmlError('xmlAmpersand', {});
     if (ref[0] !== '#') {
       const v = NAMED[ref];
-      if (v === undefined) throw new XmlError(`未定义的实体引用 &${ref};（只允许 &amp; &lt; &gt; &quot; &apos; 与字符引用）`);
+      if (v === undefined) throw xmlError('xmlEntity', { ref: ref.slice(0, 40) });
       return v;
     }
     const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
     if (!(cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)))
-      throw new XmlError(`字符引用 ${m} 不是合法的 XML 字符`);
+      throw xmlError('xmlCharRef', { ref: m.slice(0, 40) });
     return String.fromCodePoint(cp);
   });
 }
@@ -72,7 +89,7 @@ function split(q: string): [string, string] {
 }
 
 function build(items: PoNode[], scope: Map<string, string>, depth: number): { elements: XNode[]; text: string } {
-  if (depth > 64) throw new XmlError('XML 嵌套层级过深（超过 64 层）');
+  if (depth > MAX_XML_DEPTH) throw xmlError('xmlTooDeep', { limit: MAX_XML_DEPTH });
   const elements: XNode[] = [];
   let text = '';
   for (const item of items) {
@@ -96,13 +113,13 @@ function build(items: PoNode[], scope: Map<string, string>, depth: number): { el
     }
     const [prefix, local] = split(qname);
     const ns = inner.get(prefix);
-    if (ns === undefined) throw new XmlError(`元素 <${qname}> 的命名空间前缀 ${prefix} 未声明`);
+    if (ns === undefined) throw xmlError('xmlElementPrefix', { qname: qname.slice(0, 80), prefix: prefix.slice(0, 40) });
     const attrs: XNode['attrs'] = [];
     for (const [k, v] of Object.entries(rawAttrs)) {
       if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
       const [ap, al] = split(k);
       const ans = ap === '' ? '' : ap === 'xml' ? XML_NS : inner.get(ap);
-      if (ans === undefined) throw new XmlError(`属性 ${k} 的命名空间前缀 ${ap} 未声明`);
+      if (ans === undefined) throw xmlError('xmlAttributePrefix', { name: k.slice(0, 80), prefix: ap.slice(0, 40) });
       attrs.push({ local: al, ns: ans, value: decodeEntities(String(v)) });
     }
     const sub = build((item[qname] ?? []) as PoNode[], inner, depth + 1);
@@ -111,14 +128,64 @@ function build(items: PoNode[], scope: Map<string, string>, depth: number): { el
   return { elements, text };
 }
 
+/**
+ * True when elements nest deeper than `max`: one linear pass over the tags, stopping at the first tag
+ * past the limit, so a 2 MB body of nested elements is refused before the validator walks all of it.
+ * Comments, CDATA, PIs and declarations are skipped; quoted attribute values may hold '>'.
+ */
+export function tooDeep(xml: string, max: number): boolean {
+  let depth = 0;
+  let i = xml.indexOf('<');
+  while (i >= 0 && i < xml.length) {
+    const c = xml[i + 1];
+    let end: number;
+    const skipTo = (close: string, from: number) => {
+      const k = xml.indexOf(close, from);
+      return k < 0 ? -1 : k + close.length - 1;
+    };
+    if (xml.startsWith('<!--', i)) end = skipTo('-->', i + 4);
+    else if (xml.startsWith('<![CDATA[', i)) end = skipTo(']]>', i + 9);
+    else if (c === '?' || c === '!') end = xml.indexOf('>', i + 2);
+    else {
+      // Scan to the tag's own '>' (outside quotes).
+      let q = '';
+      end = -1;
+      for (let j = i + 1; j < xml.length; j++) {
+        const ch = xml[j];
+        if (q) {
+          if (ch === q) q = '';
+        } else if (ch === '"' || ch === "'") q = ch;
+        else if (ch === '>') {
+          end = j;
+          break;
+        }
+      }
+      if (end < 0) return false; // unterminated: the validator reports where
+      if (c === '/') depth--;
+      else if (xml[end - 1] !== '/' && ++depth > max) return true;
+    }
+    if (end < 0) return false;
+    i = xml.indexOf('<', end + 1);
+  }
+  return false;
+}
+
 /** Well-formed XML → its single root element, namespaces resolved. Throws XmlError with a Chinese reason. */
 export function parseXml(xml: string): XNode {
+  if (tooDeep(xml, MAX_XML_DEPTH)) throw xmlError('xmlTooDeep', { limit: MAX_XML_DEPTH });
   const v = XMLValidator.validate(xml);
-  if (v !== true) throw new XmlError(`请求不是格式正确的 XML（第 ${v.err.line} 行第 ${v.err.col} 列）`);
-  const tree = parser.parse(xml) as PoNode[];
+  if (v !== true) throw xmlError('xmlMalformed', { line: v.err.line, col: v.err.col });
+  let tree: PoNode[];
+  try {
+    tree = parser.parse(xml) as PoNode[];
+  } catch (e) {
+    // The parser's own limits (nesting, …) and any fault inside it: a refusal, never a reset connection.
+    log().warn('XML parser refused a message', { error: String((e as Error)?.message ?? e).slice(0, 200) });
+    throw /nested/i.test(String((e as Error)?.message)) ? xmlError('xmlTooDeep', { limit: MAX_XML_DEPTH }) : xmlError('xmlUnreadable', {});
+  }
   const { elements, text } = build(tree, new Map([['', '']]), 0);
-  if (elements.length !== 1) throw new XmlError('XML 必须有且只有一个根元素');
-  if (text.trim()) throw new XmlError('根元素之外不能有文本');
+  if (elements.length !== 1) throw xmlError('xmlOneRoot', {});
+  if (text.trim()) throw xmlError('xmlTextOutsideRoot', {});
   return elements[0];
 }
 
@@ -133,7 +200,14 @@ export function isNil(n: XNode): boolean {
 
 export type EnvelopeParse =
   | { ok: true; version: SoapVersion; headers: XNode[]; body: XNode; op: XNode }
-  | { ok: false; version: SoapVersion; code: FaultCode; reason: string };
+  | { ok: false; version: SoapVersion; code: FaultCode; error: FlowError };
+
+const notEnvelope = <M extends HisMessage<'E0003'>>(version: SoapVersion, code: FaultCode, message: M, params: HisParams<'E0003', M>): EnvelopeParse => ({
+  ok: false,
+  version,
+  code,
+  error: hisError('E0003', message, params, 'Envelope'),
+});
 
 export type FaultCode = 'Sender' | 'Receiver' | 'VersionMismatch' | 'MustUnderstand';
 
@@ -149,25 +223,25 @@ export function readEnvelope(xml: string, hinted: SoapVersion): EnvelopeParse {
   try {
     root = parseXml(xml);
   } catch (e) {
-    if (e instanceof XmlError) return { ok: false, version: hinted, code: 'Sender', reason: e.message };
-    throw e;
+    if (e instanceof XmlError) return { ok: false, version: hinted, code: 'Sender', error: e.error };
+    // Not ours (a fault in the tree walk): still a stored refusal and a fault, never a reset connection.
+    log().warn('SOAP envelope unreadable', { error: String((e as Error)?.message ?? e).slice(0, 200) });
+    return notEnvelope(hinted, 'Sender', 'xmlUnreadable', {});
   }
-  if (root.local !== 'Envelope') return { ok: false, version: hinted, code: 'Sender', reason: `根元素应为 soap:Envelope，收到 <${root.local}>` };
+  if (root.local !== 'Envelope') return notEnvelope(hinted, 'Sender', 'notEnvelope', { local: root.local.slice(0, 80) });
   const version: SoapVersion | undefined = root.ns === SOAP11_NS ? '1.1' : root.ns === SOAP12_NS ? '1.2' : undefined;
-  if (!version)
-    return { ok: false, version: hinted, code: 'VersionMismatch', reason: `不支持的 SOAP 信封命名空间 ${root.ns || '（无）'}：SOAP 1.1 用 ${SOAP11_NS}，SOAP 1.2 用 ${SOAP12_NS}` };
+  if (!version) return notEnvelope(hinted, 'VersionMismatch', 'soapVersion', { ns: root.ns.slice(0, 200) || '（无）', soap11: SOAP11_NS, soap12: SOAP12_NS });
   const parts = root.children.filter((c) => c.ns === root.ns);
   const header = parts.find((c) => c.local === 'Header');
   const body = parts.find((c) => c.local === 'Body');
-  if (!body) return { ok: false, version, code: 'Sender', reason: 'SOAP 信封缺少 Body' };
+  if (!body) return notEnvelope(version, 'Sender', 'noBody', {});
   const headers = header?.children ?? [];
   for (const h of headers) {
     const mu = attr(h, 'mustUnderstand', root.ns);
     if ((mu === '1' || mu === 'true') && !UNDERSTOOD.has(`${h.ns} ${h.local}`))
-      return { ok: false, version, code: 'MustUnderstand', reason: `无法处理标记为 mustUnderstand 的 SOAP 头 {${h.ns}}${h.local}` };
+      return notEnvelope(version, 'MustUnderstand', 'mustUnderstand', { header: `{${h.ns.slice(0, 200)}}${h.local.slice(0, 80)}` });
   }
-  if (body.children.length !== 1)
-    return { ok: false, version, code: 'Sender', reason: body.children.length ? 'SOAP Body 只能包含一个操作元素' : 'SOAP Body 为空，应包含一个操作元素（如 <tns:testServerConnect>）' };
+  if (body.children.length !== 1) return body.children.length ? notEnvelope(version, 'Sender', 'bodyMany', {}) : notEnvelope(version, 'Sender', 'bodyEmpty', {});
   return { ok: true, version, headers, body, op: body.children[0] };
 }
 

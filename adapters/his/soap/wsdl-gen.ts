@@ -1,5 +1,5 @@
 /**
- * Generates wsdl/EBillService.wsdl from the service catalogue (DESIGN §3, §7): WSDL 1.1,
+ * Generates wsdl/EBillService.wsdl from the service catalogue (a field's rule is written once, there): WSDL 1.1,
  * document/literal wrapped, one inline XSD, SOAP 1.1 and SOAP 1.2 bindings, one service.
  *
  * - every serviceId → an envelope-style operation: the Bosssoft envelope fields as strings, so existing

@@ -11,8 +11,7 @@
  * Idempotent: a bill already marked uploaded is not sent again; finance answers a repeat upload
  * with the same signature anyway.
  */
-import { parseP7 } from '../../crypto/pkcs7-signed';
-import { normaliseSerial } from '../../crypto/x509';
+import { normaliseSerial, parseP7 } from '../../crypto';
 import { fiscalXml, splitFiscalXml, UnitSignature } from '../../domain/fiscal-xml';
 import { log } from '../../log';
 import { BillWithFinance, billWithFinance, recordFinanceRefusal, recordSupervisorSignature } from '../../store/bill-finance';
@@ -92,8 +91,8 @@ async function storeSupervisorSignature(services: Pick<Services, 'db'>, bill: Bi
 /**
  * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
  * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
- * the check page, so this job stays off medbill's event loop (DESIGN §8: SM2 work belongs in the
- * worker pool, which has no verify task yet).
+ * the check page, so this job stays off medbill's event loop (SM2 work belongs in the worker pool,
+ * so the event loop never waits on it, and the pool has no verify task yet).
  */
 function supervisorSignatureProblem(acc: FinanceAccepted): string | undefined {
   const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));

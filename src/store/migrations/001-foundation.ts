@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
-  // Every inbound message, raw, stored before it is processed (DESIGN §1).
+  // Every inbound message, raw, stored before it is processed: what trace and replay read.
   await knex.schema.createTable('messages', (t) => {
     t.string('id', 32).primary();
     t.bigInteger('received_at').notNullable();
@@ -76,7 +76,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['state', 'created_at']);
   });
 
-  // Durable jobs toward finance, CA and notification channels (DESIGN §5.5).
+  // Durable jobs toward finance, CA and notification channels (docs/architecture.md#invariants).
   await knex.schema.createTable('outbox', (t) => {
     t.increments('id').primary();
     t.string('topic', 60).notNullable();

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * The outbox retries transient failures for a horizon in time, not a number of attempts, and keeps
- * its dead letters visible and replayable (DESIGN §5.5, `medbill dlq`).
+ * its dead letters visible and replayable (docs/architecture.md#invariants, `medbill dlq`).
  *   horizon_start   when the current retry horizon began: the enqueue time, or the last requeue
  *   dead_at         when the job was dead-lettered (`dlq list --since` filters on it)
  *   discarded_at, discard_reason   a dead letter an operator gave up on: status 'discarded', never deleted

@@ -5,6 +5,7 @@ import * as m002 from './002-supervisor-signature';
 import * as m003 from './003-exact-identity-collation';
 import * as m004 from './004-answers-and-lookups';
 import * as m005 from './005-outbox-horizon-and-dead-letters';
+import * as m008 from './008-replay-link';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '003-exact-identity-collation': m003,
   '004-answers-and-lookups': m004,
   '005-outbox-horizon-and-dead-letters': m005,
+  '008-replay-link': m008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,7 +1,7 @@
 /**
  * Throw-away certificates for the CMS tests: a self-signed SM2 certificate (SM2-with-SM3, no parameters;
  * SPKI ecPublicKey + SM2 curve, as real GM certificates are) and an RSA one (sha256WithRSAEncryption).
- * The real certificate builder lives in src/crypto/x509*.ts; this only has to be a valid X.509 v3.
+ * The real certificate builder lives in src/crypto/pki/x509.ts; this only has to be a valid X.509 v3.
  */
 import { createHash, KeyObject, sign as nodeSign } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -20,10 +20,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { generateRsaKeyPair } from '../../../src/crypto/rsa';
-import { generateSm2KeyPair, sm2Sign } from '../../../src/crypto/sm2';
-import { RsaPrivateKey, Sm2PrivateKey, sm2PrivateKey } from '../../../src/crypto/keys';
-import { OID } from '../../../src/crypto/oids';
+import { generateRsaKeyPair, generateSm2KeyPair, OID, RsaPrivateKey, Sm2PrivateKey, sm2PrivateKey, sm2Sign } from '../../../src/crypto';
 
 export interface TestCertOptions {
   commonName?: string;
