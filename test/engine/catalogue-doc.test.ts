@@ -20,7 +20,7 @@ describe('docs/reference/services.md (the HIS programmer reference, generated fr
   });
 
   it('lists the code tables the fields name, and says which are closed (enforced)', () => {
-    assert.match(text, /\| busType \| 业务标识 \| 字符 String\(20\) \| 是 \| 代码表 busType \|/);
+    assert.match(text, /\| busType \| 业务标识 \| 字符 String\(20\) \| 是 \| 代码表 busType[；|]/);
     assert.match(text, /### busType\n\n[^\n]*不做硬校验[\s\S]*?\| 02 \| 门诊 \|/);
     assert.match(text, /\| sex \| 性别 \| 字符 \| 是 \| 取值 男 \/ 女 \/ 未知；代码表 sex \|/);
     assert.match(text, /### sex（封闭）/);

@@ -58,8 +58,8 @@ describe('medbill validate and start: a catalogue entry, the config file and an 
   before(() => {
     p = copyProject();
     const text = readFileSync(p.file(entry), 'utf8');
-    assert.match(text, /busNo: \{ type: string, maxLength: 50, /);
-    writeFileSync(p.file(entry), text.replace('busNo: { type: string, maxLength: 50, ', 'busNo: { type: string, maxLenght: 50, '));
+    assert.match(text, /busNo: \{ type: string, identifier: true, maxLength: 50, /);
+    writeFileSync(p.file(entry), text.replace("busNo: { type: string, identifier: true, maxLength: 50, ", "busNo: { type: string, identifier: true, maxLenght: 50, "));
     writeFileSync(p.file('hospital.yaml'), 'svs: { start: false }\nfinance: { start: false }\nserver:\n  prot: 18001\n');
     env = { MEDBILL_CONFIG: p.file('hospital.yaml'), MEDBILL_PORT: 'abc', MEDBILL_DATA_DIR: p.file('data'), MEDBILL_QUIET: '1' };
   });

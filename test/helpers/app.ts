@@ -11,7 +11,7 @@ import { Envelope, md5Sign } from '../../adapters/his/json/envelope';
 
 export type { Envelope };
 import { App, AppOptions, createApp } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { deepMerge, loadConfig } from '../../src/config';
 
 process.env.MEDBILL_QUIET = '1';
 
@@ -34,7 +34,8 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'medbill-test-'));
   const db = opts.dbUrl ? { url: opts.dbUrl, drop: async () => undefined } : await freshDb(opts.db ?? 'sqlite', dir);
-  const cfg = loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, {
+  // A suite's config is merged into the harness's, key by key (limits: { billAccess } keeps the HIS limits off).
+  const cfg = loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, deepMerge({
     dataDir: dir,
     db: { url: db.url },
     server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001', shutdownGraceMs: 200 },
@@ -43,8 +44,7 @@ export async function startTestApp(
     finance: { start: false },
     // Suites about other things send bursts of hundreds from one address; test/guard/ tests the limits.
     limits: { maxInFlight: 0, his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } },
-    ...(opts.config ?? {}),
-  });
+  }, opts.config ?? {}));
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
   // to whatever listens on the default finance port.
   const app = await createApp(cfg, { outboxHandlers: new Map(), ...opts });
