@@ -221,7 +221,6 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   configureLogging(cfg.log);
   if (openDataDir) log().warn(openDataDir);
   const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
-  if (cfg.db.sqliteWalSync !== 'writer' && cfg.db.sqliteWalSync !== 'commit') throw new ConfigError(`db.sqliteWalSync must be writer or commit, not '${String(cfg.db.sqliteWalSync)}'`);
   // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
   const walSyncedByWriter =
     dialectOf(cfg.db.url) === 'sqlite' && cfg.db.sqliteSynchronous === 'full' && cfg.db.sqliteWalSync === 'writer' && cfg.db.url !== 'sqlite::memory:';
