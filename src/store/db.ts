@@ -7,8 +7,9 @@
  *   writer (default) — the app's group commit (group-commit.ts) fsyncs the WAL file after each
  *     transaction, in libuv's thread pool, before any unit of the batch resolves; SQLite itself runs
  *     synchronous=NORMAL. The event loop keeps working meanwhile, so the requests that arrive during
- *     one fsync share the next (npm run bench, 100 clients: PRAGMA synchronous=FULL ran at 52–88% of
- *     NORMAL's bills/s depending on the machine's load, the writer's fsync at 113–119%).
+ *     one fsync share the next (npm run bench, 100 clients, three runs on a shared 2-core machine:
+ *     the writer's fsync ran at 84–135% of NORMAL's bills/s, PRAGMA synchronous=FULL at 52–88%, the
+ *     writer had the lowest p99 of the three every time; the busier the machine, the larger the gap).
  *   commit — PRAGMA synchronous=FULL: SQLite fsyncs inside COMMIT, which blocks the event loop.
  * Every other connection (CLI, the SVS audit log) uses PRAGMA synchronous=FULL.
  * synchronous=NORMAL without the writer's fsync (db.sqliteSynchronous: normal) syncs only at
