@@ -14,7 +14,7 @@ import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
-import { checkConfigObject, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
+import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
 import { loadCodeTables } from './engine/code-tables';
 import { suggestionHint } from './engine/codes';
@@ -38,10 +38,12 @@ import type { Signer } from './engine/signer';
 import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
-import { Db, dialectOf, migrate, openDb } from './store/db';
+import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
+import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
+import { watchGroupCommit } from './web/metrics';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
 import { privateDir } from './private-fs';
@@ -58,6 +60,8 @@ export interface AppOptions {
   /** replaces the configured signer (tests of failure paths) */
   signer?: Signer;
   outboxHandlers?: Map<string, JobHandler>;
+  /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
+  durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
   definitions?: Definitions;
 }
@@ -180,10 +184,21 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  */
 export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
-  const db = openDb(cfg.db.url);
+  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
   const writer = new GroupCommit(new SqlDb(db, dialectOf(cfg.db.url)), cfg.db.groupCommitMaxBatch);
   return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
+}
+
+/**
+ * An S0000 is only as durable as COMMIT: production refuses a database that may lose acknowledged
+ * commits on power loss (the next start would reissue numbers the HIS and finance hold); demo warns.
+ */
+export function enforceDurability(mode: Config['mode'], report: DurabilityReport): void {
+  const problems = describeUnsafe(report);
+  if (!problems.length) return;
+  if (mode === 'production') throw new ConfigError('production mode refuses a database that may lose acknowledged bills on power loss: ' + problems.join('; '));
+  for (const p of problems) log().warn('database may lose acknowledged bills on power loss (production mode refuses to start)', { dialect: report.dialect, problem: p });
 }
 
 /** "127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback) → host and port. */
@@ -206,10 +221,20 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   configureLogging(cfg.log);
   if (openDataDir) log().warn(openDataDir);
   const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
-  const db = openDb(cfg.db.url);
-  await migrate(db);
+  // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
+  const walSyncedByWriter =
+    dialectOf(cfg.db.url) === 'sqlite' && cfg.db.sqliteSynchronous === 'full' && cfg.db.sqliteWalSync === 'writer' && cfg.db.url !== 'sqlite::memory:';
+  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous, walSyncedByCaller: walSyncedByWriter });
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
-  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  try {
+    enforceDurability(cfg.mode, await (opts.durability ?? readDurability)(sql, { walSyncedByWriter }));
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  await migrate(db);
+  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch, walSyncedByWriter ? walFsync(cfg.db.url) : undefined);
+  watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
   if (cfg.mode === 'demo') {
     const added = await bills.seedStock(cfg.demoStock);
@@ -254,7 +279,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const interrupted = await services.messages.markInterrupted(minAge);
     if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
     const recovered = await recoverReservations(services, router, minAge);
-    if (recovered.completed || recovered.voided) log().warn('reservations recovered at start-up', recovered);
+    if (recovered.completed || recovered.voided || recovered.finishedElsewhere) log().warn('reservations recovered at start-up', recovered);
   }
 
   const tasks: ScheduledTask[] = [];

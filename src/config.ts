@@ -155,7 +155,14 @@ export interface Config {
   limits: LimitsConfig;
   /** GET /metrics: behind a bearer token and/or on its own listen address */
   metrics: { token: string; listen: string };
-  db: { url: string; groupCommitMaxBatch: number };
+  db: {
+    url: string;
+    groupCommitMaxBatch: number;
+    /** SQLite only: full (a commit is fsynced before anything answers on it; production requires it) | normal (fsync at checkpoints only) */
+    sqliteSynchronous: 'full' | 'normal';
+    /** SQLite, full only: who fsyncs the WAL — the group commit, off the event loop (writer) | SQLite inside COMMIT (commit) */
+    sqliteWalSync: 'writer' | 'commit';
+  };
   dataDir: string;
   log: { level: string; dir: string; stdout: boolean };
   callers: CallerConfig[];
@@ -396,6 +403,8 @@ function productionProblems(cfg: Config, role: ProcessRole = 'start'): { at: (st
     if (signer === 'svs' && cfg.ca.password === DEMO_CA_PASSWORD) problems.push({ at: ['ca', 'password'], detail: 'ca.password is the demo value (set MEDBILL_CA_PASSWORD)' });
     if (cfg.svs.start) svsProblems();
     if (cfg.finance.start) problems.push({ at: ['finance', 'start'], detail: 'finance.start runs the finance simulator, which signs with the demo PKI (set finance.start: false and finance.url)' });
+    if (cfg.db.url.startsWith('sqlite:') && cfg.db.sqliteSynchronous !== 'full')
+      problems.push({ at: ['db', 'sqliteSynchronous'], detail: `db.sqliteSynchronous is ${cfg.db.sqliteSynchronous}: a power cut loses acknowledged bills and rolls the number pointer back (use full)` });
   }
   return problems;
 }

@@ -24,13 +24,6 @@ export function registerStart(program: Command): void {
         if (finance) peers.push(finance);
       }
       const app = await createApp(cfg, { definitions });
-      process.stdout.write(
-        `medbill ${cfg.mode === 'demo' ? '(demo mode) ' : ''}listening on http://127.0.0.1:${app.port}\n` +
-          `  HIS JSON: POST http://127.0.0.1:${app.port}/${cfg.server.servicePath}/api/medical/{serviceId}\n` +
-          `  HIS SOAP: http://127.0.0.1:${app.port}/${cfg.server.servicePath}/ws/EBillService?wsdl\n` +
-          `  health:   http://127.0.0.1:${app.port}/healthz   metrics: /metrics\n` +
-          peers.map((p) => `  ${p.name}: ${p.url}\n`).join(''),
-      );
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;
@@ -42,5 +35,14 @@ export function registerStart(program: Command): void {
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
+      // Announced only now: whoever waits for this line may stop us at once, and that stop must be the
+      // graceful one (a SIGTERM before the handlers above would end the process with requests cut off).
+      process.stdout.write(
+        `medbill ${cfg.mode === 'demo' ? '(demo mode) ' : ''}listening on http://127.0.0.1:${app.port}\n` +
+          `  HIS JSON: POST http://127.0.0.1:${app.port}/${cfg.server.servicePath}/api/medical/{serviceId}\n` +
+          `  HIS SOAP: http://127.0.0.1:${app.port}/${cfg.server.servicePath}/ws/EBillService?wsdl\n` +
+          `  health:   http://127.0.0.1:${app.port}/healthz   metrics: /metrics\n` +
+          peers.map((p) => `  ${p.name}: ${p.url}\n`).join(''),
+      );
     });
 }

@@ -19,6 +19,11 @@ export interface RecoveryOutcome {
   voided: number;
   /** left for a later round (signer still down) or for the HIS to retry (answered, within its window) */
   left: number;
+  /**
+   * finished by someone else while this recovery worked on it: another node's recovery, a retry of the
+   * busNo, the minute schedule. Nothing to void — the row already says what became of the number.
+   */
+  finishedElsewhere: number;
 }
 
 export function answeredTtlMs(cfg: Pick<Config, 'recovery'>): number {
@@ -27,7 +32,7 @@ export function answeredTtlMs(cfg: Pick<Config, 'recovery'>): number {
 
 export async function recoverReservations(services: Services, router: Router, olderThanMs: number): Promise<RecoveryOutcome> {
   const rows = await services.bills.reservationsOlderThan(olderThanMs);
-  const out: RecoveryOutcome = { completed: 0, voided: 0, left: 0 };
+  const out: RecoveryOutcome = { completed: 0, voided: 0, left: 0, finishedElsewhere: 0 };
   const ttl = answeredTtlMs(services.config);
   for (const row of rows) {
     const outcome = row.answered_code ? await expireAnswered(services, row, ttl) : await resume(services, router, row);
@@ -38,10 +43,11 @@ export async function recoverReservations(services: Services, router: Router, ol
 
 const idsOf = (row: BillRow) => ({ billId: row.id, billBatchCode: row.bill_batch_code, billNo: row.bill_no, busNo: row.bus_no, msgId: row.message_id });
 
-async function expireAnswered(services: Services, row: BillRow, ttlMs: number): Promise<'voided' | 'left'> {
+async function expireAnswered(services: Services, row: BillRow, ttlMs: number): Promise<'voided' | 'left' | 'finishedElsewhere'> {
   if (Date.now() - Number(row.answered_at ?? 0) < ttlMs) return 'left';
   const reason = `请求已应答失败（${row.answered_code}），在 ${Math.round(ttlMs / 3_600_000)} 小时内未用相同业务流水号重试，票号作废`;
-  if (await services.bills.voidReservation(row.id, reason)) log().warn('answered reservation voided', { ...idsOf(row), answered: row.answered_code });
+  if (!(await services.bills.voidReservation(row.id, reason))) return 'finishedElsewhere';
+  log().warn('answered reservation voided', { ...idsOf(row), answered: row.answered_code });
   return 'voided';
 }
 
@@ -51,14 +57,12 @@ function restored(source: RestoreSource, row: BillRow): unknown {
   return { hash: row.request_hash, canonical: row.canonical };
 }
 
-async function resume(services: Services, router: Router, row: BillRow): Promise<'completed' | 'voided' | 'left'> {
+async function resume(services: Services, router: Router, row: BillRow): Promise<keyof RecoveryOutcome> {
   const msg = row.message_id ? await services.messages.get(row.message_id) : undefined;
   const flow: Flow | undefined = msg ? router.route(msg.service_id) : undefined;
   if (!flow?.recovery || !row.canonical) {
     const reason = `恢复失败：找不到原始请求或流程的 recovery 声明（消息 ${row.message_id ?? '无'}），票号作废`;
-    await services.bills.voidReservation(row.id, reason);
-    log().error('reservation voided', { ...idsOf(row), reason });
-    return 'voided';
+    return voided(services, row, reason, { reason });
   }
   const run = newRun(flow, undefined, {
     msg: { id: row.message_id!, channel: 'recovery', serviceId: msg!.service_id, appid: row.appid ?? '', receivedAt: Date.now(), busNo: row.bus_no ?? undefined },
@@ -79,8 +83,20 @@ async function resume(services: Services, router: Router, row: BillRow): Promise
       log().warn('reservation left for a later recovery', { ...idsOf(row), error: fe.message });
       return 'left';
     }
-    await services.bills.voidReservation(row.id, `恢复失败：${fe.message}`);
-    log().error('reservation voided', { ...idsOf(row), error: fe.message });
+    return voided(services, row, `恢复失败：${fe.message}`, { error: fe.message });
+  }
+}
+
+/**
+ * Voids the number unless it stopped being reserved meanwhile. Two nodes starting together both resume
+ * an old reservation; the one whose save loses gets E2004 and must not report (or log as an error) a
+ * void that did not happen: the number was issued by the other.
+ */
+async function voided(services: Services, row: BillRow, reason: string, detail: Record<string, string>): Promise<'voided' | 'finishedElsewhere'> {
+  if (await services.bills.voidReservation(row.id, reason)) {
+    log().error('reservation voided', { ...idsOf(row), ...detail });
     return 'voided';
   }
+  log().info('reservation finished elsewhere during recovery', idsOf(row));
+  return 'finishedElsewhere';
 }

@@ -3,7 +3,10 @@
  * is in flight waits for the next one, so the batch size follows the load without any fixed delay.
  * Each unit of work runs in its own savepoint, so one failing unit (a unique violation, say) rolls
  * back alone and its caller gets the error while the rest of the batch commits.
- * A unit's promise resolves only after COMMIT returns: callers may then say "done" to the outside.
+ * A unit's promise resolves only after COMMIT returns and, when the store makes commits durable itself
+ * (`durable`: SQLite's WAL fsync, see db.ts), after that fsync too: callers may then say "done" to the
+ * outside. Every answer medbill gives waits for its own message outcome here (inbound.ts), so it also
+ * waits for an fsync that began after everything the request wrote or read was committed.
  */
 import { isDeadlock } from './db';
 import type { SqlDb, SqlTx } from './sql';
@@ -29,6 +32,8 @@ export class GroupCommit {
   constructor(
     private readonly sql: SqlDb,
     private readonly maxBatch = 256,
+    /** makes the committed batch durable before its units resolve (undefined: COMMIT already is) */
+    private readonly durable?: () => Promise<void>,
   ) {}
 
   run<T>(work: Work<T>): Promise<T> {
@@ -68,6 +73,9 @@ export class GroupCommit {
               }
             }
           });
+          // Requests arriving while this fsync runs queue up for the next batch: one fsync per batch.
+          // If it fails the batch was committed but may not be on disk: nobody is told "done".
+          if (this.durable) await this.durable();
           this.batches++;
           this.units += batch.length;
           batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));

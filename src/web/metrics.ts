@@ -69,3 +69,37 @@ export const outboxOldestPendingAge = new client.Gauge({
   labelNames: ['topic'] as const,
   registers: [registry],
 });
+
+/** The writer whose counts the two counters below report (the latest createApp in this process). */
+let commitSource: { batches: number; units: number } | undefined;
+
+/**
+ * Group-commit transactions and the units of work they carried (counters). Each transaction is one
+ * fsync under synchronous=FULL (SQLite) or innodb_flush_log_at_trx_commit=1, so units per transaction
+ * is how far the group commit amortises the fsync (a bill is about four units: message, number, bill,
+ * outcome).
+ */
+export function watchGroupCommit(writer: { batches: number; units: number }): void {
+  commitSource = writer;
+}
+
+// Counters fed from the writer's own counts when scraped (reset, then set to the count).
+new client.Counter({
+  name: 'medbill_group_commit_transactions_total',
+  help: 'Group-commit transactions committed since start (one fsync each with durable settings)',
+  registers: [registry],
+  collect() {
+    this.reset();
+    this.inc(commitSource?.batches ?? 0);
+  },
+});
+
+new client.Counter({
+  name: 'medbill_group_commit_units_total',
+  help: 'Units of work (message, reservation, bill, outcome writes) committed by the group commit since start',
+  registers: [registry],
+  collect() {
+    this.reset();
+    this.inc(commitSource?.units ?? 0);
+  },
+});

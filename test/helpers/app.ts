@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import knexFactory from 'knex';
 import { Envelope, md5Sign } from '../../adapters/his/json/envelope';
 
 export type { Envelope };
@@ -20,36 +19,8 @@ export const DEMO_APPID = 'MEDBILL-DEMO';
 export const DEMO_KEY = 'demo-key-0123456789abcdef';
 export { SAMPLE_FILE } from './fixtures';
 
-export type DbKind = 'sqlite' | 'mysql';
-
-/** The databases a store test should run against in this environment. */
-export function dbKinds(): DbKind[] {
-  return process.env.MEDBILL_TEST_MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite'];
-}
-
-export interface TestDb {
-  url: string;
-  drop(): Promise<void>;
-}
-
-export async function freshDb(kind: DbKind, dir: string): Promise<TestDb> {
-  if (kind === 'sqlite') return { url: `sqlite:${path.join(dir, 'medbill.sqlite')}`, drop: async () => undefined };
-  const base = process.env.MEDBILL_TEST_MYSQL_URL!;
-  const name = `medbill_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = knexFactory({ client: 'mysql2', connection: base });
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.destroy();
-  const u = new URL(base);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = knexFactory({ client: 'mysql2', connection: base });
-      await a.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-      await a.destroy();
-    },
-  };
-}
+export { dbKinds, freshDb, type DbKind, type TestDb } from './databases';
+import { freshDb, type DbKind } from './databases';
 
 export interface TestApp extends App {
   baseUrl: string;

@@ -283,11 +283,11 @@ for (const db of dbKinds()) {
           assert.equal((await issue(app, sample(busNo))).result, 'E3001');
           const reserved = (await row(app, busNo))!;
           signer.recover(app);
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1 }, 'within the window: left for the retry');
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1, finishedElsewhere: 0 }, 'within the window: left for the retry');
           assert.equal((await row(app, busNo))?.state, 'reserved');
           // two hours later
           await app.services.db('bills').where({ id: reserved.id }).update({ answered_at: Date.now() - 2 * 3_600_000 });
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0, finishedElsewhere: 0 });
           const voided = await app.services.bills.byNumber(reserved.bill_batch_code, reserved.bill_no);
           assert.equal(voided?.state, 'voided');
           assert.match(voided?.void_reason ?? '', /E3001/);
@@ -309,11 +309,11 @@ for (const db of dbKinds()) {
           const reserved = (await row(app, busNo))!;
           // as if the process had died before answering
           await app.services.db('bills').where({ id: reserved.id }).update({ answered_code: null, answered_at: null });
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 0, left: 1, finishedElsewhere: 0 });
           assert.equal((await row(app, busNo))?.state, 'reserved', 'a CA outage is worth another try: not voided');
           signer.recover(app);
-          assert.deepEqual(await recoverReservations(app.services, app.router, 60_000), { completed: 0, voided: 0, left: 0 });
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 1, voided: 0, left: 0 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 60_000), { completed: 0, voided: 0, left: 0, finishedElsewhere: 0 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 1, voided: 0, left: 0, finishedElsewhere: 0 });
           const q = await lookup(app, busNo);
           assert.equal(q.result, 'S0000', q.text);
           assert.equal(q.body!.billNo, reserved.bill_no);
@@ -332,7 +332,7 @@ for (const db of dbKinds()) {
           await app.services.db('bills').where({ id: reserved.id }).update({ answered_code: null, answered_at: null });
           await app.services.db('messages').where({ id: reserved.message_id }).delete();
           signer.recover(app);
-          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0 });
+          assert.deepEqual(await recoverReservations(app.services, app.router, 0), { completed: 0, voided: 1, left: 0, finishedElsewhere: 0 });
           const voided = await app.services.bills.byNumber(reserved.bill_batch_code, reserved.bill_no);
           assert.equal(voided?.state, 'voided');
           assert.match(voided?.void_reason ?? '', /恢复失败/);

@@ -5,8 +5,10 @@
  *
  * Rows of concurrent requests share one multi-row INSERT (group commit): while one batch commits the
  * next gathers, so the batch size follows the load and a busy server commits a few hundred rows at a time.
+ * "Committed" means on disk: on SQLite each batch's WAL is fsynced off the event loop before its replies
+ * go (walFsync, as medbill's own group commit does; db.ts), on MariaDB/MySQL COMMIT is.
  */
-import { openDb, type Db } from '../../../src/store/db';
+import { dialectOf, openDb, walFsync, type Db } from '../../../src/store/db';
 import type { AuditFacts } from './engine';
 
 export const AUDIT_TABLE = 'svs_audit';
@@ -36,10 +38,14 @@ export class AuditLog {
   private flushing = false;
   written = 0;
 
-  private constructor(readonly db: Db) {}
+  private constructor(
+    readonly db: Db,
+    private readonly durable?: () => Promise<void>,
+  ) {}
 
   static async open(url: string): Promise<AuditLog> {
-    const db = openDb(url);
+    const fileDb = dialectOf(url) === 'sqlite' && url !== 'sqlite::memory:';
+    const db = openDb(url, { walSyncedByCaller: fileDb });
     if (!(await db.schema.hasTable(AUDIT_TABLE))) {
       await db.schema.createTable(AUDIT_TABLE, (t) => {
         t.increments('id');
@@ -53,7 +59,7 @@ export class AuditLog {
         t.integer('ms').notNullable();
       });
     }
-    return new AuditLog(db);
+    return new AuditLog(db, fileDb ? walFsync(url) : undefined);
   }
 
   /** Resolves once the row is committed. */
@@ -74,6 +80,7 @@ export class AuditLog {
         await this.db(AUDIT_TABLE).insert(
           batch.map(({ row: r }) => ({ at: r.at, app_name: r.appName, op: r.op, key_index: r.keyIndex, data_sm3: r.dataSm3, result: r.result, client_ip: r.clientIp, ms: r.ms })),
         );
+        if (this.durable) await this.durable();
         this.written += batch.length;
         for (const p of batch) p.resolve();
       } catch (e) {
