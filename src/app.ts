@@ -43,7 +43,7 @@ import { describeUnsafe, DurabilityReport, readDurability } from './store/durabi
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
-import { watchGroupCommit } from './web/metrics';
+import { watchGroupCommit } from './metrics';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
 import { privateDir } from './private-fs';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { messageId } from '../domain/ids';
 import { log } from '../log';
 import type { BillRow } from '../store/bills';
-import { flowSeconds, messagesTotal } from '../web/metrics';
+import { flowSeconds, messagesTotal } from '../metrics';
 import { asFlowError, FlowError, hisError, RESULT } from './errors';
 import type { Flow } from './flow-loader';
 import type { Router } from './router';

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { durationMs, type OutboxMonitorConfig } from '../config';
 import { log } from '../log';
 import { OutboxStore, TopicBacklog } from '../store/outbox';
-import { outboxDead, outboxOldestPendingAge, outboxPending } from '../web/metrics';
+import { outboxDead, outboxOldestPendingAge, outboxPending } from '../metrics';
 
 export interface MonitorSettings {
   intervalMs: number;

@@ -11,7 +11,7 @@ import { formatDuration } from '../config';
 import { isoBeijing } from '../domain/time';
 import { log } from '../log';
 import { OutboxRow, OutboxStore } from '../store/outbox';
-import { outboxAttempts } from '../web/metrics';
+import { outboxAttempts } from '../metrics';
 import { nextRetry, RetryPolicy } from './retry';
 
 export type { OutboxRow } from '../store/outbox';

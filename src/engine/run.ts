@@ -3,7 +3,7 @@
  * FlowError, is what the channel answers. Every step's time and the slots it wrote land in the trace
  * the message store keeps, so `medbill trace` shows the path a message took.
  */
-import { stepSeconds } from '../web/metrics';
+import { stepSeconds } from '../metrics';
 import { asFlowError, FlowError, hisError } from './errors';
 import type { Flow, FlowStep } from './flow-loader';
 import type { StepContext, StepOverride, TraceEntry } from './step';

@@ -15,7 +15,7 @@ import type { Config } from '../config';
 import { FlowError, hisError } from '../engine/errors';
 import { log } from '../log';
 import { clientKey, trustedProxyList } from './client-address';
-import { inFlightRequests, limitedTotal } from './metrics';
+import { inFlightRequests, limitedTotal } from '../metrics';
 import { TokenBuckets } from './rate-limit';
 
 export type Admitted = { ok: true; client: string; leave(): void } | { ok: false; client: string; error: FlowError; retryAfter: number };

@@ -11,7 +11,7 @@ import { isoBeijing } from '../domain/time';
 import { BillAccessGuard, sendTooManyText } from './bill-access';
 import type { OutboxMonitor } from '../engine/outbox-monitor';
 import type { Peer, PeerReport } from '../engine/peers';
-import { registry } from './metrics';
+import { registry } from '../metrics';
 
 export interface WebDeps {
   services: Services;
