@@ -17,6 +17,19 @@ export interface BillView {
   totalAmt?: string;
   createTime?: string;
   qrPng?: string;
+  /** the blue bill this red bill flushes */
+  relatedBillId?: number;
+  /** '1' once red-flushed (blue bills) */
+  scarlet: string;
+  paperBatchCode?: string;
+  paperNo?: string;
+  paperTime?: string;
+  /** '0' not booked, '1' booked (入账) */
+  accountState: string;
+  isArrears?: string;
+  batchNo?: string;
+  operator?: string;
+  redReason?: string;
 }
 
 /** One page of a range lookup. */
@@ -44,5 +57,15 @@ export function billView(r: BillRow): BillView {
     totalAmt: r.total_amt ?? undefined,
     createTime: r.create_time ?? undefined,
     qrPng: r.qr_png ?? undefined,
+    relatedBillId: r.related_bill_id ?? undefined,
+    scarlet: r.scarlet ?? '0',
+    paperBatchCode: r.paper_batch_code ?? undefined,
+    paperNo: r.paper_no ?? undefined,
+    paperTime: r.paper_time ?? undefined,
+    accountState: r.account_state ?? '0',
+    isArrears: r.is_arrears ?? undefined,
+    batchNo: r.batch_no ?? undefined,
+    operator: r.operator ?? undefined,
+    redReason: r.red_reason ?? undefined,
   };
 }

@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { isUniqueViolation } from './db';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
+import { padNo, takeNumber } from './stock';
 
 export type BillState = 'reserved' | 'issued' | 'voided';
 
@@ -47,6 +48,17 @@ export interface BillRow {
   card_no: string | null;
   patient_id: string | null;
   id_card_no: string | null;
+  /** migration 009: the bill's life after issue (see that migration for each meaning) */
+  scarlet: '0' | '1';
+  paper_batch_code: string | null;
+  paper_no: string | null;
+  paper_time: string | null;
+  account_state: '0' | '1';
+  is_arrears: string | null;
+  arrears_feedback_date: string | null;
+  batch_no: string | null;
+  operator: string | null;
+  red_reason: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -122,7 +134,21 @@ export interface OutboxJob {
   busNo?: string;
 }
 
-const padNo = (n: number | bigint, len: number): string => String(n).padStart(len, '0');
+/** The columns a freshly reserved row has at their defaults (what the INSERT leaves out). */
+const UNSET_LIFECYCLE = {
+  answered_code: null,
+  answered_at: null,
+  scarlet: '0',
+  paper_batch_code: null,
+  paper_no: null,
+  paper_time: null,
+  account_state: '0',
+  is_arrears: null,
+  arrears_feedback_date: null,
+  batch_no: null,
+  operator: null,
+  red_reason: null,
+} as const;
 
 export class BillStore {
   constructor(
@@ -143,19 +169,12 @@ export class BillStore {
 
   private reserveTx(r: Reservation): Promise<ReserveOutcome> {
     return this.writer.run(async (tx): Promise<ReserveOutcome> => {
-      const range = await tx.get<{ id: number; bill_batch_code: string; next_no: number; end_no: number; no_len: number }>(
-        'SELECT id, bill_batch_code, next_no, end_no, no_len FROM stock_ranges WHERE place_code = ? AND medium = ? AND bill_kind = ? AND state = ? ORDER BY id LIMIT 1' +
-          tx.forUpdate,
-        [r.placeCode, 'ebill', r.billKind, 'active'],
-      );
-      if (!range) return { kind: 'noStock', placeCode: r.placeCode, billKind: r.billKind };
-      const next = Number(range.next_no);
-      const end = Number(range.end_no);
+      const taken = await takeNumber(tx, r.placeCode, 'ebill', r.billKind);
+      if (!taken) return { kind: 'noStock', placeCode: r.placeCode, billKind: r.billKind };
       const now = Date.now();
-      await tx.run('UPDATE stock_ranges SET next_no = ?, state = ? WHERE id = ?', [next + 1, next + 1 > end ? 'exhausted' : 'active', range.id]);
       const row = {
-        bill_batch_code: range.bill_batch_code,
-        bill_no: padNo(next, range.no_len),
+        bill_batch_code: taken.billBatchCode,
+        bill_no: taken.billNo,
         kind: 'blue',
         state: 'reserved',
         bill_kind: r.billKind,
@@ -168,7 +187,7 @@ export class BillStore {
         total_amt: r.totalAmt,
         request_hash: r.requestHash,
         message_id: r.messageId,
-        stock_range_id: range.id,
+        stock_range_id: taken.rangeId,
         canonical: r.canonical,
         card_type: r.cardType?.slice(0, 10) ?? null,
         card_no: r.cardNo?.slice(0, 50) ?? null,
@@ -178,7 +197,7 @@ export class BillStore {
         updated_at: now,
       };
       const { lastId } = await insertRow(tx, 'bills', row);
-      return { kind: 'reserved', row: { ...(row as unknown as BillRow), answered_code: null, answered_at: null, id: lastId } };
+      return { kind: 'reserved', row: { ...(row as unknown as BillRow), ...UNSET_LIFECYCLE, id: lastId } };
     });
   }
 

@@ -6,6 +6,7 @@ import * as m003 from './003-exact-identity-collation';
 import * as m004 from './004-answers-and-lookups';
 import * as m005 from './005-outbox-horizon-and-dead-letters';
 import * as m008 from './008-replay-link';
+import * as m009 from './009-bill-lifecycle-columns';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '004-answers-and-lookups': m004,
   '005-outbox-horizon-and-dead-letters': m005,
   '008-replay-link': m008,
+  '009-bill-lifecycle-columns': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
