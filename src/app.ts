@@ -13,6 +13,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
+import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
@@ -332,6 +333,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    // The JSON channel described for HIS programmers, with this server's public URL (built once).
+    const openapi = openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath });
+    web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => void res.type('application/json; charset=utf-8').send(openapi));
     const ownMetrics = Boolean(cfg.metrics?.listen);
     web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.

@@ -209,7 +209,7 @@ export const HIS_CODES = {
     messages: {
       busNo: '业务流水号 busNo {busNo} 没有已开具的电子票据',
       busDateTime: '业务流水号 busNo {busNo} 的业务发生时间 busDateTime 与开票时不一致（应与开票请求中的 busDateTime 相同）',
-      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在',
+      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在（票据代码 billBatchCode 与票据号码 billNo 没有对应的已开具票据）',
       mismatch: '电子票据 {billBatchCode}-{billNo} 的 {field} 与开票信息不一致',
     },
   },
