@@ -156,7 +156,7 @@ export const total = (spans: Span[]): number => spans.reduce((n, s) => n + spanS
 
 /** What one stock movement does to the holdings (ledger ops; uses are the bills themselves). */
 export type MovementOp = 'received' | 'distributed' | 'returned' | 'voided';
-export const MOVEMENT_ZH: Record<MovementOp | 'usedBlue' | 'usedRed' | 'voidedBill', string> = {
+export const MOVEMENT_ZH: Record<MovementOp | 'usedBlue' | 'usedRed' | 'voidedBill' | 'reserved', string> = {
   received: '领入（财政）',
   distributed: '分发至开票点',
   returned: '开票点退回',
@@ -164,6 +164,7 @@ export const MOVEMENT_ZH: Record<MovementOp | 'usedBlue' | 'usedRed' | 'voidedBi
   usedBlue: '开具蓝票',
   usedRed: '开具红票',
   voidedBill: '作废（已取号）',
+  reserved: '已取号待开具',
 };
 
 export interface MovementLike extends Span {

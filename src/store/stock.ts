@@ -189,6 +189,13 @@ export interface LedgerEntry {
 
 const refuse = <T>(r: StockRefusal): StockOutcome<T> => ({ ok: false, ...r });
 
+/** Rolls a multi-range movement back (the group commit's savepoint) and carries the refusal out. */
+class Refused extends Error {
+  constructor(readonly outcome: { ok: false } & StockRefusal) {
+    super(outcome.kind);
+  }
+}
+
 export class StockStore {
   constructor(
     private readonly db: Knex,
@@ -242,7 +249,32 @@ export class StockStore {
 
   /** A range of the unit's store handed to a place (下发): from now on its numbers are taken there, in order. */
   distribute(placeCode: string, r: RangeRef, who: Who): Promise<StockOutcome<{ count: number; rangeId: number; medium: Medium; billKind: string }>> {
-    return this.writer.run(async (tx) => {
+    return this.writer.run((tx) => this.distributeTx(tx, placeCode, r, who));
+  }
+
+  /**
+   * Several ranges to (or back from) one place, all or none: billStockOut/billStockReturn carry a
+   * list, and half a list moved would leave the HIS unsure what the place holds.
+   */
+  async moveAll(op: 'distribute' | 'return', placeCode: string, rs: RangeRef[], who: Who & { reason?: string }): Promise<StockOutcome<{ count: number }>> {
+    try {
+      return await this.writer.run(async (tx) => {
+        let count = 0;
+        for (const r of rs) {
+          const one = op === 'distribute' ? await this.distributeTx(tx, placeCode, r, who) : await this.cutTx(tx, 'returned', placeCode, r, who, who.reason ?? null);
+          if (!one.ok) throw new Refused(one);
+          count += one.count;
+        }
+        return { ok: true as const, count };
+      });
+    } catch (e) {
+      if (e instanceof Refused) return e.outcome;
+      throw e;
+    }
+  }
+
+  private async distributeTx(tx: SqlTx, placeCode: string, r: RangeRef, who: Who): Promise<StockOutcome<{ count: number; rangeId: number; medium: Medium; billKind: string }>> {
+    {
       const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
       if (!place) return refuse({ kind: 'unknownPlace', placeCode });
       const found = await this.resolve(tx, r);
@@ -265,7 +297,7 @@ export class StockStore {
       await this.record(tx, 'distributed', { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: lastId, reason: null }, who);
       await this.tellLevel(tx, placeCode, medium, billKind);
       return { ok: true as const, count: spanSize(span), rangeId: lastId, medium, billKind };
-    });
+    }
   }
 
   /** Unused numbers a place gives back to the unit's store (退回). */
@@ -291,7 +323,11 @@ export class StockStore {
 
   /** Cuts an unused span out of one of the place's active ranges (a head, a tail or a middle, which splits the range). */
   private cutFromPlace(op: 'returned' | 'voided', placeCode: string, r: RangeRef, who: Who, reason: string | null): Promise<StockOutcome<{ count: number }>> {
-    return this.writer.run(async (tx) => {
+    return this.writer.run((tx) => this.cutTx(tx, op, placeCode, r, who, reason));
+  }
+
+  private async cutTx(tx: SqlTx, op: 'returned' | 'voided', placeCode: string, r: RangeRef, who: Who, reason: string | null): Promise<StockOutcome<{ count: number }>> {
+    {
       const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
       if (!place) return refuse({ kind: 'unknownPlace', placeCode });
       const found = await this.resolve(tx, r);
@@ -327,7 +363,7 @@ export class StockStore {
       await this.record(tx, op, { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: holder.id, reason }, who);
       await this.tellLevel(tx, placeCode, medium, billKind);
       return { ok: true as const, count: spanSize(span) };
-    });
+    }
   }
 
   /** The range's code as received: its medium, kind and number length, and the movements of the code. */
