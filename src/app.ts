@@ -44,7 +44,9 @@ import { describeUnsafe, DurabilityReport, readDurability } from './store/durabi
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
-import { watchGroupCommit } from './metrics';
+import { watchGroupCommit, watchStock } from './metrics';
+import { lowStockWatch } from './stock-levels';
+import { observeStockLevels, StockStore } from './store/stock';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
 import { privateDir } from './private-fs';
@@ -199,12 +201,13 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  * The store alone (migrated), for commands that only read or list what a server wrote: no worker
  * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
  */
-export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; close(): Promise<void> }> {
+export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; stock: StockStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
   const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
-  const writer = new GroupCommit(new SqlDb(db, dialectOf(cfg.db.url)), cfg.db.groupCommitMaxBatch);
-  return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
+  const sql = new SqlDb(db, dialectOf(cfg.db.url));
+  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  return { db, messages: new MessageStore(db, writer), stock: new StockStore(db, writer, sql, cfg.stock.lowThreshold), close: () => db.destroy() };
 }
 
 /**
@@ -253,8 +256,13 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch, walSyncedByWriter ? walFsync(cfg.db.url) : undefined);
   watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
+  const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
+  const watch = lowStockWatch(cfg.stock.lowThreshold);
+  observeStockLevels(watch.observe, watch.maxThreshold);
+  watchStock(() => stock.levels());
+  // Production starts with the stock the administrator loaded (medbill stock receive/distribute), never the demo's.
   if (cfg.mode === 'demo') {
-    const added = await bills.seedStock(cfg.demoStock);
+    const added = await stock.seedDemo(cfg.demoStock);
     if (added) log().info('demo stock seeded', { ranges: added });
   }
   // The unit key is loaded only when this process signs: with the SVS signer the key stays in the
@@ -269,7 +277,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
-  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
+  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, stock, pool, signer };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
