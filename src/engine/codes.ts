@@ -256,14 +256,14 @@ export const HIS_CODES = {
     retry: 'no',
     title: '号段不在单位库存中',
     doc: "The range is not (wholly) in the unit's store: never received, or already distributed or voided.",
-    messages: { notInStore: '号段 {billBatchCode} {startNo}-{endNo} 不在单位库存中（未领入，或已分发、已作废）' },
+    messages: { notInStore: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段不在单位库存中（未领入，或已分发、已作废）' },
   },
   E2104: {
     class: 'Conflict',
     retry: 'no',
     title: '号段不是开票点的未用号段',
     doc: 'The range is not an unused part of one range the place holds (used, returned, voided, or held by another place).',
-    messages: { notHeld: '号段 {billBatchCode} {startNo}-{endNo} 不是开票点 {placeCode} 持有的未使用号段（已使用、已退回、已作废或属于其他开票点）' },
+    messages: { notHeld: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段不是开票点 {placeCode} 持有的未使用号段（已使用、已退回、已作废或属于其他开票点）' },
   },
   E2105: {
     class: 'Duplicate',
