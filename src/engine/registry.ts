@@ -6,11 +6,13 @@ import { fiscalXmlStep } from './steps/fiscal-xml';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
 import { persistStep } from './steps/persist';
+import { redAllocateStep } from './steps/red-allocate';
+import { redDedupeStep } from './steps/red-dedupe';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, redDedupeStep, redAllocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep].map((k) => [k.kind, k]),
 );

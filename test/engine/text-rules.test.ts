@@ -103,6 +103,9 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getEBillByBusNo: () => ({ busNo: 'B1', busDateTime: '20261125093015123' }),
     getEBillStatesByBillInfo: () => ({ billBatchCode: '44060126', billNo: '0000000001' }),
     testServerConnect: () => ({ testValue: 't' }),
+    // red part (issue 8)
+    writeOffEBill: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01' }),
+    writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);
