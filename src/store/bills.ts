@@ -113,6 +113,10 @@ export const BILL_FILTERS = {
   patientId: 'patient_id',
   idCardNo: 'id_card_no',
   payer: 'payer',
+  scarlet: 'scarlet',
+  accountState: 'account_state',
+  /** not an equality: '1' the bill is linked to paper (paper_no set), '0' it is not */
+  paperLinked: 'paper_no',
 } as const;
 export type BillFilter = keyof typeof BILL_FILTERS;
 
@@ -284,7 +288,13 @@ export class BillStore {
     if (q.appid) base.where('appid', q.appid);
     if (q.from) base.where('bus_date_time', '>=', q.from);
     if (q.to) base.where('bus_date_time', '<=', q.to);
-    for (const [k, v] of Object.entries(q.where)) if (k !== 'state' && v !== undefined && v !== '') base.where(BILL_FILTERS[k as BillFilter], v);
+    for (const [k, v] of Object.entries(q.where)) {
+      if (k === 'state' || v === undefined || v === '') continue;
+      if (k === 'paperLinked') {
+        if (v === '1') base.whereNotNull('paper_no');
+        else base.whereNull('paper_no');
+      } else base.where(BILL_FILTERS[k as BillFilter], v);
+    }
     const [{ n }] = (await base.clone().count({ n: '*' })) as { n: number | string }[];
     const rows = await base.orderBy('bus_date_time').orderBy('id').limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize);
     return { total: Number(n), rows };

@@ -105,6 +105,12 @@ describe('the shipped catalogue applies the text rules to every string field of 
     testServerConnect: () => ({ testValue: 't' }),
     // red part (issue 8)
     writeOffEBill: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01' }),
+    getEBillPicUrl: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', channelMode: '1' }),
+    getEBillAccountStatus: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', createTime: '20261125093015123' }),
+    getBillDetail: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef' }),
+    getEBillUnPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
+    getNotPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
+    getEBillPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', placeCode: 'MZSF01', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
     writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
   };
   const base = (service: string): Record<string, unknown> => {
