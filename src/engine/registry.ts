@@ -3,6 +3,8 @@ import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
 import { dedupeStep } from './steps/dedupe';
 import { fiscalXmlStep } from './steps/fiscal-xml';
+import { arrearsFeedbackStep } from './steps/arrears-feedback';
+import { listDetailStep } from './steps/list-detail';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
 import { persistStep } from './steps/persist';
@@ -14,5 +16,5 @@ import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, redDedupeStep, redAllocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, redDedupeStep, redAllocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, arrearsFeedbackStep, listDetailStep, respondStep].map((k) => [k.kind, k]),
 );

@@ -4,6 +4,7 @@ import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
+import type { FeedbackStore } from '../store/feedback';
 import type { RedStore } from '../store/red';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
@@ -19,6 +20,7 @@ export interface Services {
   messages: MessageStore;
   bills: BillStore;
   red: RedStore;
+  feedback: FeedbackStore;
   pool: CpuPool;
   signer: Signer;
 }
