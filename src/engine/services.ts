@@ -5,6 +5,8 @@ import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
 import type { StockStore } from '../store/stock';
+import type { FeedbackStore } from '../store/feedback';
+import type { RedStore } from '../store/red';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -19,6 +21,8 @@ export interface Services {
   messages: MessageStore;
   bills: BillStore;
   stock: StockStore;
+  red: RedStore;
+  feedback: FeedbackStore;
   pool: CpuPool;
   signer: Signer;
 }
