@@ -13,6 +13,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
+import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
@@ -107,6 +108,7 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const files = flowFiles(path.join(root, 'flows'));
   const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
+  checkBillKinds(catalogue, cfg, problems);
   if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
   const router = new Router(flows, problems);
   return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
@@ -122,6 +124,21 @@ function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Prob
     const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
     const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
     problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
+  }
+}
+
+/**
+ * An issuing entry's bill kind must have a bill name and a specimen code in `unit:`, or its first
+ * bill would be refused at run time (or carry an empty name) instead of at `medbill validate`.
+ */
+function checkBillKinds(catalogue: Catalogue, cfg: Config, problems: Problems): void {
+  for (const e of catalogue.services.values()) {
+    const kind = e.issues?.billKind;
+    if (kind === undefined) continue;
+    const missing = (['billNames', 'specimenCodes'] as const).filter((k) => !(cfg.unit?.[k] && Object.hasOwn(cfg.unit[k], kind)));
+    if (!missing.length) continue;
+    const loc = loadYamlSource(e.file, new Problems())?.loc(['issues', 'billKind']) ?? { file: e.file, line: 1, col: 1 };
+    problems.add(loc, 'CAT_BILL_KIND', 'issues.billKind', { billKind: kind, missing: missing.map((k) => `unit.${k}`).join('、') });
   }
 }
 
@@ -324,6 +341,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    // The JSON channel described for HIS programmers, with this server's public URL (built once).
+    const openapi = openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath });
+    web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => void res.type('application/json; charset=utf-8').send(openapi));
     const ownMetrics = Boolean(cfg.metrics?.listen);
     web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.

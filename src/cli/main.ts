@@ -14,6 +14,7 @@ import { registerTest } from './test';
 import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
+import { registerOpenApi } from './openapi';
 
 const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
@@ -29,6 +30,7 @@ registerDlq(program);
 registerStock(program);
 registerCall(program);
 registerWsdl(program);
+registerOpenApi(program);
 registerFinance(program);
 registerSvs(program);
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -209,7 +209,7 @@ export const HIS_CODES = {
     messages: {
       busNo: '业务流水号 busNo {busNo} 没有已开具的电子票据',
       busDateTime: '业务流水号 busNo {busNo} 的业务发生时间 busDateTime 与开票时不一致（应与开票请求中的 busDateTime 相同）',
-      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在',
+      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在（票据代码 billBatchCode 与票据号码 billNo 没有对应的已开具票据）',
       mismatch: '电子票据 {billBatchCode}-{billNo} 的 {field} 与开票信息不一致',
     },
   },
@@ -446,6 +446,7 @@ export const LINT_CODES = {
   CAT_VALUE: { area: 'catalogue', message: '{key} 应为{expected}', doc: 'An entry-level value of the wrong kind (title not a string, issues not a map …).' },
   CAT_SERVICE_NAME: { area: 'catalogue', message: 'service “{service}” 必须与文件名 “{expected}” 相同', doc: 'The serviceId is the file name: config/catalogue/<serviceId>.yaml.' },
   CAT_UNKNOWN_FLOW: { area: 'catalogue', message: '{detail}', doc: 'The entry\'s `flow` names no flow, or a flow that another service triggers.' },
+  CAT_BILL_KIND: { area: 'catalogue', message: '票据种类 “{billKind}” 在配置中没有 {missing}', hint: '在 config 的 unit.billNames 与 unit.specimenCodes 中为它各加一项', doc: 'An issuing entry\'s `issues.billKind` needs a bill name and a specimen code under `unit:` in the configuration.' },
   CAT_UNKNOWN_KEYWORD: { area: 'catalogue', message: '未知的 JSON Schema 关键字 “{keyword}”（该规则不会生效）', doc: 'A schema keyword that neither JSON Schema nor the catalogue vocabulary (decimal, codeTable, allowEmpty, notBlank, title, x-doc …) defines — usually a misspelling such as maxLenght, which would silently drop the rule.' },
   CAT_UNKNOWN_FORMAT: { area: 'catalogue', message: '未知的格式 format “{format}”', doc: 'A `format` no validator knows (datetime17, date8, date10); it would check nothing.' },
   CAT_TYPE: { area: 'catalogue', message: '类型 type “{type}” 无效', hint: '可用：string, integer, number, boolean, object, array, null', doc: 'A `type` that is not a JSON Schema type name.' },

@@ -1,0 +1,73 @@
+/**
+ * The conformance fixtures (bill, paperBill, batch, redBill) made through the public services, and one
+ * call over either channel decoded to {result, message}. Shared by run.test.ts and the zeep suite.
+ */
+import { strict as assert } from 'node:assert';
+import { callJson, decodeReply, Reply, TestApp } from '../helpers/app';
+import { envelopeCall, kid, post, sample } from '../his-soap/soap-helpers';
+import { uniqueBusNo } from '../his/his-helpers';
+import { Answer, FixtureName, stamp17, Values } from './conformance';
+
+/** Services each fixture calls to come about (beyond invoiceEBillOutpatient, which every one uses). */
+export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
+  bill: ['invoiceEBillOutpatient'],
+  paperBill: ['invoiceEBillOutpatient', 'getPaperBillNo', 'turnPaper'],
+  batch: ['batchInvoiceEBillOutpatient'],
+  redBill: ['invoiceEBillOutpatient', 'writeOffEBill'],
+};
+
+export type Channel = 'JSON' | 'SOAP';
+
+function answerOf(r: Reply): Answer {
+  return { result: r.result, message: r.body ?? r.text };
+}
+
+export async function call(app: TestApp, channel: Channel, serviceId: string, data: Values): Promise<Answer> {
+  if (channel === 'JSON') return answerOf(await callJson(app.baseUrl, serviceId, data));
+  const a = await post(app.baseUrl, envelopeCall(serviceId, data));
+  assert.equal(a.body.local, `${serviceId}Response`, `SOAP answer is not ${serviceId}Response: ${a.text.slice(0, 400)}`);
+  assert.equal(a.status, 200);
+  return answerOf(decodeReply(a.status, { data: kid(a.body, 'data').text, noise: kid(a.body, 'noise').text, sign: kid(a.body, 'sign').text }));
+}
+
+async function ok(app: TestApp, serviceId: string, data: Values, what: string): Promise<Values> {
+  const a = await call(app, 'JSON', serviceId, data);
+  assert.equal(a.result, 'S0000', `fixture ${what}: ${serviceId} answered ${a.result} ${JSON.stringify(a.message).slice(0, 300)}`);
+  return typeof a.message === 'object' && a.message ? (a.message as Values) : { text: a.message };
+}
+
+/** An outpatient bill issued just now, by the sample settlement with a fresh busNo. */
+export async function billFixture(app: TestApp): Promise<Values> {
+  const s = sample(uniqueBusNo('CF')) as Values;
+  const r = await ok(app, 'invoiceEBillOutpatient', s, 'bill');
+  return { billBatchCode: r.billBatchCode, billNo: r.billNo, random: r.random, createTime: r.createTime, busNo: s.busNo, busDateTime: s.busDateTime, placeCode: s.placeCode };
+}
+
+const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
+  bill: billFixture,
+  async paperBill(app) {
+    const bill = await billFixture(app);
+    const next = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode }, 'paperBill');
+    const paper = { pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo };
+    await ok(app, 'turnPaper', { billBatchCode: bill.billBatchCode, billNo: bill.billNo, ...paper, busDateTime: stamp17(), placeCode: bill.placeCode, operator: '一致性测试' }, 'paperBill');
+    return { ...bill, ...paper };
+  },
+  async batch(app) {
+    const busNos = [uniqueBusNo('CFB'), uniqueBusNo('CFB')];
+    const batchNo = uniqueBusNo('CFBATCH');
+    await ok(app, 'batchInvoiceEBillOutpatient', { batchNo, eBillList: busNos.map((b) => sample(b)) }, 'batch');
+    return { batchNo, busNos };
+  },
+  async redBill(app) {
+    const bill = await billFixture(app);
+    const red = await ok(app, 'writeOffEBill', { billBatchCode: bill.billBatchCode, billNo: bill.billNo, reason: '一致性测试冲红', operator: '一致性测试', busDateTime: stamp17(), placeCode: bill.placeCode }, 'redBill');
+    return { ...bill, ...red };
+  },
+};
+
+export async function fixtures(app: TestApp, needs: FixtureName[]): Promise<Partial<Record<FixtureName, Values>>> {
+  const out: Partial<Record<FixtureName, Values>> = {};
+  for (const n of needs) out[n] = await FIXTURE_MAKERS[n](app);
+  return out;
+}
+
