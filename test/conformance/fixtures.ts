@@ -14,7 +14,20 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   paperBill: ['invoiceEBillOutpatient', 'getPaperBillNo', 'turnPaper'],
   batch: ['batchInvoiceEBillOutpatient'],
   redBill: ['invoiceEBillOutpatient', 'writeOffEBill'],
+  heldRange: [],
+  storeRange: ['billStockReturn'],
 };
+
+/**
+ * Ten unused numbers the demo place MZSF01 holds, fresh per call: chunks high in the demo inpatient
+ * range (44060226, 0000000001-0009999999), which issuance in these suites never reaches.
+ */
+let chunk = 0;
+function heldRange(): Values {
+  const start = 9_000_000 + 10 * chunk++;
+  const no = (n: number) => String(n).padStart(10, '0');
+  return { placeCode: 'MZSF01', billCode: '0602', billBatchCode: '44060226', copyNum: 10, billBgnNo: no(start), billEndNo: no(start + 9) };
+}
 
 export type Channel = 'JSON' | 'SOAP';
 
@@ -45,6 +58,14 @@ export async function billFixture(app: TestApp): Promise<Values> {
 
 const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
   bill: billFixture,
+  heldRange: async () => heldRange(),
+  /** ten numbers back in the unit's store (returned from MZSF01 just now), ready to distribute */
+  async storeRange(app) {
+    const r = heldRange();
+    const { placeCode, ...range } = r;
+    await ok(app, 'billStockReturn', { placeCode, returner: '一致性测试', reason: '一致性测试退回', billNoList: [range] }, 'storeRange');
+    return r;
+  },
   async paperBill(app) {
     const bill = await billFixture(app);
     const next = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode }, 'paperBill');

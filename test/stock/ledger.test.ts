@@ -44,7 +44,7 @@ for (const kind of dbKinds()) {
       assert.deepEqual(await s.receive({ billBatchCode: '44060125', startNo: '0000000001', endNo: '0000000100', medium: 'ebill', billKind: 'outpatient' }, who), { ok: true, count: 100 });
       const twice = await s.receive({ billBatchCode: '44060125', startNo: '0000000100', endNo: '0000000200', medium: 'ebill', billKind: 'outpatient' }, who);
       assert.equal(twice.ok, false);
-      if (!twice.ok) assert.match(stockRefusalError(twice).message, /44060125 0000000100-0000000200 与已领入的号段重叠/);
+      if (!twice.ok) assert.match(stockRefusalError(twice).message, /票据代码 44060125 起始号码 0000000100 至终止号码 0000000200 的号段与已领入的号段重叠/);
       // Two ranges handed out in reverse order: numbers are still taken lowest first.
       assert.equal((await s.distribute('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000011', endNo: '0000000020' }, who)).ok, true);
       assert.equal((await s.distribute('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000001', endNo: '0000000005' }, who)).ok, true);
@@ -65,7 +65,7 @@ for (const kind of dbKinds()) {
       assert.equal((await s.voidBlank('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000015', endNo: '0000000016' }, '票面污损', who)).ok, true);
       const used = await s.giveBack('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000002', endNo: '0000000005' }, { ...who, reason: '撤并' });
       assert.equal(used.ok, false, 'numbers already used cannot be returned');
-      if (!used.ok) assert.match(stockRefusalError(used).message, /0000000002-0000000005 不是开票点 P-LEDGER 持有的未使用号段/);
+      if (!used.ok) assert.match(stockRefusalError(used).message, /起始号码 0000000002 至终止号码 0000000005 的号段不是开票点 P-LEDGER 持有的未使用号段/);
       assert.equal((await s.giveBack('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000019', endNo: '0000000020' }, { ...who, reason: '撤并' })).ok, true);
       const order: string[] = [];
       for (let i = 0; i < 6; i++) order.push((await take())!.billNo);
