@@ -270,7 +270,7 @@ export const HIS_CODES = {
     retry: 'no',
     title: '号段重复领入',
     doc: 'Numbers of the range were received before: a number enters the stock once.',
-    messages: { overlap: '号段 {billBatchCode} {startNo}-{endNo} 与已领入的号段重叠，同一号码只能领入一次' },
+    messages: { overlap: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段与已领入的号段重叠，同一号码只能领入一次' },
   },
   E2106: {
     class: 'ValidationError',
