@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 
 /** Fixtures a file may ask for; each is prepared fresh before a case that needs it. */
-export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill'] as const;
+export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'placeNumber', 'unitNumber'] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 export type Values = Record<string, unknown>;
 
@@ -133,7 +133,8 @@ export function requestOf(c: Case, happy: Case, values: Values): Values {
 /** "/…/" → RegExp; anything else is compared exactly (as text: YAML numbers match their digits). */
 function matches(expected: unknown, actual: unknown): boolean {
   if (typeof expected === 'string' && expected.length > 1 && expected.startsWith('/') && expected.endsWith('/'))
-    return typeof actual === 'string' && new RegExp(expected.slice(1, -1)).test(actual);
+    // Numbers are matched as their text, lists and objects as their JSON (so /0601/ finds a code in a list).
+    return actual !== undefined && actual !== null && new RegExp(expected.slice(1, -1)).test(typeof actual === 'object' ? JSON.stringify(actual) : String(actual));
   if (isObject(expected) || Array.isArray(expected)) return JSON.stringify(expected) === JSON.stringify(actual);
   return actual !== undefined && actual !== null && String(expected) === String(actual);
 }

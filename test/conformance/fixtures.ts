@@ -14,6 +14,18 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   paperBill: ['invoiceEBillOutpatient', 'getPaperBillNo', 'turnPaper'],
   batch: ['batchInvoiceEBillOutpatient'],
   redBill: ['invoiceEBillOutpatient', 'writeOffEBill'],
+  placeNumber: [],
+  unitNumber: ['billStockReturn'],
+};
+
+/**
+ * Unused inpatient e-bill numbers of the demo place, from the top of its range down (issuance takes
+ * from the bottom): each fixture gets its own, so cases and channels never share a number.
+ */
+let topNumber = 9_999_999;
+const freshNumber = (): Values => {
+  const billNo = String(topNumber--).padStart(10, '0');
+  return { placeCode: 'MZSF01', billCode: '0602', billBatchCode: '44060226', billNo };
 };
 
 export type Channel = 'JSON' | 'SOAP';
@@ -45,6 +57,15 @@ export async function billFixture(app: TestApp): Promise<Values> {
 
 const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
   bill: billFixture,
+  // A number distributed to MZSF01 and still unused there.
+  placeNumber: async () => freshNumber(),
+  // A number returned from MZSF01 to the unit's store just now (what billStockOut can distribute).
+  async unitNumber(app) {
+    const n = freshNumber();
+    const range = { billCode: n.billCode, billBatchCode: n.billBatchCode, copyNum: 1, billBgnNo: n.billNo, billEndNo: n.billNo };
+    await ok(app, 'billStockReturn', { placeCode: n.placeCode, returner: '一致性测试', reason: '一致性测试退回', billNoList: [range] }, 'unitNumber');
+    return n;
+  },
   async paperBill(app) {
     const bill = await billFixture(app);
     const next = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode }, 'paperBill');
