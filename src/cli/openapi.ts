@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { writeOrCheck } from './generated-file';
 import { openApiText } from '../../adapters/his/json/openapi';
 import { loadConfig } from '../config';
 import { loadCatalogue } from '../engine/catalogue';
@@ -16,18 +16,6 @@ export function registerOpenApi(program: Command): void {
       const cfg = loadConfig();
       const text = openApiText(loadCatalogue(path.join(cfg.projectRoot, 'config', 'catalogue')), { servicePath: cfg.server.servicePath });
       const file = opts.out ?? path.join(cfg.projectRoot, 'docs', 'reference', 'openapi.json');
-      if (opts.check) {
-        let current = '';
-        try {
-          current = readFileSync(file, 'utf8');
-        } catch {
-          /* missing counts as stale */
-        }
-        process.stdout.write(current === text ? `up to date: ${file}\n` : `stale: ${file} (run medbill openapi)\n`);
-        if (current !== text) process.exitCode = 1;
-        return;
-      }
-      writeFileSync(file, text);
-      process.stdout.write(`wrote ${file}\n`);
+      writeOrCheck(file, text, opts.check, 'medbill openapi');
     });
 }

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { writeOrCheck } from './generated-file';
 import { generateWsdl } from '../../adapters/his/soap/wsdl-gen';
 import { loadConfig } from '../config';
 import { loadCatalogue } from '../engine/catalogue';
@@ -16,19 +16,6 @@ export function registerWsdl(program: Command): void {
       const cfg = loadConfig();
       const xml = generateWsdl(loadCatalogue(path.join(cfg.projectRoot, 'config', 'catalogue')));
       const file = opts.out ?? path.join(cfg.projectRoot, 'wsdl', 'EBillService.wsdl');
-      if (opts.check) {
-        let current = '';
-        try {
-          current = readFileSync(file, 'utf8');
-        } catch {
-          /* missing counts as stale */
-        }
-        const same = current === xml;
-        process.stdout.write(same ? `up to date: ${file}\n` : `stale: ${file} (run medbill wsdl)\n`);
-        if (!same) process.exitCode = 1;
-        return;
-      }
-      writeFileSync(file, xml);
-      process.stdout.write(`wrote ${file}\n`);
+      writeOrCheck(file, xml, opts.check, 'medbill wsdl');
     });
 }

@@ -107,7 +107,8 @@ export function catalogueMarkdown(cat: Catalogue, tested: TestedCodes = new Map(
     else if (e.response) lines.push(`返回：${String(e.response.title ?? '成功文本')}`, '');
     const codes = HIS_CODES as Record<string, HisCodeSpec>;
     lines.push(`结果代码：${codesOf(e, tested.get(e.service)).map((c) => `${c} ${codes[c].title}（${c === 'S0000' ? '成功' : `重试：${codes[c].retry}`}）`).join('；')}。`, '');
-    if (e.issues) lines.push(`开票服务：业务类型 busType ${e.issues.busType}，票据种类 ${e.issues.billKind}；同一 busNo 重发返回同一张票据。SOAP 另有类型化操作 ${e.service}Typed。`, '');
+    if (e.issues) lines.push(`开票服务：业务类型 busType ${e.issues.busType}，票据种类 ${e.issues.billKind}；同一 busNo 重发返回同一张票据。`, '');
+    if (e.typed ?? e.issues !== undefined) lines.push(`SOAP 另有类型化操作 ${e.service}Typed（业务字段为 XML 元素）。`, '');
   }
   return [...lines, ...resultCodesMarkdown(), ...codeTablesMarkdown(cat)].join('\n');
 }

@@ -18,7 +18,7 @@ import type { YamlSource } from './yaml-source';
 export const COMMON_ID = 'https://medbill.local/catalogue/common';
 const REF = /^common#\/\$defs\/([^/]+)$/;
 const TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array', 'null'];
-const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'issues', 'limits', 'request', 'response'];
+const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'issues', 'typed', 'limits', 'request', 'response'];
 const LIMIT_KEYS = ['bodyBytes'];
 const ISSUES_KEYS = ['busType', 'billKind'];
 const COMMON_KEYS = ['$id', '$defs', 'title', 'description', '$comment'];
@@ -230,6 +230,7 @@ export function lintEntry(lint: SchemaLint, src: YamlSource, expected: string): 
         problems.add(src.loc(['issues', 'busType']), 'CAT_CODE_VALUE', 'issues.busType', { code: bt, table: 'busType' });
     }
   }
+  if (data.typed !== undefined && typeof data.typed !== 'boolean') problems.add(src.loc(['typed']), 'CAT_VALUE', 'typed', { key: 'typed', expected: 'true 或 false' });
   if (data.limits !== undefined) {
     if (!isMap(data.limits)) problems.add(src.loc(['limits']), 'CAT_VALUE', 'limits', { key: 'limits', expected: '映射 { bodyBytes }' });
     else

@@ -25,6 +25,11 @@ export interface ServiceEntry {
   category: string;
   flow?: string;
   issues?: { busType: string; billKind: string };
+  /**
+   * SOAP: also a typed operation `<service>Typed` (business fields as XML). Implied by `issues`; set it
+   * on an issuing service whose bill kind follows from the request (invoiceEBillCommon: busType 09/10/11).
+   */
+  typed?: boolean;
   request: JsonSchema;
   response?: JsonSchema;
   /** per-service bounds on one request (see common.schema.yaml's header) */

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { soapOperations } from '../../adapters/his/soap/operations';
+import { hasTypedOperation, soapOperations } from '../../adapters/his/soap/operations';
 import { attr, parseXml, XNode } from '../../adapters/his/soap/soap-xml';
 import { generateWsdl } from '../../adapters/his/soap/wsdl-gen';
 import { PROJECT_ROOT } from '../../src/config';
@@ -45,7 +45,7 @@ describe('his-soap: WSDL generated from the catalogue', () => {
 
   it('has one envelope operation per serviceId and a typed one per issuance service, in both bindings', () => {
     const cat = loadCatalogue(CATALOGUE);
-    const expected = [...cat.services.values()].flatMap((e) => (e.issues ? [e.service, `${e.service}Typed`] : [e.service])).sort();
+    const expected = [...cat.services.values()].flatMap((e) => (hasTypedOperation(e) ? [e.service, `${e.service}Typed`] : [e.service])).sort();
     const portType = all(wsdl, 'portType')[0];
     assert.deepEqual(portType.children.filter((c) => c.local === 'operation').map((o) => attr(o, 'name')), expected);
     assert.ok(expected.includes('testServerConnect') && expected.includes('invoiceEBillOutpatientTyped') && expected.includes('getEBillByBusNo'));
@@ -133,6 +133,8 @@ describe('his-soap: WSDL generated from the catalogue', () => {
         writeFileSync(path.join(dir, 'getEBillPicUrl.yaml'), `service: getEBillPicUrl\ntitle: x\ncategory: ebill\nissues: { busType: "01", billKind: x }\nrequest:\n  type: object\n  properties:\n    ${prop}\n`);
       bad('when: { type: "null", title: 时间 }');
       assert.throws(() => generateWsdl(loadCatalogue(dir)), /getEBillPicUrl\.request\.when: type "null" has no XML form/);
+      writeFileSync(path.join(dir, 'getEBillPicUrl.yaml'), 'service: getEBillPicUrl\ntitle: x\ncategory: ebill\ntyped: "yes"\nrequest:\n  type: object\n  properties:\n    a: { type: string }\n');
+      assert.throws(() => loadCatalogue(dir), /CAT_VALUE\s+typed/);
       bad('"2when": { type: string }');
       assert.throws(() => generateWsdl(loadCatalogue(dir)), /'2when' is not a valid XML element name/);
     } finally {

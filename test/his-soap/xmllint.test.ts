@@ -106,7 +106,7 @@ describe('his-soap: xmllint validates the WSDL against the WSDL 1.1 and XML Sche
     assert.match(await verdict(xsdCheck(), inlineSchema(committed).replace('<xs:sequence>', '<xs:sequence><xs:elephant/>'), 'bad2.xsd'), /elephant/);
   });
 
-  it('a catalogue with another issuance entry (nested object, enum, integer, array of $defs) still generates a valid WSDL and XSD', async () => {
+  it('a catalogue with another typed entry (typed: true; nested object, enum, integer, array of $defs) still generates a valid WSDL and XSD', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'medbill-cat-'));
     try {
       cpSync(path.join(PROJECT_ROOT, 'config', 'catalogue'), path.join(root, 'catalogue'), { recursive: true });
@@ -117,7 +117,8 @@ describe('his-soap: xmllint validates the WSDL against the WSDL 1.1 and XML Sche
           'service: invEBillScratch',
           'title: 试验开票服务',
           'category: ebill',
-          'issues: { busType: "11", billKind: nontax }',
+          '# no issues: (the bill kind follows from busType, as for invoiceEBillCommon): typed by the flag',
+          'typed: true',
           'request:',
           '  type: object',
           '  required: [busNo, payer, totalAmt, chargeDetail]',

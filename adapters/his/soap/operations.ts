@@ -104,6 +104,11 @@ function isObjectSchema(s: JsonSchema | undefined, cat: Catalogue): boolean {
   return r.type === 'object' || (r.type === undefined && r.properties !== undefined);
 }
 
+/** Issuing services (`issues:`) and entries marked `typed: true` also get `<serviceId>Typed`. */
+export function hasTypedOperation(entry: ServiceEntry): boolean {
+  return entry.typed ?? entry.issues !== undefined;
+}
+
 /** Every operation, sorted by name so the generated WSDL is stable. */
 export function soapOperations(cat: Catalogue): SoapOperation[] {
   const ops: SoapOperation[] = [];
@@ -111,7 +116,7 @@ export function soapOperations(cat: Catalogue): SoapOperation[] {
     const id = entry.service;
     if (!NCNAME.test(id)) throw new Error(`${entry.file}: service '${id}' is not a valid XML element name`);
     ops.push({ name: id, serviceId: id, style: 'envelope', title: entry.title, entry });
-    if (entry.issues) {
+    if (hasTypedOperation(entry)) {
       const response = isObjectSchema(entry.response, cat) ? fieldsOf(entry.response!, cat, `${id}.response`) : [];
       ops.push({ name: id + TYPED_SUFFIX, serviceId: id, style: 'typed', title: `${entry.title}（类型化）`, entry, request: fieldsOf(entry.request, cat, `${id}.request`), response });
     }

@@ -6,8 +6,9 @@ independent SOAP client, over both ports (SOAP 1.1 and SOAP 1.2).
 
 ADDRESS overrides the WSDL's soap:address (a test server listens on a port of its own).
 
-CALLS_JSON: {"appid": ..., "key": ..., "data": {"<port> <operation>": {business request}, ...}}; an operation
-without data is called with an empty request. Envelope operations get a signed Bosssoft envelope;
+CALLS_JSON: {"appid": ..., "key": ..., "data": {"<port>/<operation>" or "<operation>": {business request}}};
+an operation without data is called with an empty request (per port, so a service that changes state,
+such as a stock transfer, gets its own request on each port). Envelope operations get a signed Bosssoft envelope;
 typed operations (<serviceId>Typed) get the business fields as XML and a WS-Security UsernameToken with
 PasswordDigest. Prints one JSON line per call: {"port", "op", "result", "message"} for an answer,
 {"port", "op", "fault", "message"} for a SOAP fault, {"port", "op", "error"} for anything else (a crash:
@@ -59,7 +60,7 @@ def main():
             port = service.ports[port_name]
             proxy = client.create_service(port.binding.name, address) if address else client.bind("EBillService", port_name)
             line = {"port": port_name, "op": op}
-            request = data.get(f"{port_name} {op}", {})
+            request = data.get(f"{port_name}/{op}", data.get(op, {}))
             try:
                 if typed:
                     answer = getattr(proxy, op)(request=request)
