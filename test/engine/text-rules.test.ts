@@ -103,6 +103,18 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getEBillByBusNo: () => ({ busNo: 'B1', busDateTime: '20261125093015123' }),
     getEBillStatesByBillInfo: () => ({ billBatchCode: '44060126', billNo: '0000000001' }),
     testServerConnect: () => ({ testValue: 't' }),
+    // the other issue services: their examples, with the optional lists filled so those fields are covered too
+    ...Object.fromEntries(
+      ['invEBillHospitalized', 'invEBillRegistration', 'invEBillCheckUp', 'invoiceEBillCommon'].map((id) => [
+        id,
+        () => ({
+          ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', `${id}.json`), 'utf8')) as Record<string, unknown>),
+          otherInfo: [{ infoNo: 1, infoName: '说明', infoValue: 'v' }],
+          ...(id === 'invoiceEBillCommon' ? {} : { otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }),
+          ...(id === 'invEBillHospitalized' || id === 'invEBillCheckUp' ? { payMentVoucher: [{ voucherBatchCode: '44070726', voucherNo: '1' }] } : {}),
+        }),
+      ]),
+    ),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);
