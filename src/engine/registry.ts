@@ -1,6 +1,8 @@
 /** The step kinds a flow may use. A new kind: one file in steps/, one line here. */
 import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
+import { batchAcceptStep } from './steps/batch-accept';
+import { batchStatusStep } from './steps/batch-status';
 import { dedupeStep } from './steps/dedupe';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { lookupStep } from './steps/lookup';
@@ -12,5 +14,5 @@ import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep, batchAcceptStep, batchStatusStep].map((k) => [k.kind, k]),
 );
