@@ -4,6 +4,7 @@ import { allocateStep } from './steps/allocate';
 import { batchAcceptStep } from './steps/batch-accept';
 import { batchStatusStep } from './steps/batch-status';
 import { dedupeStep } from './steps/dedupe';
+import { dialectStep } from './steps/dialect';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
@@ -14,5 +15,5 @@ import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep, batchAcceptStep, batchStatusStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep, batchAcceptStep, batchStatusStep, dialectStep].map((k) => [k.kind, k]),
 );
