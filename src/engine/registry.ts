@@ -12,8 +12,9 @@ import { persistStep } from './steps/persist';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
+import { stockStep } from './steps/stock';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep, batchAcceptStep, batchStatusStep, dialectStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, stockStep, respondStep, batchAcceptStep, batchStatusStep, dialectStep].map((k) => [k.kind, k]),
 );

@@ -5,6 +5,7 @@ import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
+import type { StockStore } from '../store/stock';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -19,6 +20,7 @@ export interface Services {
   messages: MessageStore;
   bills: BillStore;
   batches: BatchStore;
+  stock: StockStore;
   pool: CpuPool;
   signer: Signer;
 }

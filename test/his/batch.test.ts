@@ -74,9 +74,9 @@ for (const kind of dbKinds()) {
 
     it('each kind of batch issues its kind of bill: inpatient, registration, checkup', async () => {
       for (const [batch, service, code, no] of [
-        ['batchInvoiceEBillHospitalized', 'invEBillHospitalized', '44060226', /^000\d{7}$/],
-        ['batchInvoiceEBillRegistration', 'invEBillRegistration', '44060126', /^001\d{7}$/],
-        ['batchInvoiceEBillCheckUp', 'invEBillCheckUp', '44060126', /^002\d{7}$/],
+        ['batchInvoiceEBillHospitalized', 'invEBillHospitalized', '44060226', /^\d{10}$/],
+        ['batchInvoiceEBillRegistration', 'invEBillRegistration', '44060326', /^\d{10}$/],
+        ['batchInvoiceEBillCheckUp', 'invEBillCheckUp', '44060426', /^\d{10}$/],
       ] as const) {
         const items = [example(service, uniqueBusNo('BK')), example(service, uniqueBusNo('BK'))];
         const batchNo = uniqueBusNo('BK');
