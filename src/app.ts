@@ -24,6 +24,7 @@ import type { Finance } from './engine/finance';
 import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
+import { BATCH_ISSUE_TOPIC, createBatchIssueHandler } from './engine/jobs/batch-issue';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
 import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
@@ -38,6 +39,7 @@ import type { Services } from './engine/services';
 import type { Signer } from './engine/signer';
 import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
+import { BatchStore } from './store/batches';
 import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
 import { RedStore } from './store/red';
@@ -91,7 +93,7 @@ export interface App {
 }
 
 /** Outbox topics medbill delivers (flows may enqueue only these). */
-export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
+export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC]);
 
 /**
  * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
@@ -290,11 +292,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     stock,
     red: new RedStore(writer, sql),
     feedback: new FeedbackStore(writer, sql),
+    batches: new BatchStore(db, writer),
     pool,
     signer,
   };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
-  const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
+  // Batch items are issued by this process's own flows, never by a peer outside the hospital: their
+  // handler is there even when a test replaces the others (it needs `handle`, defined below).
+  const handlers = new Map(opts.outboxHandlers ?? defaultOutboxHandlers(services, finance));
+  if (!handlers.has(BATCH_ISSUE_TOPIC)) handlers.set(BATCH_ISSUE_TOPIC, createBatchIssueHandler(services, (req) => handle(req)));
+  const outbox = new OutboxWorker(db, handlers, retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
   const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
   // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.

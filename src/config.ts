@@ -15,7 +15,13 @@ export interface CallerConfig {
   name?: string;
   demo?: boolean;
   replayProtection?: boolean;
+  /** the Bosssoft interface version the caller's HIS speaks (field names, decimals): v3.2.0 unless said */
+  dialect?: HisDialect;
 }
+
+/** Interface versions whose requests medbill accepts; flows normalise the older ones with a mapping (step kind dialect). */
+export const HIS_DIALECTS = ['v2.0.3', 'v3.1.0', 'v3.2.0'] as const;
+export type HisDialect = (typeof HIS_DIALECTS)[number];
 
 export interface StockSeed {
   placeCode: string;

@@ -57,21 +57,24 @@ export interface Catalogue {
  * Adds minLength 1 and notBlank to required strings: an empty required field is as missing as an
  * absent one, and so is one of spaces only (a payer of "   " would print a bill without a name).
  */
-function requireNonEmpty(schema: JsonSchema): void {
+function requireNonEmpty(schema: JsonSchema, defs: Record<string, JsonSchema> = {}): void {
   const props = schema.properties as Record<string, JsonSchema> | undefined;
   const required = (schema.required as string[] | undefined) ?? [];
   if (props) {
     for (const [name, p] of Object.entries(props)) {
-      if (required.includes(name) && p.type === 'string' && p.minLength === undefined && !p.allowEmpty) {
+      // A field written once in common ($ref) is as required as one spelled out: its rule is the definition's.
+      const def = typeof p.$ref === 'string' ? defs[p.$ref.replace(/^common#\/\$defs\//, '')] : undefined;
+      const rule = def ? { ...def, ...p } : p;
+      if (required.includes(name) && rule.type === 'string' && rule.minLength === undefined && !rule.allowEmpty) {
         p.minLength = 1;
         p.notBlank = true;
       }
-      requireNonEmpty(p);
+      requireNonEmpty(p, defs);
     }
   }
-  if (schema.items && typeof schema.items === 'object') requireNonEmpty(schema.items as JsonSchema);
-  const defs = schema.$defs as Record<string, JsonSchema> | undefined;
-  if (defs) for (const d of Object.values(defs)) requireNonEmpty(d);
+  if (schema.items && typeof schema.items === 'object') requireNonEmpty(schema.items as JsonSchema, defs);
+  const own = schema.$defs as Record<string, JsonSchema> | undefined;
+  if (own) for (const d of Object.values(own)) requireNonEmpty(d, own);
 }
 
 /**
@@ -285,7 +288,7 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
     if (!clean || !loaded.ok) continue;
     closeCodeTables(entry.request, codeTables);
     closeCodeTables(entry.response, codeTables);
-    requireNonEmpty(entry.request);
+    requireNonEmpty(entry.request, (common.$defs ?? {}) as Record<string, JsonSchema>);
     applyTextRules(entry.request);
     const id = `https://medbill.local/catalogue/${entry.service}`;
     try {

@@ -339,6 +339,28 @@ export const HIS_CODES = {
       email: '通知列表 noticeList 第 {index} 项：noticeType 1202（电子邮箱）的 noticeValue 应为电子邮箱地址',
     },
   },
+  // ── issuance, batch and dialects (issue 8, "issuance" part): E2301–E2349 ──
+  E2301: {
+    class: 'Conflict',
+    retry: 'no',
+    title: '批次号冲突',
+    doc: 'The batchNo already holds another batch (different items) of this appid. A repeat of the same batch is answered with success and issues nothing twice.',
+    messages: { otherContent: '批次号 batchNo {batchNo} 已用于另一批内容不同的批量开票请求，同一批次号只能提交一次；如为重发请原样重发，或换一个批次号' },
+  },
+  E2302: {
+    class: 'NotFound',
+    retry: 'no',
+    title: '批次不存在',
+    doc: 'getBatchInvoiceEBill: no batch of this appid has that batchNo (it was never accepted: submit it again).',
+    messages: { unknownBatch: '批次号 batchNo {batchNo} 不存在：没有受理过该批次的批量开票请求' },
+  },
+  E2303: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '批量开票明细业务流水号重复',
+    doc: 'One batch lists the same busNo twice with different content: one busNo is one bill, so the batch is refused before anything is stored.',
+    messages: { duplicateBusNo: '字段 eBillList[{index}].busNo（业务流水号）{busNo} 与 eBillList[{first}] 重复且内容不同：同一批次中一个业务流水号只能对应一笔开票请求' },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',

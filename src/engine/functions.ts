@@ -40,6 +40,17 @@ const h5Path = (b: BillRef) => `/h5/ebill/${b?.billBatchCode}/${b?.billNo}?rando
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
+/** Exact decimal rounding (BigInt on the digits, never a binary float): half away from zero. */
+function roundHalfAway(text: string, scale: number): string {
+  const neg = text.startsWith('-');
+  const [int, frac = ''] = text.replace(/^[-+]/, '').split('.');
+  if (frac.length <= scale) return fixed(text, scale);
+  const keep = BigInt(int + frac.slice(0, scale));
+  const up = Number(frac[scale]) >= 5 ? 1n : 0n;
+  const units = keep + up;
+  return formatUnits(neg ? -units : units, scale);
+}
+
 type UrlFn = (urls: MappingContext['urls']) => Fn;
 
 /** Functions whose result depends on the deployment's URLs; bound per context by functionBindings. */
@@ -62,6 +73,13 @@ const PURE_FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
   dec: {
     doc: '$dec(x, scale): decimal as text with `scale` decimals',
     fn: ((v: unknown, scale: number) => (present(v) ? fixed(decimalText(v) ?? String(v), scale) : undefined)) as Fn,
+  },
+  roundDec: {
+    doc: '$roundDec(x, scale): a decimal rounded half away from zero to `scale` decimals, as text (older dialects\' 6-decimal list amounts → 4); what is not a decimal is returned as sent, for validation to name',
+    fn: ((v: unknown, scale: number) => {
+      const text = present(v) ? decimalText(v) : null;
+      return text === null ? v : roundHalfAway(text, scale);
+    }) as Fn,
   },
   moneyOrZero: {
     doc: '$moneyOrZero(x): like $money but absent/empty becomes "0.00"',

@@ -35,6 +35,8 @@ export interface InboundRequest {
    */
   received?: Buffer | { bytes: number; sha256: string };
   replayOf?: string;
+  /** an item of an accepted batch, issued by the batch job (src/engine/jobs/batch-issue.ts) */
+  batchNo?: string;
 }
 
 /**
@@ -141,7 +143,7 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   if (req.refusal) return finish(req.refusal, true);
   if (!flow) return finish(hisError('E0004', 'unknownService', { serviceId: req.serviceId.slice(0, 60) }, 'serviceId'), true);
   const run = newRun(flow, input ?? {}, {
-    msg: { id: msgId, channel: req.channel, serviceId: req.serviceId, appid: req.appid ?? '', receivedAt: t0, busNo },
+    msg: { id: msgId, channel: req.channel, serviceId: req.serviceId, appid: req.appid ?? '', receivedAt: t0, busNo, batchNo: req.batchNo },
     services,
     log: log(),
     finally: [],

@@ -36,6 +36,8 @@ export interface Mapping {
   io: MappingIO;
   /** true when every expression runs on the compiled fast path (see fast-eval.ts) */
   fast: boolean;
+  /** the top-level names the mapping writes (the first segment of each target path) */
+  targets: string[];
   /**
    * The file has lint errors (reported where it was loaded). It still stands in for the flows that use
    * it, so their own problems are found in the same run; it never evaluates (a server with errors does
@@ -223,6 +225,7 @@ export function loadMapping(file: string, problems: Problems, context: MappingCo
     file,
     io,
     fast,
+    targets: [...new Set(Object.keys(fields).map((t) => t.split('.')[0]))],
     evaluateReference: reference,
     async evaluate(input) {
       if (!fast) return reference(input);
@@ -240,7 +243,7 @@ function brokenMapping(name: string, file: string, io: MappingIO, ioKnown: boole
   const refuse = async (): Promise<never> => {
     throw hisError('E9999', 'mapping', { mapping: name, detail: '映射文件有错误（见 medbill validate）' });
   };
-  return { name, file, io, fast: false, broken: { ioKnown }, evaluate: refuse, evaluateReference: refuse };
+  return { name, file, io, fast: false, targets: [], broken: { ioKnown }, evaluate: refuse, evaluateReference: refuse };
 }
 
 /** Every *.map.yaml under a folder, keyed by "<source>/<name>" (the path without .map.yaml). */

@@ -1,7 +1,10 @@
 /** The step kinds a flow may use. A new kind: one file in steps/, one line here. */
 import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
+import { batchAcceptStep } from './steps/batch-accept';
+import { batchStatusStep } from './steps/batch-status';
 import { dedupeStep } from './steps/dedupe';
+import { dialectStep } from './steps/dialect';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { arrearsFeedbackStep } from './steps/arrears-feedback';
 import { listDetailStep } from './steps/list-detail';
@@ -32,6 +35,9 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     stockStep,
     arrearsFeedbackStep,
     listDetailStep,
+    batchAcceptStep,
+    batchStatusStep,
+    dialectStep,
     respondStep,
   ].map((k) => [k.kind, k]),
 );

@@ -1,5 +1,6 @@
 /** The runtime services steps use, built once at start-up (src/app.ts). */
 import type { Config } from '../config';
+import type { BatchStore } from '../store/batches';
 import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
@@ -20,6 +21,7 @@ export interface Services {
   mappings: Map<string, Mapping>;
   messages: MessageStore;
   bills: BillStore;
+  batches: BatchStore;
   stock: StockStore;
   red: RedStore;
   feedback: FeedbackStore;

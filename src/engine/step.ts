@@ -23,6 +23,8 @@ export interface InboundMessage {
   appid: string;
   receivedAt: number;
   busNo?: string;
+  /** the batch (batchInvoiceEBill*) this message issues one item of: recorded on the bill it takes a number for */
+  batchNo?: string;
 }
 
 export interface TraceEntry {

@@ -81,6 +81,10 @@ export interface Reservation {
   cardNo?: string;
   patientId?: string;
   idCardNo?: string;
+  /** inpatient and registration: '0' not circulable (e.g. in arrears), '1' circulable */
+  isArrears?: string;
+  /** the batch that issues this bill, when it is a batch item */
+  batchNo?: string;
 }
 
 /** What reserving a number came to; the engine turns the refusals into HIS codes. */
@@ -156,9 +160,7 @@ const UNSET_LIFECYCLE = {
   paper_no: null,
   paper_time: null,
   account_state: '0',
-  is_arrears: null,
   arrears_feedback_date: null,
-  batch_no: null,
   operator: null,
   red_reason: null,
 } as const;
@@ -206,6 +208,8 @@ export class BillStore {
         card_no: r.cardNo?.slice(0, 50) ?? null,
         patient_id: r.patientId?.slice(0, 50) ?? null,
         id_card_no: r.idCardNo?.slice(0, 20) ?? null,
+        is_arrears: r.isArrears ?? null,
+        batch_no: r.batchNo ?? null,
         created_at: now,
         updated_at: now,
       };

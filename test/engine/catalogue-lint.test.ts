@@ -60,7 +60,8 @@ describe('catalogue loading: every problem, code tables, cross-file checks', () 
 
   it('a closed code table is the field\'s enum; an open one documents codes and never rejects a HIS code', () => {
     const cat = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
-    const sex = (cat.services.get('invoiceEBillOutpatient')!.request.properties as Record<string, { enum?: string[] }>).sex;
+    // The field is written once in common.schema.yaml ($ref): its rule, enum included, is the definition's.
+    const sex = cat.resolve((cat.services.get('invoiceEBillOutpatient')!.request.properties as Record<string, Record<string, unknown>>).sex) as { enum?: string[] };
     assert.deepEqual(sex.enum, ['男', '女', '未知'], 'from config/codes/sex.yaml (closed)');
     const s = sample();
     s.payChannelDetail[0].payChannelCode = 'YBK'; // a HIS's own code, not in payChannel.yaml: mapped, not rejected

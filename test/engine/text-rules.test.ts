@@ -125,6 +125,22 @@ describe('the shipped catalogue applies the text rules to every string field of 
     receiveArreasFeedBack: () => ({ billBatchCode: '44060126', billNo: '0000000001', feedBackDate: '2026-11-26' }),
     receiveListDetail: () => ({ batchNo: 1, billBatchCode: '44060126', billNo: '0000000001', listDetail: [{ chrgtype: '西药费', prescribeCode: 'P1', listTypeCode: '1', code: 'X1', name: '片', form: '片剂', specification: '20mg', unit: '盒', std: 1, number: 1, amt: 1, selfAmt: 0, medicalCareType: '1', medCareItemType: '甲', medReimburseRate: 1, remark: 'r' }] }),
     writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
+    ...Object.fromEntries(
+      ['batchInvoiceEBillOutpatient', 'batchInvoiceEBillHospitalized', 'batchInvoiceEBillRegistration', 'batchInvoiceEBillCheckUp'].map((id) => [id, () => ({ batchNo: 'B1', eBillList: [{ busNo: 'X1' }] })]),
+    ),
+    getBatchInvoiceEBill: () => ({ batchNo: 'B1' }),
+    // the other issue services: their examples, with the optional lists filled so those fields are covered too
+    ...Object.fromEntries(
+      ['invEBillHospitalized', 'invEBillRegistration', 'invEBillCheckUp', 'invoiceEBillCommon'].map((id) => [
+        id,
+        () => ({
+          ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', `${id}.json`), 'utf8')) as Record<string, unknown>),
+          otherInfo: [{ infoNo: 1, infoName: '说明', infoValue: 'v' }],
+          ...(id === 'invoiceEBillCommon' ? {} : { otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }),
+          ...(id === 'invEBillHospitalized' || id === 'invEBillCheckUp' ? { payMentVoucher: [{ voucherBatchCode: '44070726', voucherNo: '1' }] } : {}),
+        }),
+      ]),
+    ),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);

@@ -45,7 +45,7 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       const r = await cli('trace', '--bus-no', 'CLI-OK');
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stdout.startsWith(`${beijingDisplay(m.received_at)}  ${m.id}  his-json/invoiceEBillOutpatient  done  flow outpatient-issue@`), r.stdout);
-      for (const step of ['check', 'to-bill', 'amounts', 'once-per-busno', 'number', 'fiscal-xml', 'sign', 'save', 'reply']) assert.match(r.stdout, new RegExp(`✓ ${step} `));
+      for (const step of ['dialect', 'check', 'to-bill', 'amounts', 'once-per-busno', 'number', 'fiscal-xml', 'sign', 'save', 'reply']) assert.match(r.stdout, new RegExp(`✓ ${step} `));
       assert.match(r.stdout, new RegExp(`bill 44060126-\\d{10} \\(blue\\) issued  created ${BEIJING.source}  busNo CLI-OK  message ${m.id}`));
       assert.doesNotMatch(r.stdout, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/, 'no UTC times');
       assert.match(r.stdout, new RegExp(`\njob #\\d+ finance-upload pending after 0 attempt\\(s\\)  next attempt ${BEIJING.source}\n`), 'the outbox job, not its payload');
@@ -65,7 +65,7 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
       assert.equal(msg.status, 'failed');
       assert.equal(msg.errorCode, 'E1002');
       assert.match(String(msg.error), /金额不平/);
-      assert.deepEqual((msg.steps as { step: string }[]).map((s) => s.step), ['check', 'to-bill', 'amounts']);
+      assert.deepEqual((msg.steps as { step: string }[]).map((s) => s.step), ['dialect', 'check', 'to-bill', 'amounts']);
       assert.equal(msg.raw, m.raw);
       assert.ok(!lines.some((l) => l.type === 'bill'), 'no bill and no number for a refused settlement');
     });

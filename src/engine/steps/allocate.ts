@@ -46,6 +46,8 @@ export const allocateStep = defineStep<Record<string, never>, typeof reads, type
         cardNo: typeof s.cardNo === 'string' ? s.cardNo : undefined,
         patientId: typeof s.patientId === 'string' ? s.patientId : undefined,
         idCardNo: typeof s.idCardNo === 'string' ? s.idCardNo : undefined,
+        isArrears: typeof s.isArrears === 'string' ? s.isArrears : undefined,
+        batchNo: ctx.msg.batchNo,
       });
       // Another process took this busNo between dedupe and here: the HIS asks again and gets that bill.
       if (r.kind === 'duplicate') throw hisError('E2001', 'inProgress', { busNo: s.busNo }, 'busNo');
@@ -107,9 +109,9 @@ function dryRunReservation(appid: string, s: Settlement, rh: { hash: string; can
     paper_no: null,
     paper_time: null,
     account_state: '0',
-    is_arrears: null,
+    is_arrears: text(s.isArrears),
     arrears_feedback_date: null,
-    batch_no: null,
+    batch_no: null, // a dry run issues no batch item
     operator: null,
     red_reason: null,
     created_at: now,

@@ -1,7 +1,7 @@
 /** validate: checks the request against its service's schema in the catalogue (types, lengths, required). */
 import { defineStep } from '../step';
 
-const reads = { input: { type: 'Request', doc: 'the inbound business data; scalar types are coerced in place as the catalogue says (a number sent for a string field becomes text)' } } as const;
+const reads = { input: { type: 'Request', free: true, doc: 'the inbound (or dialect-normalised) business data; scalar types are coerced in place as the catalogue says (a number sent for a string field becomes text)' } } as const;
 
 export const validateStep = defineStep<{ catalogue: string }, typeof reads, Record<string, never>>({
   kind: 'validate',
