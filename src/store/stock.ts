@@ -279,7 +279,11 @@ export class StockStore {
     const found = await this.resolve(tx, r);
     if (!found.ok) return found;
     const { span, medium, billKind, len, movements } = found;
-    if (!covers(unitHoldings(movements.map(likeOf)), span)) return refuse({ kind: 'notInStore', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    if (!covers(unitHoldings(movements.map(likeOf)), span)) {
+      const done = repeatOf(movements, 'distributed', placeCode, span);
+      if (done) return { ok: true as const, count: spanSize(span), rangeId: Number(done.range_id), medium, billKind };
+      return refuse({ kind: 'notInStore', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    }
     const now = Date.now();
     const { lastId } = await insertRow(tx, 'stock_ranges', {
       place_code: placeCode,
@@ -335,7 +339,10 @@ export class StockStore {
       [placeCode, r.billBatchCode, medium, 'active'],
     );
     const holder = ranges.find((g) => Number(g.next_no) <= span.start && span.end <= Number(g.end_no));
-    if (!holder) return refuse({ kind: 'notHeld', placeCode, billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    if (!holder) {
+      if (op === 'returned' && repeatOf(found.movements, 'returned', placeCode, span)) return { ok: true as const, count: spanSize(span) };
+      return refuse({ kind: 'notHeld', placeCode, billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    }
     const next = Number(holder.next_no);
     const end = Number(holder.end_no);
     if (span.start === next) {
@@ -527,6 +534,17 @@ export class StockStore {
     }
     return added;
   }
+}
+
+/**
+ * The same movement done before and not undone since: a HIS resending billStockOut/billStockReturn
+ * after a timeout gets success again, without a second ledger row (what the place holds is the same).
+ */
+function repeatOf(movements: MovementRow[], op: 'distributed' | 'returned', placeCode: string, span: Span): MovementRow | undefined {
+  const last = [...movements].reverse().find((m) => m.op === op && m.place_code === placeCode && Number(m.start_no) === span.start && Number(m.end_no) === span.end);
+  if (!last) return undefined;
+  const undone = movements.some((m) => Number(m.id) > Number(last.id) && m.op !== 'received' && Number(m.start_no) <= span.end && Number(m.end_no) >= span.start);
+  return undone ? undefined : last;
 }
 
 const errorOf = (r: object): string | undefined => ('error' in r ? (r as { error: string }).error : undefined);

@@ -1,5 +1,5 @@
 /**
- * The ledger walk (DESIGN §5.1): reads the stock tables and the bills straight from the database and
+ * The ledger walk (docs/architecture.md#invariants, 1): reads the stock tables and the bills straight from the database and
  * accounts for every number of every range ever received. Each number must be in exactly one state —
  * unused in the unit's store, unused at a place, used by a blue or red bill, or voided with a reason
  * (a voided bill row, or a blank void movement) — with no number in two and none in none (a gap).

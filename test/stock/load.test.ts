@@ -1,5 +1,5 @@
 /**
- * DESIGN §5.1 under load, on SQLite: 100 concurrent HIS issuers on one place whose stock is three
+ * Invariant 1 (docs/architecture.md#invariants) under load, on SQLite: 100 concurrent HIS issuers on one place whose stock is three
  * ranges, while the administrator voids blanks and takes a range back, then the ledger walk: zero
  * duplicate numbers, every number of every range in exactly one state (unused, blue, red, voided with
  * a reason). Also the low-stock watch: one warning as the place crosses its threshold (edge-triggered,
