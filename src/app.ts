@@ -24,6 +24,8 @@ import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
+import { BILL_NOTICE_TOPIC, createBillNoticeHandler } from './engine/jobs/bill-notice';
+import { RecordingNoticeChannel } from '../adapters/notice/recording';
 import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
@@ -39,6 +41,7 @@ import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
+import { NoticeStore } from './store/notices';
 import { RedStore } from './store/red';
 import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
 import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
@@ -88,7 +91,7 @@ export interface App {
 }
 
 /** Outbox topics medbill delivers (flows may enqueue only these). */
-export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC]);
+export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BILL_NOTICE_TOPIC]);
 
 /**
  * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
@@ -177,7 +180,11 @@ export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
 export function defaultOutboxHandlers(services: Services, finance: Finance): Map<string, JobHandler> {
-  return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)]]);
+  return new Map<string, JobHandler>([
+    [FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)],
+    // Notices go to the recording channel until SMS/e-mail gateways are configured (adapters/notice/).
+    [BILL_NOTICE_TOPIC, createBillNoticeHandler(services, new RecordingNoticeChannel(services.notices))],
+  ]);
 }
 
 /**
@@ -254,7 +261,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
-  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, red: new RedStore(writer, sql), feedback: new FeedbackStore(writer, sql), pool, signer };
+  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, red: new RedStore(writer, sql), feedback: new FeedbackStore(writer, sql), notices: new NoticeStore(db, writer), pool, signer };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));

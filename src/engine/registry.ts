@@ -7,6 +7,7 @@ import { arrearsFeedbackStep } from './steps/arrears-feedback';
 import { listDetailStep } from './steps/list-detail';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
+import { notifyStep } from './steps/notify';
 import { persistStep } from './steps/persist';
 import { redAllocateStep } from './steps/red-allocate';
 import { redDedupeStep } from './steps/red-dedupe';
@@ -16,5 +17,5 @@ import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, redDedupeStep, redAllocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, arrearsFeedbackStep, listDetailStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, redDedupeStep, redAllocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, arrearsFeedbackStep, listDetailStep, notifyStep, respondStep].map((k) => [k.kind, k]),
 );

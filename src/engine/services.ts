@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
 import type { FeedbackStore } from '../store/feedback';
+import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
@@ -21,6 +22,7 @@ export interface Services {
   bills: BillStore;
   red: RedStore;
   feedback: FeedbackStore;
+  notices: NoticeStore;
   pool: CpuPool;
   signer: Signer;
 }

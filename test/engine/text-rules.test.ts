@@ -113,6 +113,7 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getEBillPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', placeCode: 'MZSF01', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
     receiveArreasFeedBack: () => ({ billBatchCode: '44060126', billNo: '0000000001', feedBackDate: '2026-11-26' }),
     receiveListDetail: () => ({ batchNo: 1, billBatchCode: '44060126', billNo: '0000000001', listDetail: [{ chrgtype: '西药费', prescribeCode: 'P1', listTypeCode: '1', code: 'X1', name: '片', form: '片剂', specification: '20mg', unit: '盒', std: 1, number: 1, amt: 1, selfAmt: 0, medicalCareType: '1', medCareItemType: '甲', medReimburseRate: 1, remark: 'r' }] }),
+    sendBillNotice: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', noticeList: [{ noticeType: '1201', noticeValue: '13800138000' }] }),
     writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
   };
   const base = (service: string): Record<string, unknown> => {
