@@ -114,6 +114,9 @@ describe('the shipped catalogue applies the text rules to every string field of 
     receiveArreasFeedBack: () => ({ billBatchCode: '44060126', billNo: '0000000001', feedBackDate: '2026-11-26' }),
     receiveListDetail: () => ({ batchNo: 1, billBatchCode: '44060126', billNo: '0000000001', listDetail: [{ chrgtype: '西药费', prescribeCode: 'P1', listTypeCode: '1', code: 'X1', name: '片', form: '片剂', specification: '20mg', unit: '盒', std: 1, number: 1, amt: 1, selfAmt: 0, medicalCareType: '1', medCareItemType: '甲', medReimburseRate: 1, remark: 'r' }] }),
     sendBillNotice: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', noticeList: [{ noticeType: '1201', noticeValue: '13800138000' }] }),
+    invoicePayMentVoucher: () => ({ ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', 'prepay-voucher-v3.2.json'), 'utf8')) as Record<string, unknown>), drawee: 'd', email: 'e', patientNo: 'n', caseNumber: 'c', visitNo: 'v', accountName: 'a', accountNo: '1', accountBank: 'b', remark: 'r', workUnit: 'w' }),
+    writeOffPayMentVoucher: () => ({ busType: '07', billBatchCode: '44060226', billNo: '0000000001', reason: '退预交金', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', voucherBatchCode: '44060726', voucherNo: '0000000001', amt: 1, ownAcBalance: 1, remark: 'r' }),
+    cancelPayMentVoucherBalance: () => ({ billBatchCode: '44060226', billNo: '0000000001', reason: '取消结算', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', patientId: 'P1', hospitalNo: 'Z1', remark: 'r' }),
     writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
   };
   const base = (service: string): Record<string, unknown> => {
