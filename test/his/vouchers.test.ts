@@ -11,7 +11,7 @@ import { callJson, dbKinds, startTestApp } from '../helpers/app';
 import { Json, sample, TestApp, uniqueBusNo } from './his-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const voucher = (busNo: string): Json => ({ ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', 'prepay-voucher-v3.2.json'), 'utf8')) as Json), busNo });
+const voucher = (busNo: string): Json => ({ ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', 'prepay', 'voucher-v3.2.json'), 'utf8')) as Json), busNo });
 
 for (const db of dbKinds()) {
   describe(`prepayment vouchers (${db})`, function () {
