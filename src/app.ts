@@ -26,6 +26,8 @@ import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { BATCH_ISSUE_TOPIC, createBatchIssueHandler } from './engine/jobs/batch-issue';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
+import { BILL_NOTICE_TOPIC, createBillNoticeHandler } from './engine/jobs/bill-notice';
+import { RecordingNoticeChannel } from '../adapters/notice/recording';
 import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
 import { loadMappings } from './engine/mapping';
@@ -42,6 +44,7 @@ import { configureLogging, log } from './log';
 import { BatchStore } from './store/batches';
 import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
+import { NoticeStore } from './store/notices';
 import { RedStore } from './store/red';
 import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
 import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
@@ -93,7 +96,7 @@ export interface App {
 }
 
 /** Outbox topics medbill delivers (flows may enqueue only these). */
-export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC]);
+export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC, BILL_NOTICE_TOPIC]);
 
 /**
  * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
@@ -198,7 +201,11 @@ export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config
 
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
 export function defaultOutboxHandlers(services: Services, finance: Finance): Map<string, JobHandler> {
-  return new Map<string, JobHandler>([[FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)]]);
+  return new Map<string, JobHandler>([
+    [FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)],
+    // Notices go to the recording channel until SMS/e-mail gateways are configured (adapters/notice/).
+    [BILL_NOTICE_TOPIC, createBillNoticeHandler(services, new RecordingNoticeChannel(services.notices))],
+  ]);
 }
 
 /**
@@ -293,6 +300,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     red: new RedStore(writer, sql),
     feedback: new FeedbackStore(writer, sql),
     batches: new BatchStore(db, writer),
+    notices: new NoticeStore(db, writer),
     pool,
     signer,
   };

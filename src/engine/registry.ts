@@ -10,6 +10,7 @@ import { arrearsFeedbackStep } from './steps/arrears-feedback';
 import { listDetailStep } from './steps/list-detail';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
+import { notifyStep } from './steps/notify';
 import { persistStep } from './steps/persist';
 import { redAllocateStep } from './steps/red-allocate';
 import { redDedupeStep } from './steps/red-dedupe';
@@ -38,6 +39,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     batchAcceptStep,
     batchStatusStep,
     dialectStep,
+    notifyStep,
     respondStep,
   ].map((k) => [k.kind, k]),
 );

@@ -7,6 +7,7 @@ import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
 import type { StockStore } from '../store/stock';
 import type { FeedbackStore } from '../store/feedback';
+import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
@@ -25,6 +26,7 @@ export interface Services {
   stock: StockStore;
   red: RedStore;
   feedback: FeedbackStore;
+  notices: NoticeStore;
   pool: CpuPool;
   signer: Signer;
 }

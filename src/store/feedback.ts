@@ -29,7 +29,7 @@ export class FeedbackStore {
   async addListDetail(billId: number, batchNo: number, rows: unknown[], messageId: string): Promise<'stored' | 'repeat'> {
     try {
       await this.writer.run((tx) =>
-        insertRow(tx, 'bill_list_details', { bill_id: billId, batch_no: batchNo, row_count: rows.length, rows: JSON.stringify(rows), message_id: messageId, created_at: Date.now() }),
+        insertRow(tx, 'bill_list_details', { bill_id: billId, batch_no: batchNo, row_count: rows.length, list_rows: JSON.stringify(rows), message_id: messageId, created_at: Date.now() }),
       );
       return 'stored';
     } catch (e) {
@@ -38,7 +38,7 @@ export class FeedbackStore {
     }
   }
 
-  listDetails(billId: number): Promise<{ batch_no: number; row_count: number; rows: string }[]> {
-    return this.sql.withConnection((tx) => tx.all<{ batch_no: number; row_count: number; rows: string }>('SELECT batch_no, row_count, rows FROM bill_list_details WHERE bill_id = ? ORDER BY batch_no', [billId]));
+  listDetails(billId: number): Promise<{ batch_no: number; row_count: number; list_rows: string }[]> {
+    return this.sql.withConnection((tx) => tx.all<{ batch_no: number; row_count: number; list_rows: string }>('SELECT batch_no, row_count, list_rows FROM bill_list_details WHERE bill_id = ? ORDER BY batch_no', [billId]));
   }
 }

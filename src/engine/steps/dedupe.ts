@@ -8,9 +8,27 @@
 import { createHash } from 'node:crypto';
 import { billView } from '../../store/bill-view';
 import { hisError } from '../errors';
-import { defineStep } from '../step';
+import { defineStep, type StepContext } from '../step';
 
 const inFlight = new Map<string, Promise<void>>();
+
+/**
+ * Waits until no other run in this process holds `key`, then holds it until this run ends (released by
+ * ctx.finally): requests for one busNo (dedupe) or one blue bill (red-dedupe) go one after the other.
+ */
+export async function singleFlight(key: string, ctx: StepContext): Promise<void> {
+  for (;;) {
+    const running = inFlight.get(key);
+    if (!running) break;
+    await running.catch(() => undefined);
+  }
+  let release!: () => void;
+  inFlight.set(key, new Promise<void>((r) => (release = r)));
+  ctx.finally.push(() => {
+    inFlight.delete(key);
+    release();
+  });
+}
 
 export function requestHash(canonicalJson: string): string {
   return createHash('sha256').update(canonicalJson).digest('hex');
@@ -39,18 +57,7 @@ export const dedupeStep = defineStep<{ onDuplicate: { goto: string } }, typeof r
   roles: ['dedupe'],
   prepare() {
     return async ({ in: { settlement }, out, ctx }) => {
-      const key = `${ctx.msg.appid}\u0000${settlement.busNo}`;
-      for (;;) {
-        const running = inFlight.get(key);
-        if (!running) break;
-        await running.catch(() => undefined);
-      }
-      let release!: () => void;
-      inFlight.set(key, new Promise<void>((r) => (release = r)));
-      ctx.finally.push(() => {
-        inFlight.delete(key);
-        release();
-      });
+      await singleFlight(`${ctx.msg.appid}\u0000${settlement.busNo}`, ctx);
       // Serialised once here: the hash and the reservation's stored settlement are the same bytes.
       const canonical = JSON.stringify(settlement);
       const hash = requestHash(canonical);

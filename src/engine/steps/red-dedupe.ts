@@ -12,9 +12,7 @@ import type { Settlement } from '../../domain/settlement';
 import { billView } from '../../store/bill-view';
 import { hisError } from '../errors';
 import { defineStep } from '../step';
-import { requestHash } from './dedupe';
-
-const inFlight = new Map<string, Promise<void>>();
+import { requestHash, singleFlight } from './dedupe';
 
 const reads = {
   bill: { type: 'Bill', doc: 'the blue bill to red-flush (found by lookup)' },
@@ -56,18 +54,7 @@ export const redDedupeStep = defineStep<Options, typeof reads, typeof writes>({
   prepare(o) {
     const paper = o.paper ?? 'refuse';
     return async ({ in: { bill, redRequest }, out, ctx }) => {
-      const key = String(bill.id);
-      for (;;) {
-        const running = inFlight.get(key);
-        if (!running) break;
-        await running.catch(() => undefined);
-      }
-      let release!: () => void;
-      inFlight.set(key, new Promise<void>((r) => (release = r)));
-      ctx.finally.push(() => {
-        inFlight.delete(key);
-        release();
-      });
+      await singleFlight(`red\u0000${bill.id}`, ctx);
       const id = { billBatchCode: bill.billBatchCode, billNo: bill.billNo };
       const live = await ctx.services.red.liveRedOf(bill.id);
       if (live?.state === 'issued') {

@@ -21,7 +21,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('bill_id').notNullable();
     t.integer('batch_no').notNullable();
     t.integer('row_count').notNullable();
-    t.text('rows', 'mediumtext').notNullable();
+    t.text('list_rows', 'mediumtext').notNullable();
     t.string('message_id', 32);
     t.bigInteger('created_at').notNullable();
     t.unique(['bill_id', 'batch_no']);
