@@ -4,6 +4,7 @@ import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
+import type { ReportStore } from '../store/reports';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -17,6 +18,8 @@ export interface Services {
   mappings: Map<string, Mapping>;
   messages: MessageStore;
   bills: BillStore;
+  /** reconciliation and accounting (report step) */
+  reports: ReportStore;
   pool: CpuPool;
   signer: Signer;
 }
