@@ -8,11 +8,13 @@ import { registerFlowRun } from './flow-run';
 import { registerOps } from './ops';
 import { registerSchema } from './schema';
 import { registerStart } from './start';
+import { registerStock } from './stock';
 import { registerSvs } from './svs';
 import { registerTest } from './test';
 import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
+import { registerOpenApi } from './openapi';
 
 const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
@@ -25,8 +27,10 @@ registerSchema(program);
 registerDocs(program);
 registerOps(program);
 registerDlq(program);
+registerStock(program);
 registerCall(program);
 registerWsdl(program);
+registerOpenApi(program);
 registerFinance(program);
 registerSvs(program);
 program.parseAsync(process.argv).catch((e: Error) => {

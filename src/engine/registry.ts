@@ -10,8 +10,9 @@ import { reportStep } from './steps/report';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
+import { stockStep } from './steps/stock';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, reportStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, stockStep, reportStep, respondStep].map((k) => [k.kind, k]),
 );

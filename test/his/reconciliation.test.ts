@@ -81,7 +81,7 @@ for (const db of dbKinds()) {
 
     before(async () => {
       app = await startTestApp({ db });
-      await app.services.bills.seedStock([{ placeCode: 'MZSF02', medium: 'ebill', billKind: 'outpatient', billBatchCode: '44060127', startNo: '0000000001', endNo: '0000009999' }]);
+      await app.services.stock.seedDemo([{ placeCode: 'MZSF02', medium: 'ebill', billKind: 'outpatient', billBatchCode: '44060127', startNo: '0000000001', endNo: '0000009999' }]);
       today = stamp17().slice(0, 8);
       // MZSF01, code 44060126, numbers from 1 in this order:
       const issued: [string, string, string, string][] = [
