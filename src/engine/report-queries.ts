@@ -157,8 +157,8 @@ export const REPORT_QUERIES: Record<string, ReportQuery> = {
       const r = timeRange(ctx, p);
       const pg = page(ctx, p);
       const dt = opt(p.dataType);
-      // dataType 4 and 5 are paper bills voided after conversion and blank paper: they live with the paper bills.
-      if (dt && !['1', '2', '3'].includes(dt)) return { total: 0, pageNo: pg.pageNo, billList: [] };
+      // dataType 5 (blank paper voided) lives with the paper bills.
+      if (dt && !['1', '2', '3', '4'].includes(dt)) return { total: 0, pageNo: pg.pageNo, billList: [] };
       const found = await ctx.services.reports.billList({ basis: basisOf(o), ...r, placeCode: opt(p.placeCode), dataType: dt as ListDataType | undefined, ...pg });
       const name = billName(ctx);
       return {

@@ -30,8 +30,12 @@ export interface DayQuery {
   placeCode?: string;
 }
 
-/** getBillByBusDate's dataType: 1 e-bill, 2 red e-bill, 3 paper it was turned to (4, 5: the paper bills' own tables). */
-export type ListDataType = '1' | '2' | '3';
+/**
+ * getBillByBusDate's dataType: 1 e-bill, 2 red e-bill, 3 the paper an e-bill is turned to, 4 the paper
+ * a red e-bill was printed on (writeOffEBillToPaper keeps it on the red row); 5 (blank paper voided)
+ * lives with the paper bills.
+ */
+export type ListDataType = '1' | '2' | '3' | '4';
 
 export interface ListQuery {
   basis: DateBasis;
@@ -141,8 +145,9 @@ export class ReportStore {
 
   /**
    * getBillByBusDate / getBillByIvcDate: every number of the period, one row per use — e-bills (issued,
-   * and voided numbers as state voided), red e-bills (related to their blue bill) and the paper bills
-   * e-bills are turned to now (related to their e-bill) — in time order, one page, with the total.
+   * and voided numbers as state voided), red e-bills (related to their blue bill), the paper bills
+   * e-bills are turned to now (related to their e-bill) and the paper red bills (related to their red
+   * e-bill) — in time order, one page, with the total.
    */
   async billList(q: ListQuery): Promise<{ total: number; rows: ListRow[] }> {
     const parts: string[] = [];
@@ -176,6 +181,14 @@ export class ReportStore {
         `SELECT '3' AS data_type, b.paper_time AS at, b.paper_time AS bus_dt, b.bus_no, b.place_code, b.bill_kind, b.paper_batch_code AS bill_batch_code, b.paper_no AS bill_no, NULL AS random, b.total_amt, b.kind, b.paper_time AS ivc, b.state, b.bill_batch_code AS rel_code, b.bill_no AS rel_no, b.id AS id` +
           ` FROM bills b WHERE b.kind = 'blue' AND b.paper_no IS NOT NULL AND b.paper_time >= ? AND b.paper_time <= ?` +
           place('b'),
+      );
+    }
+    if (!q.dataType || q.dataType === '4') {
+      params.push(q.from, q.to);
+      parts.push(
+        `SELECT '4' AS data_type, r.paper_time AS at, r.paper_time AS bus_dt, COALESCE(r.bus_no, b.bus_no) AS bus_no, r.place_code, r.bill_kind, r.paper_batch_code AS bill_batch_code, r.paper_no AS bill_no, NULL AS random, r.total_amt, r.kind, r.paper_time AS ivc, r.state, r.bill_batch_code AS rel_code, r.bill_no AS rel_no, r.id AS id` +
+          ` FROM bills r LEFT JOIN bills b ON b.id = r.related_bill_id WHERE r.kind = 'red' AND r.state = 'issued' AND r.paper_no IS NOT NULL AND r.paper_time >= ? AND r.paper_time <= ?` +
+          place('r'),
       );
     }
     const union = parts.join(' UNION ALL ');

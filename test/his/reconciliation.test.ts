@@ -103,8 +103,9 @@ for (const db of dbKinds()) {
       assert.equal(await mimicRed(app, await billOf(app, no(2)), 'MZSF01', '20261125100000000'), no(9));
       assert.equal(await mimicRed(app, await billOf(app, no(1)), 'MZSF02', '20261125110000000'), no(2));
       assert.equal(await mimicRed(app, await billOf(app, no(4)), 'MZSF01', '20261126090000000'), no(10));
-      // A6 turned to paper 44060126-0000000001 at 12:00
+      // A6 turned to paper 44060126-0000000001 at 12:00; A2's red bill n9 printed on paper 0000000002 at 13:00 (as writeOffEBillToPaper keeps it on the red row)
       await mimicPaper(app, no(6), no(1), '20261125120000000');
+      await mimicPaper(app, no(9), no(2), '20261125130000000');
     });
     after(async () => app?.stop());
 
@@ -154,9 +155,9 @@ for (const db of dbKinds()) {
       // net of 11-25 over both places: 261.10 − 0.01 − 100.00 = 161.09
     });
 
-    it('getBillByBusDate 2026-11-25: 11 uses of numbers in time order — 8 e-bill numbers (n5 voided, state 2), 2 red, 1 paper', async () => {
+    it('getBillByBusDate 2026-11-25: 12 uses of numbers in time order — 8 e-bill numbers (n5 voided, state 2), 2 red, 1 paper, 1 paper red', async () => {
       const r = await ok(app, 'getBillByBusDate', { busBgnDate: '20261125000000000', busEndDate: '20261125235959999' });
-      assert.equal(r.total, 11);
+      assert.equal(r.total, 12);
       const rows = (r.billList as Json[]).map((b) => [b.dataType, b.billBatchCode, b.billNo, b.totalAmt, b.state, b.busNo, b.placeCode, b.relateBillBatchCode, b.relateBillNo, b.busDate].join(' '));
       assert.deepEqual(rows, [
         `1 44060126 ${no(1)} 100.00 1 A1 MZSF01   20261125080000000`,
@@ -170,6 +171,7 @@ for (const db of dbKinds()) {
         `2 44060126 ${no(9)} -0.01 1 A2 MZSF01 44060126 ${no(2)} 20261125100000000`,
         `2 44060127 ${no(2)} -100.00 1 A1 MZSF02 44060126 ${no(1)} 20261125110000000`,
         `3 44060126 ${no(1)} 33.33 1 A6 MZSF01 44060126 ${no(6)} 20261125120000000`,
+        `4 44060126 ${no(2)} -0.01 1 A2 MZSF01 44060126 ${no(9)} 20261125130000000`,
       ]);
       const issued = (r.billList as Json[])[0];
       assert.match(String(issued.random), /^[0-9a-f]{6}$/);
@@ -183,10 +185,12 @@ for (const db of dbKinds()) {
       assert.deepEqual([red.total, (red.billList as Json[]).map((b) => b.billNo)], [2, [no(9), no(2)]]);
       const paper = await ok(app, 'getBillByBusDate', { ...range, dataType: '3' });
       assert.deepEqual([paper.total, (paper.billList as Json[]).map((b) => b.relateBillNo)], [1, [no(6)]]);
+      const paperRed = await ok(app, 'getBillByBusDate', { ...range, dataType: '4' });
+      assert.deepEqual([paperRed.total, (paperRed.billList as Json[]).map((b) => `${b.billNo}→${b.relateBillNo} ${b.totalAmt}`)], [1, [`${no(2)}→${no(9)} -0.01`]]);
       const m2 = await ok(app, 'getBillByBusDate', { ...range, placeCode: 'MZSF02' });
       assert.deepEqual([m2.total, (m2.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [2, [`1${no(1)}`, `2${no(2)}`]]);
       const p3 = await ok(app, 'getBillByBusDate', { ...range, pageNo: '3', pageSize: '4' });
-      assert.deepEqual([p3.total, p3.pageNo, (p3.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [11, 3, [`2${no(9)}`, `2${no(2)}`, `3${no(1)}`]]);
+      assert.deepEqual([p3.total, p3.pageNo, (p3.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [12, 3, [`2${no(9)}`, `2${no(2)}`, `3${no(1)}`, `4${no(2)}`]]);
       const big = await call(app, 'getBillByBusDate', { ...range, pageSize: '201' });
       assert.equal(big.result, 'E1001');
       assert.match(big.text, /pageSize/);
