@@ -105,6 +105,21 @@ const scopeOfDay = (p: Params) => [txt(p.date), txt(p.placeCode), txt(p.busType)
 const scopeOfRange = (p: Params) => [txt(p.from), txt(p.to), txt(p.placeCode)].join('|');
 const RECEIVE_SERVICE: Record<PushKind, string> = { total: 'receiveCheckTotalData', writeOff: 'receiveCheckWriteOffData', bills: 'receiveBillByBusDate' };
 
+/** What query* answers: both sides' totals, equal or not, and one page of the differences. */
+function comparison(receiveTime: string, his: { num: number; fen: bigint }, plat: { num: number; fen: bigint }, diffs: readonly unknown[], pg: { pageNo: number; pageSize: number }): Json {
+  return {
+    checkResult: his.num === plat.num && his.fen === plat.fen && diffs.length === 0 ? '1' : '0',
+    receiveTime,
+    hisTotalNum: his.num,
+    hisTotalAmt: money2(his.fen),
+    platTotalNum: plat.num,
+    platTotalAmt: money2(plat.fen),
+    total: diffs.length,
+    pageNo: pg.pageNo,
+    diffList: diffs.slice((pg.pageNo - 1) * pg.pageSize, pg.pageNo * pg.pageSize),
+  };
+}
+
 function sheetView(ctx: StepContext, s: SheetRow): Json {
   const blue = BigInt(s.blue_fen);
   const red = BigInt(s.red_fen);
@@ -224,20 +239,11 @@ export const REPORT_QUERIES: Record<string, ReportQuery> = {
       const platFen = sumFen(mine);
       const hasList = Array.isArray(his.billNoList) && (his.billNoList as unknown[]).length > 0;
       const diffs = hasList ? compareRuns(hisRuns(his.billNoList), mine) : [];
-      const pg = page(ctx, p);
       return {
         busDate: txt(p.date),
-        checkResult: hisNum === platNum && hisFen === platFen && diffs.length === 0 ? '1' : '0',
-        receiveTime: pushed[0].receivedTime,
-        hisTotalNum: hisNum,
-        hisTotalAmt: money2(hisFen),
-        platTotalNum: platNum,
-        platTotalAmt: money2(platFen),
+        ...comparison(pushed[0].receivedTime, { num: hisNum, fen: hisFen }, { num: platNum, fen: platFen }, diffs, page(ctx, p)),
         diffNum: platNum - hisNum,
         diffAmt: money2(platFen - hisFen),
-        total: diffs.length,
-        pageNo: pg.pageNo,
-        diffList: diffs.slice((pg.pageNo - 1) * pg.pageSize, pg.pageNo * pg.pageSize),
       };
     },
   },
@@ -272,19 +278,7 @@ export const REPORT_QUERIES: Record<string, ReportQuery> = {
           if (pageNo * 1000 >= got.total) break;
         }
       }
-      const diffs = compareBills(his, plat);
-      const pg = page(ctx, p);
-      return {
-        checkResult: diffs.length === 0 ? '1' : '0',
-        receiveTime: pushed[pushed.length - 1].receivedTime,
-        hisTotalNum: his.length,
-        hisTotalAmt: money2(sumFen(his)),
-        platTotalNum: plat.length,
-        platTotalAmt: money2(sumFen(plat)),
-        total: diffs.length,
-        pageNo: pg.pageNo,
-        diffList: diffs.slice((pg.pageNo - 1) * pg.pageSize, pg.pageNo * pg.pageSize),
-      };
+      return comparison(pushed[pushed.length - 1].receivedTime, { num: his.length, fen: sumFen(his) }, { num: plat.length, fen: sumFen(plat) }, compareBills(his, plat), page(ctx, p));
     },
   },
 
