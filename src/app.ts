@@ -46,6 +46,7 @@ import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
 import { NoticeStore } from './store/notices';
 import { RedStore } from './store/red';
+import { ReportStore } from './store/reports';
 import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
 import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
 import { SqlDb } from './store/sql';
@@ -301,6 +302,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     feedback: new FeedbackStore(writer, sql),
     batches: new BatchStore(db, writer),
     notices: new NoticeStore(db, writer),
+    reports: new ReportStore(writer, sql),
     pool,
     signer,
   };

@@ -207,6 +207,10 @@ export interface Config {
     uploadTimeoutMs: number;
   };
   outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
+  /** accounting sheets (汇总单入账), see config/default.yaml */
+  accounting: { dateBasis: 'ivc' | 'bus'; maxDays: number; allowEmpty: boolean; cancelBooked: boolean; numberPrefix: string };
+  /** daily reconciliation (对账) */
+  reconcile: { defaultPageSize: number; maxListDays: number };
   schedules: Record<string, string>;
   recovery?: { startupMinAgeMs: number; answeredReservationTtl?: string };
 }

@@ -361,6 +361,59 @@ export const HIS_CODES = {
     doc: 'One batch lists the same busNo twice with different content: one busNo is one bill, so the batch is refused before anything is stored.',
     messages: { duplicateBusNo: '字段 eBillList[{index}].busNo（业务流水号）{busNo} 与 eBillList[{first}] 重复且内容不同：同一批次中一个业务流水号只能对应一笔开票请求' },
   },
+  // ── accounting (汇总单入账) and reconciliation (对账): the recon part, E2501–E2549 ──
+  E2501: {
+    class: 'NotFound',
+    retry: 'no',
+    title: '汇总单不存在',
+    doc: 'No accounting sheet has this accountNo (generateAccount returns it).',
+    messages: { accountNo: '汇总单号 accountNo {accountNo} 不存在' },
+  },
+  E2502: {
+    class: 'Conflict',
+    retry: 'no',
+    title: '汇总单状态不允许该操作',
+    doc: 'A cancelled sheet cannot be booked; a booked sheet cannot be cancelled unless accounting.cancelBooked is true.',
+    messages: {
+      cancelled: '汇总单 {accountNo} 已作废，不能入账；请重新生成汇总单',
+      booked: '汇总单 {accountNo} 已入账，本单位配置不允许作废已入账的汇总单（accounting.cancelBooked）',
+    },
+  },
+  E2503: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '没有可汇总的票据',
+    doc: 'generateAccount found no issued bill of the period and place that is not booked and not on another live sheet.',
+    messages: { empty: '{bgnDate} 至 {endDate}（开票点 {placeCode}）没有未入账且未汇总的电子票据，未生成汇总单' },
+  },
+  E2504: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '日期范围错误',
+    doc: 'A period whose end is before its start, or longer than the configured limit, or a day that is no calendar date.',
+    messages: {
+      order: '结束日期 {endField} {end} 早于开始日期 {bgnField} {bgn}',
+      tooLong: '{bgnField} 至 {endField} 的范围不能超过 {days} 天',
+      notADay: '{field} {value} 不是有效日期（应为 yyyy-MM-dd）',
+    },
+  },
+  E2505: {
+    class: 'NotFound',
+    retry: 'no',
+    title: '未收到 HIS 对账数据',
+    doc: 'query* compares what the HIS pushed with receive*; nothing was pushed for that scope yet.',
+    messages: { notReceived: '未收到 HIS 推送的对账数据（{scope}），请先调用 {service}' },
+  },
+  E2506: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '对账数据不自洽',
+    doc: 'What the HIS pushed does not add up: a range whose copyNum differs from endNo − bgnNo + 1, or totals that differ from the sum of the list.',
+    messages: {
+      range: 'billNoList 第 {index} 项：号段 {bgnNo}–{endNo} 有 {span} 张，copyNum 却是 {copyNum}',
+      sum: '{field} 为 {total}，与明细 {list} 之和 {sum} 不一致',
+    },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',

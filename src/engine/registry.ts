@@ -14,6 +14,7 @@ import { notifyStep } from './steps/notify';
 import { persistStep } from './steps/persist';
 import { redAllocateStep } from './steps/red-allocate';
 import { redDedupeStep } from './steps/red-dedupe';
+import { reportStep } from './steps/report';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
@@ -40,6 +41,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     batchStatusStep,
     dialectStep,
     notifyStep,
+    reportStep,
     respondStep,
   ].map((k) => [k.kind, k]),
 );

@@ -9,6 +9,7 @@ import type { StockStore } from '../store/stock';
 import type { FeedbackStore } from '../store/feedback';
 import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
+import type { ReportStore } from '../store/reports';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -27,6 +28,8 @@ export interface Services {
   red: RedStore;
   feedback: FeedbackStore;
   notices: NoticeStore;
+  /** reconciliation and accounting (report step) */
+  reports: ReportStore;
   pool: CpuPool;
   signer: Signer;
 }

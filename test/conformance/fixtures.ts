@@ -16,6 +16,8 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   redBill: ['invoiceEBillOutpatient', 'writeOffEBill'],
   heldRange: [],
   storeRange: ['billStockReturn'],
+  hisPush: ['receiveCheckTotalData', 'receiveCheckWriteOffData', 'receiveBillByBusDate'],
+  accountSheet: ['invoiceEBillOutpatient', 'generateAccount'],
 };
 
 /**
@@ -78,6 +80,22 @@ const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
     const batchNo = uniqueBusNo('CFBATCH');
     await ok(app, 'batchInvoiceEBillOutpatient', { batchNo, eBillList: busNos.map((b) => sample(b)) }, 'batch');
     return { batchNo, busNos };
+  },
+  // The HIS's own figures of today pushed (totals, MZSF01's write-offs, the bill list of today): what query* compares.
+  async hisPush(app) {
+    const busDate = stamp17().replace(/^(\d{4})(\d{2})(\d{2}).*/, '$1-$2-$3');
+    const day = busDate.replace(/-/g, '');
+    await ok(app, 'receiveCheckTotalData', { busDate, allTotalNum: 0, allTotalAmt: '0' }, 'hisPush');
+    await ok(app, 'receiveCheckWriteOffData', { busDate, placeCode: 'MZSF01', allTotalNum: 0, allTotalAmt: '0' }, 'hisPush');
+    await ok(app, 'receiveBillByBusDate', { busBgnDate: `${day}000000000`, busEndDate: `${day}235959999`, billList: [] }, 'hisPush');
+    return { busDate, busBgnDate: `${day}000000000`, busEndDate: `${day}235959999` };
+  },
+  // An accounting sheet of today at MZSF01 holding (at least) a bill issued just now.
+  async accountSheet(app) {
+    const bill = await billFixture(app);
+    const busDate = stamp17().replace(/^(\d{4})(\d{2})(\d{2}).*/, '$1-$2-$3');
+    const sheet = await ok(app, 'generateAccount', { placeCode: bill.placeCode, bgnDate: busDate, endDate: busDate, operator: '一致性测试' }, 'accountSheet');
+    return { accountNo: sheet.accountNo };
   },
   async redBill(app) {
     const bill = await billFixture(app);

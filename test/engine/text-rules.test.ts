@@ -145,6 +145,37 @@ describe('the shipped catalogue applies the text rules to every string field of 
         }),
       ]),
     ),
+    // accounting and reconciliation (docs/reference/accounting-and-reconciliation.md)
+    ...(() => {
+      const day = { busDate: '2026-11-25', busType: '02', placeCode: 'MZSF01', isReturnList: '1', pageNo: '1', pageSize: '200' };
+      const ivc = { ivcDate: '2026-11-25', busType: '02', placeCode: 'MZSF01', isReturnList: '1', pageNo: '1', pageSize: '200' };
+      const range = { busBgnDate: '20261125000000000', busEndDate: '20261125235959999', placeCode: 'MZSF01', pageNo: '1' };
+      const run = { busType: '02', placeCode: 'MZSF01', billName: '门诊', billBatchCode: '44060126', bgnNo: '0000000001', endNo: '0000000001', copyNum: 1, totalAmt: '1.00' };
+      const push = { busDate: '2026-11-25', busType: '02', placeCode: 'MZSF01', allTotalNum: 1, allTotalAmt: '1.00', billNoList: [run] };
+      const acc = { accountNo: 'HZ202611250001', operator: '张三' };
+      const entries: Record<string, Record<string, unknown>> = {
+        checkTotalData: day,
+        checkDataByPlace: day,
+        checkWriteOffData: day,
+        checkTotalDataByIvcDate: ivc,
+        checkDataPlaceByIvcDate: ivc,
+        checkWriteOffDataByIvcDate: ivc,
+        getBillByBusDate: { ...range, dataType: '1', pageSize: '20' },
+        getBillByIvcDate: { ...range, dataType: '1', pageSize: '20' },
+        receiveCheckTotalData: push,
+        receiveCheckWriteOffData: push,
+        receiveBillByBusDate: { ...range, billList: [{ busNo: 'B1', billBatchCode: '44060126', billNo: '0000000001', totalAmt: '1.00', dataType: '1' }] },
+        queryCheckTotalData: { busDate: '2026-11-25', busType: '02', placeCode: 'MZSF01', pageNo: '1', pageSize: '20' },
+        queryCheckWriteOffData: { busDate: '2026-11-25', busType: '02', placeCode: 'MZSF01', pageNo: '1', pageSize: '20' },
+        queryBillByBusDate: { ...range, pageSize: '20' },
+        generateAccount: { placeCode: 'MZSF01', bgnDate: '2026-11-25', endDate: '2026-11-25', operator: '张三', remark: '日结' },
+        getEBillAcList: { bgnDate: '2026-11-25', endDate: '2026-11-25', placeCode: 'MZSF01', state: '0', pageNo: '1', pageSize: '20' },
+        downEBillAccount: { accountNo: 'HZ202611250001', pageNo: '1', pageSize: '20' },
+        registerEBillAcc: acc,
+        cancelEBillAcc: { ...acc, reason: '金额有误' },
+      };
+      return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, () => structuredClone(v)]));
+    })(),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);

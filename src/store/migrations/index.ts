@@ -10,6 +10,7 @@ import * as m009 from './009-bill-lifecycle-columns';
 import * as m010 from './010-stock-ledger';
 import * as m012 from './012-batches';
 import * as m013 from './013-red-notice-voucher-feedback';
+import * as m014 from './014-accounting-and-reconciliation';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '010-stock-ledger': m010,
   '012-batches': m012,
   '013-red-notice-voucher-feedback': m013,
+  '014-accounting-and-reconciliation': m014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
