@@ -43,6 +43,7 @@ import { describeUnsafe, DurabilityReport, readDurability } from './store/durabi
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
+import { PaperStore } from './store/paper';
 import { watchGroupCommit } from './metrics';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
@@ -252,7 +253,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
-  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, pool, signer };
+  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, paper: new PaperStore(db, writer, sql), pool, signer };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));

@@ -136,6 +136,13 @@ export interface LimitsConfig {
   };
 }
 
+/** A staff account of the reprint (补打) approval: a supervisor approves applications of others. */
+export interface StaffAccount {
+  account: string;
+  name: string;
+  role: 'cashier' | 'supervisor';
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -183,6 +190,8 @@ export interface Config {
     sealId: string;
     sealName: string;
   };
+  /** paper bills and printing: the check site printed on bills, the staff accounts of 补打 approval */
+  paper?: { checkSite?: string; staff?: StaffAccount[] };
   demoStock: StockSeed[];
   /** mode auto: the CA client when there is a signature server to reach (svs.start or ca.url), else in-process — see effectiveSignerMode */
   signer: { mode: 'in-process' | 'svs' | 'auto'; workers: number; keyFile: string; userId: string };

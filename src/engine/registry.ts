@@ -5,12 +5,14 @@ import { dedupeStep } from './steps/dedupe';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
+import { paperStep } from './steps/paper';
 import { persistStep } from './steps/persist';
+import { renderStep } from './steps/render';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, paperStep, renderStep, respondStep].map((k) => [k.kind, k]),
 );

@@ -4,6 +4,7 @@ import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
+import type { PaperStore } from '../store/paper';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -17,6 +18,7 @@ export interface Services {
   mappings: Map<string, Mapping>;
   messages: MessageStore;
   bills: BillStore;
+  paper: PaperStore;
   pool: CpuPool;
   signer: Signer;
 }
