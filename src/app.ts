@@ -107,7 +107,8 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
   if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
-  const router = new Router(flows, problems);
+  const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
+  const router = new Router(flows, problems, aliases);
   return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
@@ -117,7 +118,7 @@ function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Prob
   for (const e of catalogue.services.values()) {
     if (!e.flow) continue;
     const f = byName.get(e.flow);
-    if (f && f.trigger.service === e.service) continue;
+    if (f && f.trigger.service === (e.aliasOf ?? e.service)) continue;
     const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
     const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
     problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
