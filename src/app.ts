@@ -184,12 +184,13 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  * The store alone (migrated), for commands that only read or list what a server wrote: no worker
  * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
  */
-export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; close(): Promise<void> }> {
+export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; paper: PaperStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
   const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
-  const writer = new GroupCommit(new SqlDb(db, dialectOf(cfg.db.url)), cfg.db.groupCommitMaxBatch);
-  return { db, messages: new MessageStore(db, writer), close: () => db.destroy() };
+  const sql = new SqlDb(db, dialectOf(cfg.db.url));
+  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
+  return { db, messages: new MessageStore(db, writer), paper: new PaperStore(db, writer, sql), close: () => db.destroy() };
 }
 
 /**

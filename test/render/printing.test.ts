@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { callJson, SAMPLE_FILE, startTestApp, TestApp } from '../helpers/app';
+import { cliEnv, runCli } from '../helpers/cli';
 
 function pdfText(app: TestApp, pdf: Buffer, name: string): string {
   const file = path.join(app.dir, name);
@@ -78,6 +79,29 @@ describe('printing: print jobs, PDF with the embedded CJK font, the 告知单 an
     assert.equal(jobs.at(-1)!.reprint_application_id, id);
     assert.ok(pdfText(app, (await app.services.paper.printJobPdf(jobs.at(-1)!.id))!, 'reprint.pdf').includes('补打'));
     assert.equal((await print()).result, 'E2215', 'one approval, one reprint');
+  });
+
+  it('medbill paper reprint: a cashier applies, the applicant cannot approve, a cashier cannot approve, another supervisor can', async () => {
+    const env = cliEnv(app, undefined);
+    const cli = (...args: string[]) => runCli(['paper', 'reprint', ...args], env);
+    const stranger = await cli('apply', '44060126-0000000001', '--by', 'nobody', '--reason', '遗失');
+    assert.equal(stranger.code, 1);
+    assert.match(stranger.stderr, /E2234 账号 nobody 不在 paper.staff 中/);
+    const applied = await cli('apply', '44060126-0000000001', '--by', 'demo-cashier', '--reason', '患者遗失');
+    assert.equal(applied.code, 0, applied.stderr);
+    const id = String(JSON.parse(applied.stdout).id);
+    const self = await cli('approve', id, '--by', 'demo-cashier');
+    assert.equal(self.code, 1);
+    assert.match(self.stderr, /账号 demo-cashier 不是主管/);
+    const ok = await cli('approve', id, '--by', 'demo-supervisor');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).state, 'approved');
+    const list = await cli('list', '--state', 'approved');
+    assert.match(list.stdout, /"applicant":"demo-cashier".*"approver":"demo-supervisor"/);
+    const r = await callJson(app.baseUrl, 'printPaperBill', { pBillBatchCode: '44060126', pBillNo: '0000000001' });
+    assert.equal(r.result, 'S0000', r.text);
+    const blank = await cli('apply', '44060126-0000009999', '--by', 'demo-cashier', '--reason', '遗失');
+    assert.match(blank.stderr, /E2210 纸质票据 44060126-0000009999 尚未换开电子票据/);
   });
 
   it('printPaper is the older name of printPaperBill (a catalogue alias)', async () => {
