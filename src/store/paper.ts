@@ -174,8 +174,8 @@ export class PaperStore {
 
   /** The place's next paper number of that paper code (getPaperBillNo): read only, nothing taken. */
   async nextPaper(placeCode: string, pBillBatchCode: string): Promise<PaperOutcome<{ pBillBatchCode: string; pBillNo: string }>> {
-    const next = await peekNumber(this.sql, placeCode, 'paper', { billBatchCode: pBillBatchCode });
-    if (!next) return { ok: false, refusal: { code: 'E2231', message: 'noPaper', params: { placeCode, what: `纸质票据代码 pBillBatchCode ${pBillBatchCode}` }, field: 'pBillBatchCode' } };
+    const next = await peekNumber(this.sql, placeCode, 'paper', { billBatchCode: pBillBatchCode || undefined });
+    if (!next) return { ok: false, refusal: { code: 'E2231', message: 'noPaper', params: { placeCode, what: pBillBatchCode ? `纸质票据代码 pBillBatchCode ${pBillBatchCode}` : '纸质票据' }, field: 'pBillBatchCode' } };
     return { ok: true, value: { pBillBatchCode: next.billBatchCode, pBillNo: next.billNo } };
   }
 

@@ -36,17 +36,17 @@ describe('paper bill state machine (src/domain/paper-state.ts)', () => {
   const want: Record<PaperState, Record<PaperEvent, Want<PaperState>>> = {
     blank: {
       turn: 'linked',
-      print: ['E2210', /^纸质票据 44060126-0000000009 尚未换开电子票据，不能打印；请先用 turnPaper 换开$/],
+      print: ['E2210', /^纸质票据 pBillNo 44060126-0000000009 尚未换开电子票据，不能打印；请先用 turnPaper 换开$/],
       reprint: ['E2210', /尚未换开电子票据，不能打印/],
-      voidLinked: ['E2211', /^纸质票据 44060126-0000000009 尚未换开电子票据，空白纸票请用 invalidBlankBillNo 作废$/],
+      voidLinked: ['E2211', /^纸质票据 pBillNo 44060126-0000000009 尚未换开电子票据，空白纸票请用 invalidBlankBillNo 作废$/],
       voidBlank: 'voided',
     },
     linked: {
-      turn: ['E2212', /^纸质票据 44060126-0000000009 已换开电子票据 44060126-0000000001，不能再次使用$/],
+      turn: ['E2212', /^纸质票据 pBillNo 44060126-0000000009 已换开电子票据 billNo 44060126-0000000001，不能再次使用$/],
       print: 'printed',
       reprint: ['E2213', /尚未打印，无需补打，请用 printPaperBill 打印/],
       voidLinked: 'voided',
-      voidBlank: ['E2214', /已换开电子票据 44060126-0000000001，不是空白票；作废已换开的纸质票据请用 invalidPaper/],
+      voidBlank: ['E2214', /已换开电子票据 billNo 44060126-0000000001，不是空白票；作废已换开的纸质票据请用 invalidPaper/],
     },
     printed: {
       turn: ['E2212', /不能再次使用/],
@@ -56,11 +56,11 @@ describe('paper bill state machine (src/domain/paper-state.ts)', () => {
       voidBlank: ['E2214', /不是空白票/],
     },
     voided: {
-      turn: ['E2216', /^纸质票据 44060126-0000000009 已作废，不能使用；请用下一张纸质票据（getPaperBillNo）$/],
-      print: ['E2217', /^纸质票据 44060126-0000000009 已作废，不能打印$/],
+      turn: ['E2216', /^纸质票据 pBillNo 44060126-0000000009 已作废，不能使用；请用下一张纸质票据（getPaperBillNo）$/],
+      print: ['E2217', /^纸质票据 pBillNo 44060126-0000000009 已作废，不能打印$/],
       reprint: ['E2217', /已作废，不能打印/],
       voidLinked: 'stay',
-      voidBlank: ['E2218', /^纸质票据 44060126-0000000009 已作废，不能重复作废$/],
+      voidBlank: ['E2218', /^纸质票据 pBillNo 44060126-0000000009 已作废，不能重复作废$/],
     },
   };
   for (const [state, events] of Object.entries(want) as [PaperState, Record<PaperEvent, Want<PaperState>>][])
@@ -77,12 +77,12 @@ describe('e-bill ↔ paper link state machine (src/domain/paper-link-state.ts)',
   const want: Record<LinkState, Record<LinkEvent, Want<LinkState>>> = {
     none: {
       turn: 'linked',
-      reTurn: ['E2220', /^电子票据 44060126-0000000001 尚未换开纸质票据，请用 turnPaper 换开$/],
-      endByVoid: ['E2221', /当前没有换开纸质票据 44060126-0000000009，不能作废该纸质票据/],
+      reTurn: ['E2220', /^电子票据 billNo 44060126-0000000001 尚未换开纸质票据，请用 turnPaper 换开$/],
+      endByVoid: ['E2221', /当前没有换开纸质票据 pBillNo 44060126-0000000009，不能作废该纸质票据/],
       redFlush: 'stay',
     },
     linked: {
-      turn: ['E2222', /已换开纸质票据 44060126-0000000009，一张电子票据只能换开一次；换用新纸票请用 reTurnPaper（原纸票将作废）/],
+      turn: ['E2222', /已换开纸质票据 pBillNo 44060126-0000000009，一张电子票据只能换开一次；换用新纸票请用 reTurnPaper（原纸票将作废）/],
       reTurn: 'stay',
       endByVoid: 'ended',
       redFlush: ['E2223', /请先用 invalidPaper 作废纸质票据（同时冲红），或用 writeOffEBillToPaper/],

@@ -63,7 +63,7 @@ describe('printing: print jobs, PDF with the embedded CJK font, the 告知单 an
     const print = () => callJson(app.baseUrl, 'printPaperBill', { pBillBatchCode: '44060126', pBillNo: '0000000001' });
     const again = await print();
     assert.equal(again.result, 'E2215', again.text);
-    assert.match(again.text, /纸质票据 44060126-0000000001 的补打申请不存在，补打须由另一名主管审批通过/);
+    assert.match(again.text, /纸质票据 pBillNo 44060126-0000000001 的补打申请不存在，补打须由另一名主管审批通过/);
     const applied = await app.services.paper.applyReprint('44060126', '0000000001', 'demo-supervisor', '患者遗失');
     assert.ok(applied.ok);
     const id = applied.ok ? applied.value.id : 0;
@@ -101,7 +101,7 @@ describe('printing: print jobs, PDF with the embedded CJK font, the 告知单 an
     const r = await callJson(app.baseUrl, 'printPaperBill', { pBillBatchCode: '44060126', pBillNo: '0000000001' });
     assert.equal(r.result, 'S0000', r.text);
     const blank = await cli('apply', '44060126-0000009999', '--by', 'demo-cashier', '--reason', '遗失');
-    assert.match(blank.stderr, /E2210 纸质票据 44060126-0000009999 尚未换开电子票据/);
+    assert.match(blank.stderr, /E2210 纸质票据 pBillNo 44060126-0000009999 尚未换开电子票据/);
   });
 
   it('printPaper is the older name of printPaperBill (a catalogue alias)', async () => {
