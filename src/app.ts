@@ -13,6 +13,7 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
+import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
@@ -44,7 +45,9 @@ import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
 import { PaperStore } from './store/paper';
-import { watchGroupCommit } from './metrics';
+import { watchGroupCommit, watchStock } from './metrics';
+import { lowStockWatch } from './stock-levels';
+import { observeStockLevels, StockStore } from './store/stock';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
 import { privateDir } from './private-fs';
@@ -106,6 +109,7 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const files = flowFiles(path.join(root, 'flows'));
   const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
+  checkBillKinds(catalogue, cfg, problems);
   if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
   const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
   const router = new Router(flows, problems, aliases);
@@ -122,6 +126,21 @@ function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Prob
     const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
     const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
     problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
+  }
+}
+
+/**
+ * An issuing entry's bill kind must have a bill name and a specimen code in `unit:`, or its first
+ * bill would be refused at run time (or carry an empty name) instead of at `medbill validate`.
+ */
+function checkBillKinds(catalogue: Catalogue, cfg: Config, problems: Problems): void {
+  for (const e of catalogue.services.values()) {
+    const kind = e.issues?.billKind;
+    if (kind === undefined) continue;
+    const missing = (['billNames', 'specimenCodes'] as const).filter((k) => !(cfg.unit?.[k] && Object.hasOwn(cfg.unit[k], kind)));
+    if (!missing.length) continue;
+    const loc = loadYamlSource(e.file, new Problems())?.loc(['issues', 'billKind']) ?? { file: e.file, line: 1, col: 1 };
+    problems.add(loc, 'CAT_BILL_KIND', 'issues.billKind', { billKind: kind, missing: missing.map((k) => `unit.${k}`).join('、') });
   }
 }
 
@@ -184,13 +203,14 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  * The store alone (migrated), for commands that only read or list what a server wrote: no worker
  * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
  */
-export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; paper: PaperStore; close(): Promise<void> }> {
+export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; stock: StockStore; paper: PaperStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
   const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
-  return { db, messages: new MessageStore(db, writer), paper: new PaperStore(db, writer, sql), close: () => db.destroy() };
+  const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
+  return { db, messages: new MessageStore(db, writer), stock, paper: new PaperStore(db, writer, sql, stock), close: () => db.destroy() };
 }
 
 /**
@@ -239,8 +259,13 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch, walSyncedByWriter ? walFsync(cfg.db.url) : undefined);
   watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
+  const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
+  const watch = lowStockWatch(cfg.stock.lowThreshold);
+  observeStockLevels(watch.observe, watch.maxThreshold);
+  watchStock(() => stock.levels());
+  // Production starts with the stock the administrator loaded (medbill stock receive/distribute), never the demo's.
   if (cfg.mode === 'demo') {
-    const added = await bills.seedStock(cfg.demoStock);
+    const added = await stock.seedDemo(cfg.demoStock);
     if (added) log().info('demo stock seeded', { ranges: added });
   }
   // The unit key is loaded only when this process signs: with the SVS signer the key stays in the
@@ -255,7 +280,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
-  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, paper: new PaperStore(db, writer, sql), pool, signer };
+  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, stock, paper: new PaperStore(db, writer, sql, stock), pool, signer };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
@@ -319,6 +344,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    // The JSON channel described for HIS programmers, with this server's public URL (built once).
+    const openapi = openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath });
+    web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => void res.type('application/json; charset=utf-8').send(openapi));
     const ownMetrics = Boolean(cfg.metrics?.listen);
     web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.

@@ -193,6 +193,8 @@ export interface Config {
   /** paper bills and printing: the check site printed on bills, the staff accounts of 补打 approval */
   paper?: { checkSite?: string; staff?: StaffAccount[] };
   demoStock: StockSeed[];
+  /** bill stock (src/store/stock.ts): the low-stock threshold per place and bill kind, logged once when crossed and exported as medbill_stock_low */
+  stock: { lowThreshold: { default: number; places?: Record<string, Record<string, number>> } };
   /** mode auto: the CA client when there is a signature server to reach (svs.start or ca.url), else in-process — see effectiveSignerMode */
   signer: { mode: 'in-process' | 'svs' | 'auto'; workers: number; keyFile: string; userId: string };
   svs: SvsConfig;

@@ -103,3 +103,37 @@ new client.Counter({
     this.inc(commitSource?.units ?? 0);
   },
 });
+
+/** Where the stock gauges read the levels from on a scrape (the latest createApp in this process). */
+let stockSource: (() => Promise<{ placeCode: string; medium: string; billKind: string; remaining: number; threshold: number }[]>) | undefined;
+
+export function watchStock(source: typeof stockSource): void {
+  stockSource = source;
+}
+
+// Recomputed from stock_ranges on every scrape, so several nodes on one database agree and a restart
+// shows the truth; the takes in between set the same gauges as they cross a threshold.
+export const stockRemaining = new client.Gauge({
+  name: 'medbill_stock_remaining',
+  help: 'Unused numbers a place holds, by place, medium (ebill, paper) and bill kind',
+  labelNames: ['place', 'medium', 'bill_kind'] as const,
+  registers: [registry],
+  async collect() {
+    if (!stockSource) return;
+    const levels = await stockSource();
+    this.reset();
+    stockLow.reset();
+    for (const l of levels) {
+      const labels = { place: l.placeCode, medium: l.medium, bill_kind: l.billKind };
+      this.set(labels, l.remaining);
+      stockLow.set(labels, l.remaining <= l.threshold ? 1 : 0);
+    }
+  },
+});
+
+export const stockLow = new client.Gauge({
+  name: 'medbill_stock_low',
+  help: '1 when a place holds no more unused numbers of the medium and bill kind than its low-stock threshold (stock.lowThreshold)',
+  labelNames: ['place', 'medium', 'bill_kind'] as const,
+  registers: [registry],
+});

@@ -9,11 +9,13 @@ import { registerOps } from './ops';
 import { registerPaper } from './paper';
 import { registerSchema } from './schema';
 import { registerStart } from './start';
+import { registerStock } from './stock';
 import { registerSvs } from './svs';
 import { registerTest } from './test';
 import { registerTestMappings } from './test-mappings';
 import { registerValidate } from './validate';
 import { registerWsdl } from './wsdl';
+import { registerOpenApi } from './openapi';
 
 const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
@@ -26,9 +28,11 @@ registerSchema(program);
 registerDocs(program);
 registerOps(program);
 registerDlq(program);
+registerStock(program);
 registerPaper(program);
 registerCall(program);
 registerWsdl(program);
+registerOpenApi(program);
 registerFinance(program);
 registerSvs(program);
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -209,7 +209,7 @@ export const HIS_CODES = {
     messages: {
       busNo: '业务流水号 busNo {busNo} 没有已开具的电子票据',
       busDateTime: '业务流水号 busNo {busNo} 的业务发生时间 busDateTime 与开票时不一致（应与开票请求中的 busDateTime 相同）',
-      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在',
+      billNumber: '电子票据 {billBatchCode}-{billNo} 不存在（票据代码 billBatchCode 与票据号码 billNo 没有对应的已开具票据）',
       mismatch: '电子票据 {billBatchCode}-{billNo} 的 {field} 与开票信息不一致',
     },
   },
@@ -217,8 +217,11 @@ export const HIS_CODES = {
     class: 'Rejected',
     retry: 'no',
     title: '无可用票据库存',
-    doc: 'The issuing place has no active number range of the bill kind; the bill administrator must distribute stock first.',
-    messages: { noStock: '开票点 {placeCode} 没有可用的电子票据号段（{billKind}），请先分发票据库存' },
+    doc: 'The issuing place has no unused number of the bill kind left (none distributed, or all used, returned or voided); the bill administrator distributes a range to it (`medbill stock distribute` or billStockOut).',
+    messages: {
+      noStock: '开票点 {placeCode} 没有可用的{billKind}电子票据号码（未分发号段或已用完），请票据管理员向该开票点分发号段后重试',
+      noPaperStock: '开票点 {placeCode} 没有可用的{billKind}纸质票据号码（未分发号段或已用完），请票据管理员向该开票点分发号段后重试',
+    },
   },
   E2004: {
     class: 'Conflict',
@@ -227,6 +230,57 @@ export const HIS_CODES = {
     doc: 'The bill changed state while this request was working on it (another node, a retry or recovery finished it).',
     messages: {
       finishedElsewhere: '票据状态已变化：该业务流水号的票据已由另一处理（另一节点、重试或恢复任务）完成，请用 getEBillByBusNo 查询',
+    },
+  },
+  // ---- stock (issue 9, the "stock" part): places, ranges and the ledger (src/store/stock.ts) ----
+  E2101: {
+    class: 'NotFound',
+    retry: 'no',
+    title: '开票点未登记',
+    doc: 'The placeCode is not a registered place (`medbill stock place add`); stock moves only to and from registered places.',
+    messages: { unknownPlace: '开票点 placeCode {placeCode} 未登记，请先登记开票点（收费窗口、自助机或线上）' },
+  },
+  E2102: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '票据号段不正确',
+    doc: 'A bill code or number range is malformed (code structure, digits, start after end, lengths differ) or the copy count does not match it.',
+    messages: {
+      badRange: '票据号段不正确：{detail}',
+      copyNum: '份数 copyNum {copyNum} 与号段 {billBgnNo}-{billEndNo} 的份数 {count} 不符',
+      badDate: '日期 {field} 应为 yyyy-MM-dd，收到 {value}',
+    },
+  },
+  E2103: {
+    class: 'Conflict',
+    retry: 'no',
+    title: '号段不在单位库存中',
+    doc: "The range is not (wholly) in the unit's store: never received, or already distributed or voided.",
+    messages: { notInStore: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段不在单位库存中（未领入，或已分发、已作废）' },
+  },
+  E2104: {
+    class: 'Conflict',
+    retry: 'no',
+    title: '号段不是开票点的未用号段',
+    doc: 'The range is not an unused part of one range the place holds (used, returned, voided, or held by another place).',
+    messages: { notHeld: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段不是开票点 {placeCode} 持有的未使用号段（已使用、已退回、已作废或属于其他开票点）' },
+  },
+  E2105: {
+    class: 'Duplicate',
+    retry: 'no',
+    title: '号段重复领入',
+    doc: 'Numbers of the range were received before: a number enters the stock once.',
+    messages: { overlap: '号段 {billBatchCode} {startNo}-{endNo} 与已领入的号段重叠，同一号码只能领入一次' },
+  },
+  E2106: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '票据种类不符',
+    doc: 'The billCode sent is not the kind the code was received as, or one code is stocked as e-bill and paper and the request does not say which.',
+    messages: {
+      kindMismatch: '票据种类 billCode {billCode} 与票据代码 {billBatchCode} 的种类 {billKind} 不符',
+      ambiguousMedium: '票据代码 {billBatchCode} 同时有电子和纸质库存，无法确定号段',
+      unknownBillCode: '票据种类 billCode {billCode} 未定义',
     },
   },
   // --- paper / print (issue 9, part "paper"): the state machines' refusals (src/domain/*-state.ts) and
@@ -257,6 +311,7 @@ export const HIS_CODES = {
   E2225: { class: 'Rejected', retry: 'no', title: '纸质票据已作废', doc: 'reTurnPaper for an e-bill whose paper was voided by invalidPaper.', messages: { reTurnEnded: '电子票据 billNo {bill} 换开的纸质票据已作废（已冲红），不能重新换开' } },
   E2230: { class: 'Rejected', retry: 'no', title: '纸质票据号码不是下一张', doc: 'The paper number sent is not the place\'s next paper number: the paper in the printer and the stock disagree. Check the printer; a spoiled blank is voided with invalidBlankBillNo.', messages: { notNext: '纸质票据 pBillNo {paper} 不是开票点 {placeCode} 的下一张纸质票据，应为 {next}；请核对打印机中的纸票，损坏的空白票请先用 invalidBlankBillNo 作废', field: '字段 {field} 与纸质票据号 {next} 不符' } },
   E2231: { class: 'Rejected', retry: 'no', title: '无可用纸质票据', doc: 'The place has no paper stock of that code (or of the e-bill\'s kind).', messages: { noPaper: '开票点 placeCode {placeCode} 没有可用的纸质票据（{what}），请先分发纸质票据库存' } },
+  E2237: { class: 'Rejected', retry: 'no', title: '不是空白纸质票据', doc: 'invalidBlankBillNo over numbers the place does not hold unused (used, voided, returned, or never distributed there); the stock ledger (medbill stock ledger) shows each number.', messages: { notBlank: '纸质票据 pBillNoStart–pBillNoEnd {paper} 不能作废：{detail}（开票点 placeCode {placeCode}）' } },
   E2233: { class: 'ValidationError', retry: 'no', title: '纸质票据号段错误', doc: 'invalidBlankBillNo with an end before its start, numbers of another length, or more than the limit at once.', messages: { range: '纸质票据号段 pBillNoStart–pBillNoEnd {start}–{end} 无效：{why}' } },
   E2234: { class: 'Rejected', retry: 'no', title: '补打申请无效', doc: 'A reprint application step that the rules refuse (a reprint tool message; the HIS sees E2215).', messages: { selfApproval: '补打申请 {id} 由 {account} 提交，不能由本人审批，须由另一名主管审批', notSupervisor: '账号 {account} 不是主管（paper.staff 中 role 为 supervisor），不能审批补打申请', unknownStaff: '账号 {account} 不在 paper.staff 中', notPending: '补打申请 {id} 的状态为 {state}，不能再审批', unknownApplication: '补打申请 {id} 不存在' } },
   E2235: { class: 'ValidationError', retry: 'no', title: '打印页码错误', doc: 'printElectBillList with a page range outside 0..total (pageNoBgn 0 is the bill image).', messages: { pages: '打印页码 pageNoBgn–pageNoEnd {from}–{to} 无效：该票据的清单共 {total} 页（pageNoBgn 为 0 时从票据本身开始）' } },
@@ -423,6 +478,7 @@ export const LINT_CODES = {
   CAT_VALUE: { area: 'catalogue', message: '{key} 应为{expected}', doc: 'An entry-level value of the wrong kind (title not a string, issues not a map …).' },
   CAT_SERVICE_NAME: { area: 'catalogue', message: 'service “{service}” 必须与文件名 “{expected}” 相同', doc: 'The serviceId is the file name: config/catalogue/<serviceId>.yaml.' },
   CAT_UNKNOWN_FLOW: { area: 'catalogue', message: '{detail}', doc: 'The entry\'s `flow` names no flow, or a flow that another service triggers.' },
+  CAT_BILL_KIND: { area: 'catalogue', message: '票据种类 “{billKind}” 在配置中没有 {missing}', hint: '在 config 的 unit.billNames 与 unit.specimenCodes 中为它各加一项', doc: 'An issuing entry\'s `issues.billKind` needs a bill name and a specimen code under `unit:` in the configuration.' },
   CAT_UNKNOWN_KEYWORD: { area: 'catalogue', message: '未知的 JSON Schema 关键字 “{keyword}”（该规则不会生效）', doc: 'A schema keyword that neither JSON Schema nor the catalogue vocabulary (decimal, codeTable, allowEmpty, notBlank, title, x-doc …) defines — usually a misspelling such as maxLenght, which would silently drop the rule.' },
   CAT_UNKNOWN_FORMAT: { area: 'catalogue', message: '未知的格式 format “{format}”', doc: 'A `format` no validator knows (datetime17, date8, date10); it would check nothing.' },
   CAT_TYPE: { area: 'catalogue', message: '类型 type “{type}” 无效', hint: '可用：string, integer, number, boolean, object, array, null', doc: 'A `type` that is not a JSON Schema type name.' },

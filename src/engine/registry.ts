@@ -11,8 +11,9 @@ import { renderStep } from './steps/render';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
+import { stockStep } from './steps/stock';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, paperStep, renderStep, respondStep].map((k) => [k.kind, k]),
+  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, stockStep, paperStep, renderStep, respondStep].map((k) => [k.kind, k]),
 );

@@ -4,6 +4,7 @@ import type { BillStore } from '../store/bills';
 import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
+import type { StockStore } from '../store/stock';
 import type { PaperStore } from '../store/paper';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
@@ -18,6 +19,7 @@ export interface Services {
   mappings: Map<string, Mapping>;
   messages: MessageStore;
   bills: BillStore;
+  stock: StockStore;
   paper: PaperStore;
   pool: CpuPool;
   signer: Signer;

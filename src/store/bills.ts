@@ -12,7 +12,7 @@ import type { Knex } from 'knex';
 import { isUniqueViolation } from './db';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
-import { padNo, takeNumber } from './stock';
+import { peekNumber, takeNumber } from './stock';
 
 export type BillState = 'reserved' | 'issued' | 'voided';
 
@@ -202,12 +202,8 @@ export class BillStore {
   }
 
   /** The number reserve would take next, without taking it (dry runs). */
-  async peek(placeCode: string, billKind: string): Promise<{ billBatchCode: string; billNo: string } | undefined> {
-    const range = await this.sql.get<{ bill_batch_code: string; next_no: number; no_len: number }>(
-      'SELECT bill_batch_code, next_no, no_len FROM stock_ranges WHERE place_code = ? AND medium = ? AND bill_kind = ? AND state = ? ORDER BY id LIMIT 1',
-      [placeCode, 'ebill', billKind, 'active'],
-    );
-    return range ? { billBatchCode: range.bill_batch_code, billNo: padNo(Number(range.next_no), range.no_len) } : undefined;
+  peek(placeCode: string, billKind: string): Promise<{ billBatchCode: string; billNo: string } | undefined> {
+    return peekNumber(this.sql, placeCode, 'ebill', billKind);
   }
 
   /** Reserved → issued, together with the outbox jobs that must follow an issued bill. */
@@ -269,31 +265,6 @@ export class BillStore {
 
   reservationsOlderThan(ms: number): Promise<BillRow[]> {
     return this.db<BillRow>('bills').where('state', 'reserved').where('created_at', '<', Date.now() - ms).orderBy('id');
-  }
-
-  /** Seeds stock ranges that are not there yet (idempotent: keyed by place, medium, kind and code). */
-  async seedStock(seeds: { placeCode: string; medium: string; billKind: string; billBatchCode: string; startNo: string; endNo: string }[]): Promise<number> {
-    let added = 0;
-    for (const s of seeds) {
-      const exists = await this.db('stock_ranges')
-        .where({ place_code: s.placeCode, medium: s.medium, bill_kind: s.billKind, bill_batch_code: s.billBatchCode })
-        .first();
-      if (exists) continue;
-      await this.db('stock_ranges').insert({
-        place_code: s.placeCode,
-        medium: s.medium,
-        bill_kind: s.billKind,
-        bill_batch_code: s.billBatchCode,
-        start_no: Number(s.startNo),
-        end_no: Number(s.endNo),
-        next_no: Number(s.startNo),
-        no_len: s.startNo.length,
-        state: 'active',
-        created_at: Date.now(),
-      });
-      added++;
-    }
-    return added;
   }
 }
 

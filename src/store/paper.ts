@@ -15,7 +15,7 @@ import { stamp17 } from '../domain/time';
 import type { BillRow } from './bills';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
-import { peekNumber, takeNumber } from './stock';
+import { peekNumberOf, StockStore, takeNumber } from './stock';
 
 export interface PaperRow {
   id: number;
@@ -111,6 +111,22 @@ const refuse = (r: Refusal, params: Record<string, string | number>, field?: str
   throw new Refused({ ...r, params, field });
 };
 
+/** Why the stock refused a blank void, in the words of its refusal (the E2237 message carries it). */
+function stockDetail(r: { kind: string } & Record<string, unknown>): string {
+  switch (r.kind) {
+    case 'unknownPlace':
+      return '开票点未登记';
+    case 'notHeld':
+      return '不全是该开票点未使用的空白票（已使用、已作废、已退回或不在该开票点）';
+    case 'notInStore':
+      return '该号段未入库';
+    case 'badRange':
+      return String(r.detail ?? '号段无效');
+    default:
+      return r.kind;
+  }
+}
+
 export const billLabel = (b: { bill_batch_code: string; bill_no: string }): string => `${b.bill_batch_code}-${b.bill_no}`;
 export const paperLabel = (code: string, no: string): string => `${code}-${no}`;
 
@@ -161,6 +177,8 @@ export class PaperStore {
     private readonly db: Knex,
     private readonly writer: GroupCommit,
     private readonly sql: SqlDb,
+    /** blank voids are stock movements: the ledger (stock.ts) records them */
+    private readonly stock: StockStore,
   ) {}
 
   private async attempt<T>(work: (tx: SqlTx) => Promise<T>): Promise<PaperOutcome<T>> {
@@ -174,7 +192,7 @@ export class PaperStore {
 
   /** The place's next paper number of that paper code (getPaperBillNo): read only, nothing taken. */
   async nextPaper(placeCode: string, pBillBatchCode: string): Promise<PaperOutcome<{ pBillBatchCode: string; pBillNo: string }>> {
-    const next = await peekNumber(this.sql, placeCode, 'paper', { billBatchCode: pBillBatchCode || undefined });
+    const next = await peekNumberOf(this.sql, placeCode, 'paper', { billBatchCode: pBillBatchCode || undefined });
     if (!next) return { ok: false, refusal: { code: 'E2231', message: 'noPaper', params: { placeCode, what: pBillBatchCode ? `纸质票据代码 pBillBatchCode ${pBillBatchCode}` : '纸质票据' }, field: 'pBillBatchCode' } };
     return { ok: true, value: { pBillBatchCode: next.billBatchCode, pBillNo: next.billNo } };
   }
@@ -254,54 +272,25 @@ export class PaperStore {
   }
 
   /**
-   * invalidBlankBillNo: voids the blanks start..end of one paper code at the place. They must be the
-   * place's next paper numbers (the blanks in the printer): each is taken through takeNumber, so the
-   * stock moves past them in order, and recorded voided with the reason.
+   * invalidBlankBillNo: voids the blanks start..end of one paper code at the place, with the reason.
+   * The void is a stock movement (StockStore.voidBlank: the ledger records it, the place's range is cut,
+   * the numbers are never taken afterwards); a number already linked to an e-bill or voided is refused
+   * first by the paper machine, with its own code, and nothing is voided.
    */
-  voidBlanks(v: BlankVoid): Promise<PaperOutcome<{ count: number }>> {
+  async voidBlanks(v: BlankVoid): Promise<PaperOutcome<{ count: number }>> {
     const bad = (why: string): PaperOutcome<{ count: number }> => ({ ok: false, refusal: { code: 'E2233', message: 'range', params: { start: v.start, end: v.end, why }, field: 'pBillNoEnd' } });
-    if (!/^\d+$/.test(v.start) || !/^\d+$/.test(v.end)) return Promise.resolve(bad('号码须为数字'));
-    if (v.start.length !== v.end.length) return Promise.resolve(bad('起止号码位数不同'));
-    const first = BigInt(v.start);
-    const last = BigInt(v.end);
-    if (last < first) return Promise.resolve(bad('终止号码小于起始号码'));
-    if (last - first + 1n > BigInt(MAX_BLANK_VOID)) return Promise.resolve(bad(`一次最多作废 ${MAX_BLANK_VOID} 张`));
-    return this.attempt(async (tx) => {
-      const range = await peekNumber(tx, v.placeCode, 'paper', { billBatchCode: v.pBillBatchCode });
-      if (!range) refuse({ code: 'E2231', message: 'noPaper' }, { placeCode: v.placeCode, what: `纸质票据代码 pBillBatchCode ${v.pBillBatchCode}` }, 'pBillBatchCode');
-      const now = Date.now();
-      const time = stamp17(now);
-      let count = 0;
-      for (let n = first; n <= last; n++) {
-        const no = String(n).padStart(v.start.length, '0');
-        const p = paperLabel(v.pBillBatchCode, no);
-        const existing = await this.paperIn(tx, v.pBillBatchCode, no);
-        if (existing) {
-          const d = decidePaper(existing.state, 'voidBlank');
-          if (!d.ok) refuse(d.refusal, { paper: p, bill: await this.labelOf(tx, existing.bill_id) }, 'pBillNoStart');
-        }
-        const taken = await takeNumber(tx, v.placeCode, 'paper', range!.billKind);
-        if (!taken || taken.billBatchCode !== v.pBillBatchCode || taken.billNo !== no)
-          refuse({ code: 'E2230', message: 'notNext' }, { paper: p, placeCode: v.placeCode, next: taken ? paperLabel(taken.billBatchCode, taken.billNo) : '（无）' }, 'pBillNoStart');
-        await insertRow(tx, 'paper_bills', {
-          paper_batch_code: v.pBillBatchCode,
-          paper_no: no,
-          place_code: v.placeCode,
-          bill_kind: range!.billKind,
-          state: 'voided',
-          operator: v.author.slice(0, 60),
-          reason: `空白票作废：${v.reason}`.slice(0, 250),
-          bus_date_time: v.busDateTime,
-          voided_time: time,
-          print_count: 0,
-          message_id: v.messageId,
-          created_at: now,
-          updated_at: now,
-        });
-        count++;
-      }
-      return { count };
-    });
+    if (!/^\d+$/.test(v.start) || !/^\d+$/.test(v.end)) return bad('号码须为数字');
+    if (v.start.length !== v.end.length) return bad('起止号码位数不同');
+    if (BigInt(v.end) < BigInt(v.start)) return bad('终止号码小于起始号码');
+    if (BigInt(v.end) - BigInt(v.start) + 1n > BigInt(MAX_BLANK_VOID)) return bad(`一次最多作废 ${MAX_BLANK_VOID} 张`);
+    const used = await this.db<PaperRow>('paper_bills').where('paper_batch_code', v.pBillBatchCode).whereBetween('paper_no', [v.start, v.end]).orderBy('paper_no').first();
+    if (used) {
+      const d = decidePaper(used.state, 'voidBlank');
+      if (!d.ok) return { ok: false, refusal: { ...d.refusal, params: { paper: paperLabel(used.paper_batch_code, used.paper_no), bill: await this.sql.withConnection((tx) => this.labelOf(tx, used.bill_id)) }, field: 'pBillNoStart' } };
+    }
+    const voided = await this.stock.voidBlank(v.placeCode, { billBatchCode: v.pBillBatchCode, startNo: v.start, endNo: v.end, medium: 'paper' }, `空白票作废：${v.reason}`.slice(0, 200), { operator: v.author.slice(0, 30), source: 'his' });
+    if (!voided.ok) return { ok: false, refusal: { code: 'E2237', message: 'notBlank', params: { placeCode: v.placeCode, paper: `${v.pBillBatchCode}-${v.start}–${v.end}`, detail: stockDetail(voided) }, field: 'pBillNoStart' } };
+    return { ok: true, value: { count: voided.count } };
   }
 
   /**

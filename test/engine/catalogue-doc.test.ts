@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadCatalogue } from '../../src/engine/catalogue';
-import { catalogueMarkdown } from '../../src/engine/catalogue-doc';
+import { HIS_CODES } from '../../src/engine/codes';
+import { servicesMarkdown } from '../../src/cli/docs';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 describe('docs/reference/services.md (the HIS programmer reference, generated from the catalogue)', () => {
-  const text = catalogueMarkdown(loadCatalogue(path.join(ROOT, 'config', 'catalogue')));
+  const text = servicesMarkdown(ROOT);
+  const catalogue = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
 
   it('the committed reference equals the generated one', () => {
     assert.equal(readFileSync(path.join(ROOT, 'docs', 'reference', 'services.md'), 'utf8'), text, 'run `medbill docs` and commit the result');
@@ -17,6 +19,16 @@ describe('docs/reference/services.md (the HIS programmer reference, generated fr
     assert.match(text, /\| totalAmt \| 开票总金额 \| 数字 Number\(14,2\) \| 是 \|/);
     assert.match(text, /\| busNo \| 业务流水号 \| 字符 String\(50\) \| 是 \|/);
     assert.match(text, /\*\*chargeDetail\[\]\*\*[\s\S]*\| amt \| 金额 \| 数字 Number\(14,2\) \| 是 \|/);
+  });
+
+  it('covers every catalogue service, and every result code with its retry advice', () => {
+    for (const id of catalogue.services.keys()) assert.match(text, new RegExp(`^## ${id} — `, 'm'), id);
+    for (const [code, spec] of Object.entries(HIS_CODES)) assert.match(text, new RegExp(`^\\| ${code} \\| [^|]+ \\| ${spec.retry}：`, 'm'), code);
+    // A service's own codes come from its flow tests and conformance file: E2002 for the lookups.
+    const section = (id: string) => text.slice(text.indexOf(`## ${id} — `), text.indexOf('\n## ', text.indexOf(`## ${id} — `) + 3));
+    assert.match(section('getEBillByBusNo'), /结果代码：[^\n]*E2002 票据不存在（重试：no）/);
+    assert.doesNotMatch(section('testServerConnect'), /E2002/);
+    assert.match(section('invoiceEBillOutpatient'), /E3001 签名服务不可用（重试：same）/);
   });
 
   it('lists the code tables the fields name, and says which are closed (enforced)', () => {

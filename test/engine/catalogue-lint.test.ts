@@ -108,6 +108,27 @@ describe('catalogue loading: every problem, code tables, cross-file checks', () 
     }
   });
 
+  it('loadDefinitions: an issuing entry whose bill kind has no bill name or specimen code in unit: is CAT_BILL_KIND', () => {
+    const dir = copyDefinitions();
+    try {
+      edit(path.join(dir, 'config', 'catalogue', 'invoiceEBillOutpatient.yaml'), 'billKind: outpatient', 'billKind: outpatien');
+      const problems = new Problems();
+      const cfg = loadConfig({});
+      loadDefinitions({ ...cfg, projectRoot: dir }, problems);
+      const found = problems.sorted().filter((i) => i.code === 'CAT_BILL_KIND');
+      assert.deepEqual(
+        found.map((i) => [path.basename(i.loc.file), i.loc.line, i.where, i.message]),
+        [['invoiceEBillOutpatient.yaml', 5, 'issues.billKind', '票据种类 “outpatien” 在配置中没有 unit.billNames、unit.specimenCodes']],
+      );
+      // A kind named in both tables passes: the shipped files are clean.
+      const clean = new Problems();
+      loadDefinitions(cfg, clean);
+      assert.deepEqual(clean.issues.filter((i) => i.code === 'CAT_BILL_KIND'), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loadDefinitions: an entry with no XML form for the SOAP channel is CAT_SOAP at its schema', () => {
     const dir = copyDefinitions();
     try {

@@ -103,6 +103,17 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getEBillByBusNo: () => ({ busNo: 'B1', busDateTime: '20261125093015123' }),
     getEBillStatesByBillInfo: () => ({ billBatchCode: '44060126', billNo: '0000000001' }),
     testServerConnect: () => ({ testValue: 't' }),
+    billStockOut: () => ({ placeCode: 'MZSF01', operator: '李四', remark: '补充', billNoList: [{ billCode: '0601', billBatchCode: '44060126', copyNum: 1, billBgnNo: '0000000001', billEndNo: '0000000001' }] }),
+    billStockReturn: () => ({
+      placeCode: 'MZSF01',
+      returner: '张三',
+      reason: '撤并',
+      remark: '备注',
+      billNoList: [{ billCode: '0601', billBatchCode: '44060126', copyNum: 1, billBgnNo: '0000000001', billEndNo: '0000000001' }],
+    }),
+    getBillStockOutList: () => ({ placeCode: 'MZSF01', bgnDate: '2026-01-01', endDate: '2026-12-31' }),
+    getValidBillBatchCode: () => ({ placeCode: 'MZSF01' }),
+    getValidBillNo: () => ({ placeCode: 'MZSF01', billCode: '0601', billBatchCode: '44060126' }),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);

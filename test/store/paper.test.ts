@@ -74,12 +74,16 @@ for (const kind of dbKinds()) {
       assert.notEqual(await next(), n);
     });
 
-    it('voiding blanks takes them in order; a printed paper is printed again only with an approved application', async () => {
+    it('voiding blanks records a stock movement with the reason (the ledger shows it); a printed paper is printed again only with an approved application', async () => {
       const start = await next();
       const end = String(Number(start) + 2).padStart(start.length, '0');
       const v = await app.services.paper.voidBlanks({ placeCode: 'MZSF01', pBillBatchCode: '44060126', start, end, author: '张三', reason: '卡纸', busDateTime: '20261125100000000', messageId: 'm' });
       assert.ok(v.ok && v.value.count === 3);
       assert.equal(Number(await next()), Number(end) + 1);
+      const ledger = await app.services.stock.ledger('44060126', start, end);
+      assert.ok(ledger.ok && ledger.entries.some((e) => e.what === 'voided' && e.reason === '空白票作废：卡纸' && e.operator === '张三'), JSON.stringify(ledger));
+      const twice = await app.services.paper.voidBlanks({ placeCode: 'MZSF01', pBillBatchCode: '44060126', start, end, author: '张三', reason: '卡纸', busDateTime: '20261125100000000', messageId: 'm' });
+      assert.ok(!twice.ok && twice.refusal.code === 'E2237');
       const b = await issue('PS-P-1');
       const t = await turn('turn', b.id, await next());
       assert.ok(t.ok);

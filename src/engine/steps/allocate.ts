@@ -7,6 +7,7 @@ import type { Settlement } from '../../domain/settlement';
 import type { BillRow } from '../../store/bills';
 import { hisError } from '../errors';
 import { defineStep } from '../step';
+import { noStockError } from '../stock-errors';
 
 const reads = {
   settlement: { type: 'Settlement', doc: 'placeCode and billKind choose the stock; busNo and the parties are kept on the reservation' },
@@ -48,7 +49,7 @@ export const allocateStep = defineStep<Record<string, never>, typeof reads, type
       });
       // Another process took this busNo between dedupe and here: the HIS asks again and gets that bill.
       if (r.kind === 'duplicate') throw hisError('E2001', 'inProgress', { busNo: s.busNo }, 'busNo');
-      if (r.kind === 'noStock') throw hisError('E2003', 'noStock', { placeCode: r.placeCode, billKind: r.billKind }, 'placeCode');
+      if (r.kind === 'noStock') throw noStockError(r.placeCode, 'ebill', r.billKind);
       out.reservation = r.row;
     };
   },
@@ -59,7 +60,7 @@ export const allocateStep = defineStep<Record<string, never>, typeof reads, type
         return;
       }
       const next = await ctx.services.bills.peek(s.placeCode, s.billKind);
-      if (!next) throw hisError('E2003', 'noStock', { placeCode: s.placeCode, billKind: s.billKind }, 'placeCode');
+      if (!next) throw noStockError(s.placeCode, 'ebill', s.billKind);
       out.reservation = dryRunReservation(ctx.msg.appid, s, requestHash, next);
     };
   },

@@ -23,10 +23,10 @@ const COLUMNS: Record<string, { name: string; length: number; notNull?: boolean 
   outbox: [{ name: 'bus_no', length: 64 }],
 };
 
-const isMysql = (knex: Knex): boolean => /mysql/.test(String((knex.client as { config?: { client?: unknown } }).config?.client));
+export const isMysql = (knex: Knex): boolean => /mysql/.test(String((knex.client as { config?: { client?: unknown } }).config?.client));
 
 /** The exact collation this server has: MariaDB's NO PAD binary, MySQL 8's, else plain binary (PAD SPACE). */
-async function exactCollation(knex: Knex): Promise<string> {
+export async function exactCollation(knex: Knex): Promise<string> {
   const prefer = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin'];
   const [rows] = (await knex.raw('SELECT collation_name AS c FROM information_schema.collations WHERE collation_name IN (?, ?, ?)', prefer)) as [{ c: string }[]];
   const have = new Set(rows.map((r) => r.c));

@@ -7,6 +7,7 @@ import * as m004 from './004-answers-and-lookups';
 import * as m005 from './005-outbox-horizon-and-dead-letters';
 import * as m008 from './008-replay-link';
 import * as m009 from './009-bill-lifecycle-columns';
+import * as m010 from './010-stock-ledger';
 import * as m011 from './011-paper-and-print';
 
 interface Migration {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '005-outbox-horizon-and-dead-letters': m005,
   '008-replay-link': m008,
   '009-bill-lifecycle-columns': m009,
+  '010-stock-ledger': m010,
   '011-paper-and-print': m011,
 };
 
