@@ -39,6 +39,8 @@ import type { Signer } from './engine/signer';
 import { loadYamlSource } from './engine/yaml-source';
 import { configureLogging, log } from './log';
 import { BillStore } from './store/bills';
+import { FeedbackStore } from './store/feedback';
+import { RedStore } from './store/red';
 import { Db, dialectOf, migrate, openDb, walFsync } from './store/db';
 import { describeUnsafe, DurabilityReport, readDurability } from './store/durability';
 import { SqlDb } from './store/sql';
@@ -280,7 +282,21 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
-  const services: Services = { config: cfg, db, writer, catalogue, mappings, messages: new MessageStore(db, writer), bills, stock, paper: new PaperStore(db, writer, sql, stock), pool, signer };
+  const services: Services = {
+    config: cfg,
+    db,
+    writer,
+    catalogue,
+    mappings,
+    messages: new MessageStore(db, writer),
+    bills,
+    stock,
+    paper: new PaperStore(db, writer, sql, stock),
+    red: new RedStore(writer, sql),
+    feedback: new FeedbackStore(writer, sql),
+    pool,
+    signer,
+  };
   const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   const outbox = new OutboxWorker(db, opts.outboxHandlers ?? defaultOutboxHandlers(services, finance), retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));

@@ -57,3 +57,13 @@ export function fixed(v: DecimalInput, scale: number): string {
 
 export const fen = (v: DecimalInput): bigint => toUnits(v, 2);
 export const money = (v: DecimalInput): string => fixed(v, 2);
+
+/** The negated decimal text, scale kept ("236.50" → "-236.50", "0.00" stays "0.00"): red bills. */
+export function negateDecimal(v: DecimalInput): string {
+  const text = decimalText(v);
+  if (text === null) throw new Error(`not a decimal: ${String(v)}`);
+  const m = DECIMAL_RE.exec(text)!;
+  const digits = m[2] + (m[3] !== undefined ? `.${m[3]}` : '');
+  if (!/[1-9]/.test(digits)) return digits;
+  return m[1] === '-' ? digits : `-${digits}`;
+}

@@ -219,7 +219,7 @@ export const HIS_CODES = {
     title: '无可用票据库存',
     doc: 'The issuing place has no unused number of the bill kind left (none distributed, or all used, returned or voided); the bill administrator distributes a range to it (`medbill stock distribute` or billStockOut).',
     messages: {
-      noStock: '开票点 {placeCode} 没有可用的{billKind}电子票据号码（未分发号段或已用完），请票据管理员向该开票点分发号段后重试',
+      noStock: '开票点编码 {placeCode} 没有可用的{billKind}电子票据号码（未分发号段或已用完），请票据管理员向该开票点分发号段后重试',
       noPaperStock: '开票点 {placeCode} 没有可用的{billKind}纸质票据号码（未分发号段或已用完），请票据管理员向该开票点分发号段后重试',
     },
   },
@@ -270,7 +270,7 @@ export const HIS_CODES = {
     retry: 'no',
     title: '号段重复领入',
     doc: 'Numbers of the range were received before: a number enters the stock once.',
-    messages: { overlap: '号段 {billBatchCode} {startNo}-{endNo} 与已领入的号段重叠，同一号码只能领入一次' },
+    messages: { overlap: '票据代码 {billBatchCode} 起始号码 {startNo} 至终止号码 {endNo} 的号段与已领入的号段重叠，同一号码只能领入一次' },
   },
   E2106: {
     class: 'ValidationError',
@@ -315,6 +315,62 @@ export const HIS_CODES = {
   E2233: { class: 'ValidationError', retry: 'no', title: '纸质票据号段错误', doc: 'invalidBlankBillNo with an end before its start, numbers of another length, or more than the limit at once.', messages: { range: '纸质票据号段 pBillNoStart–pBillNoEnd {start}–{end} 无效：{why}' } },
   E2234: { class: 'Rejected', retry: 'no', title: '补打申请无效', doc: 'A reprint application step that the rules refuse (a reprint tool message; the HIS sees E2215).', messages: { selfApproval: '补打申请 {id} 由 {account} 提交，不能由本人审批，须由另一名主管审批', notSupervisor: '账号 {account} 不是主管（paper.staff 中 role 为 supervisor），不能审批补打申请', unknownStaff: '账号 {account} 不在 paper.staff 中', notPending: '补打申请 {id} 的状态为 {state}，不能再审批', unknownApplication: '补打申请 {id} 不存在' } },
   E2235: { class: 'ValidationError', retry: 'no', title: '打印页码错误', doc: 'printElectBillList with a page range outside 0..total (pageNoBgn 0 is the bill image).', messages: { pages: '打印页码 pageNoBgn–pageNoEnd {from}–{to} 无效：该票据的清单共 {total} 页（pageNoBgn 为 0 时从票据本身开始）' } },
+  // ── red part (issue 8): red bills, queries, feedback, notices, prepayment vouchers — E2401–E2449 ──
+  E2401: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '票据不能冲红',
+    doc: 'The bill cannot be red-flushed now: it is itself a red bill, it is linked to paper (void the paper with invalidPaper, or use writeOffEBillToPaper), it is not linked to paper (writeOffEBillToPaper), it is booked (入账), or it changed while the write-off ran. A repeat write-off of a red-flushed bill is not refused: it answers the same red bill.',
+    messages: {
+      isRed: '电子票据 {billBatchCode}-{billNo} 是红票，红票不能再冲红',
+      notIssued: '电子票据 {billBatchCode}-{billNo} 不是已开具状态，不能冲红',
+      paperLinked: '电子票据 {billBatchCode}-{billNo} 已换开纸质票据 {paper}，不能直接冲红：请先作废纸质票据（invalidPaper，同时冲红），或用 writeOffEBillToPaper 冲红',
+      notPaper: '电子票据 {billBatchCode}-{billNo} 未换开纸质票据，请用 writeOffEBill 冲红',
+      booked: '电子票据 {billBatchCode}-{billNo} 已入账（入账状态 1），不能冲红：请先取消入账',
+      blueChanged: '电子票据 {billBatchCode}-{billNo} 在冲红过程中状态已变化（换开纸质票据、入账或已冲红），本次未冲红，请用 getEBillStatesByBillInfo 查询后再处理',
+      inProgress: '电子票据 {billBatchCode}-{billNo} 正在冲红中，请稍后重发相同请求或用 getEBillStatesByBillInfo 查询',
+      noContent: '电子票据 {billBatchCode}-{billNo} 没有保存开票内容，无法生成红票',
+      wrongKind: '票据 {billBatchCode}-{billNo} 的种类为 {billKind}，本服务只能冲红 {expected}',
+    },
+  },
+  E2402: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '纸质红票号码不符',
+    doc: 'writeOffEBillToPaper: pBillBatchCode/pBillNo must be the next paper bill of the place\'s paper stock (the paper actually printed), as for turnPaper.',
+    messages: {
+      notNext: '纸质票据 {pBillBatchCode}-{pBillNo} 不是开票点 {placeCode} 的下一张纸质票据（应为 {expected}），请核对纸质票据或先作废空白票据',
+      noPaperStock: '开票点 {placeCode} 没有可用的纸质票据号段（{billKind}），不能打印纸质红票',
+    },
+  },
+  E2403: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '流通状态反馈被拒',
+    doc: 'receiveArreasFeedBack turns a non-circulable bill (isArrears 0) into circulable (1) once; any other bill is refused.',
+    messages: {
+      notArrears: '电子票据 {billBatchCode}-{billNo} 不是不可流通（欠费）票据（isArrears 为 {isArrears}），不需要流通状态反馈',
+      already: '电子票据 {billBatchCode}-{billNo} 已于 {date} 反馈为可流通，不能重复反馈',
+      isRed: '电子票据 {billBatchCode}-{billNo} 是红票，不能反馈流通状态',
+    },
+  },
+  E2404: {
+    class: 'Conflict',
+    retry: 'no',
+    title: '清单批次号重复',
+    doc: 'receiveListDetail: batchNo numbers the chunks of one bill\'s itemised list; a batchNo already stored for that bill is refused.',
+    messages: { repeat: '电子票据 {billBatchCode}-{billNo} 的清单批次号 batchNo {batchNo} 已上传过，同一票据的批次号不能重复（每批递增）' },
+  },
+  E2405: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '通知地址无效',
+    doc: 'sendBillNotice: noticeValue must be a mobile number (1201) or an e-mail address (1202).',
+    messages: {
+      phone: '通知列表 noticeList 第 {index} 项：noticeType 1201（手机）的 noticeValue 应为 11 位手机号码',
+      email: '通知列表 noticeList 第 {index} 项：noticeType 1202（电子邮箱）的 noticeValue 应为电子邮箱地址',
+    },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',

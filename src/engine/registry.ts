@@ -3,11 +3,15 @@ import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
 import { dedupeStep } from './steps/dedupe';
 import { fiscalXmlStep } from './steps/fiscal-xml';
+import { arrearsFeedbackStep } from './steps/arrears-feedback';
+import { listDetailStep } from './steps/list-detail';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
 import { paperStep } from './steps/paper';
 import { persistStep } from './steps/persist';
 import { renderStep } from './steps/render';
+import { redAllocateStep } from './steps/red-allocate';
+import { redDedupeStep } from './steps/red-dedupe';
 import { respondStep } from './steps/respond';
 import { rulesStep } from './steps/rules';
 import { signStep } from './steps/sign';
@@ -15,5 +19,23 @@ import { stockStep } from './steps/stock';
 import { validateStep } from './steps/validate';
 
 export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
-  [validateStep, mapStep, rulesStep, dedupeStep, allocateStep, fiscalXmlStep, signStep, persistStep, lookupStep, stockStep, paperStep, renderStep, respondStep].map((k) => [k.kind, k]),
+  [
+    validateStep,
+    mapStep,
+    rulesStep,
+    dedupeStep,
+    allocateStep,
+    redDedupeStep,
+    redAllocateStep,
+    fiscalXmlStep,
+    signStep,
+    persistStep,
+    lookupStep,
+    stockStep,
+    arrearsFeedbackStep,
+    listDetailStep,
+    paperStep,
+    renderStep,
+    respondStep,
+  ].map((k) => [k.kind, k]),
 );

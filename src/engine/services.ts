@@ -6,6 +6,8 @@ import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
 import type { StockStore } from '../store/stock';
 import type { PaperStore } from '../store/paper';
+import type { FeedbackStore } from '../store/feedback';
+import type { RedStore } from '../store/red';
 import type { Catalogue } from './catalogue';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
@@ -21,6 +23,8 @@ export interface Services {
   bills: BillStore;
   stock: StockStore;
   paper: PaperStore;
+  red: RedStore;
+  feedback: FeedbackStore;
   pool: CpuPool;
   signer: Signer;
 }

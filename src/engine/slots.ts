@@ -5,6 +5,7 @@
  * At run time a flow holds its slots in a fixed array indexed at load time, never in a free bag.
  */
 import type { PendingIssue } from '../domain/fiscal-xml';
+import type { RedRequest } from '../domain/red';
 import type { Settlement } from '../domain/settlement';
 import type { BillPage, BillView } from '../store/bill-view';
 import type { BillRow } from '../store/bills';
@@ -30,15 +31,17 @@ export interface SlotTypes {
   Signature: { signature: string; certSerial: string; qrPng: string };
   /** a paper bill number linked to an e-bill, printed or voided (src/store/paper.ts) */
   PaperBill: PaperView;
+  /** what a write-off asks (reason, operator, place, time, the paper red bill): red-dedupe/red-allocate */
+  RedRequest: RedRequest;
   /** any JSON object (a mapping's result without a declared type) */
   Json: Record<string, unknown>;
 }
 
 export type SlotType = keyof SlotTypes;
-export const SLOT_TYPES: readonly SlotType[] = ['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'PaperBill', 'Json'];
+export const SLOT_TYPES: readonly SlotType[] = ['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'PaperBill', 'Json'];
 
 /** Types that hold JSON objects: a port typed Json accepts any of them. */
-const OBJECT_TYPES = new Set<SlotType>(['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'PaperBill', 'Json']);
+const OBJECT_TYPES = new Set<SlotType>(['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'PaperBill', 'Json']);
 
 export function assignable(actual: SlotType, expected: SlotType): boolean {
   return actual === expected || (expected === 'Json' && OBJECT_TYPES.has(actual));

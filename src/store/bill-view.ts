@@ -1,4 +1,5 @@
 /** What mappings see of a stored bill: camelCase identity fields, without the stored documents. */
+import type { Settlement } from '../domain/settlement';
 import type { BillRow } from './bills';
 
 export interface BillView {
@@ -30,6 +31,9 @@ export interface BillView {
   batchNo?: string;
   operator?: string;
   redReason?: string;
+  arrearsFeedbackDate?: string;
+  /** the stored settlement, only where a lookup asks for it (`content: true`): detail and list services */
+  content?: Settlement;
 }
 
 /** One page of a range lookup. */
@@ -67,5 +71,11 @@ export function billView(r: BillRow): BillView {
     batchNo: r.batch_no ?? undefined,
     operator: r.operator ?? undefined,
     redReason: r.red_reason ?? undefined,
+    arrearsFeedbackDate: r.arrears_feedback_date ?? undefined,
   };
+}
+
+/** The view with the stored settlement (getBillDetail, list services that report listFlag). */
+export function billViewWithContent(r: BillRow): BillView {
+  return { ...billView(r), content: r.canonical ? (JSON.parse(r.canonical) as Settlement) : undefined };
 }

@@ -59,6 +59,8 @@ export interface BillRow {
   batch_no: string | null;
   operator: string | null;
   red_reason: string | null;
+  /** migration 013: on a live (reserved or issued) red bill, the blue bill's id; unique */
+  live_red_of?: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -89,8 +91,15 @@ export type ReserveOutcome =
   /** another request (another process) holds this (appid, busNo) */
   | { kind: 'duplicate' };
 
-/** What completing a reservation came to: issued, or it was no longer reserved (finished or voided elsewhere). */
-export type CompleteOutcome = 'issued' | 'stateChanged';
+/**
+ * What completing a reservation came to: issued; it was no longer reserved (finished or voided
+ * elsewhere); or (red bills) the blue bill it reverses changed meanwhile (turned to paper, booked,
+ * red-flushed) and nothing was written.
+ */
+export type CompleteOutcome = 'issued' | 'stateChanged' | 'blueChanged';
+
+/** Thrown inside the completing transaction to roll it back whole (caught in complete). */
+class BlueChanged extends Error {}
 
 /** Fields a range lookup may filter on (each an indexed or small column). */
 export const BILL_FILTERS = {
@@ -104,6 +113,10 @@ export const BILL_FILTERS = {
   patientId: 'patient_id',
   idCardNo: 'id_card_no',
   payer: 'payer',
+  scarlet: 'scarlet',
+  accountState: 'account_state',
+  /** not an equality: '1' the bill is linked to paper (paper_no set), '0' it is not */
+  paperLinked: 'paper_no',
 } as const;
 export type BillFilter = keyof typeof BILL_FILTERS;
 
@@ -206,18 +219,33 @@ export class BillStore {
     return peekNumber(this.sql, placeCode, 'ebill', billKind);
   }
 
-  /** Reserved → issued, together with the outbox jobs that must follow an issued bill. */
-  complete(billId: number, iss: Issuance, jobs: OutboxJob[]): Promise<CompleteOutcome> {
-    return this.writer.run(async (tx): Promise<CompleteOutcome> => {
-      const now = Date.now();
-      const { changes: n } = await tx.run(
-        'UPDATE bills SET state = ?, random = ?, create_time = ?, fiscal_xml = ?, unit_signature = ?, sig_cert_serial = ?, qr_png = ?, updated_at = ? WHERE id = ? AND state = ?',
-        ['issued', iss.random, iss.createTime, iss.fiscalXml, iss.unitSignature, iss.sigCertSerial, iss.qrPng, now, billId, 'reserved'],
-      );
-      if (n !== 1) return 'stateChanged';
-      for (const j of jobs) await insertJob(tx, j, now);
-      return 'issued';
-    });
+  /**
+   * Reserved → issued, together with the outbox jobs that must follow an issued bill. A red bill also
+   * marks its blue bill red-flushed (scarlet '1') in the same transaction, guarded by what the write-off
+   * checked: the blue bill is still not red-flushed, not booked, and linked to paper exactly when the
+   * red bill is (writeOffEBillToPaper); otherwise nothing is written ('blueChanged').
+   */
+  async complete(billId: number, iss: Issuance, jobs: OutboxJob[], red?: { blueId: number; paperLinked: boolean }): Promise<CompleteOutcome> {
+    try {
+      return await this.writer.run(async (tx): Promise<CompleteOutcome> => {
+        const now = Date.now();
+        const { changes: n } = await tx.run(
+          'UPDATE bills SET state = ?, random = ?, create_time = ?, fiscal_xml = ?, unit_signature = ?, sig_cert_serial = ?, qr_png = ?, updated_at = ? WHERE id = ? AND state = ?',
+          ['issued', iss.random, iss.createTime, iss.fiscalXml, iss.unitSignature, iss.sigCertSerial, iss.qrPng, now, billId, 'reserved'],
+        );
+        if (n !== 1) return 'stateChanged';
+        if (red) {
+          const paper = red.paperLinked ? 'paper_no IS NOT NULL' : 'paper_no IS NULL';
+          const { changes } = await tx.run(`UPDATE bills SET scarlet = ?, updated_at = ? WHERE id = ? AND scarlet = ? AND account_state = ? AND ${paper}`, ['1', now, red.blueId, '0', '0']);
+          if (changes !== 1) throw new BlueChanged();
+        }
+        for (const j of jobs) await insertJob(tx, j, now);
+        return 'issued';
+      });
+    } catch (e) {
+      if (e instanceof BlueChanged) return 'blueChanged';
+      throw e;
+    }
   }
 
   /**
@@ -229,7 +257,14 @@ export class BillStore {
       const row = await tx.get<{ bus_no: string | null }>('SELECT bus_no FROM bills WHERE id = ? AND state = ?', [billId, 'reserved']);
       if (!row) return 0;
       const why = `${reason}（原业务流水号 ${row.bus_no ?? ''}）`.slice(0, 250);
-      const r = await tx.run('UPDATE bills SET state = ?, bus_no = NULL, void_reason = ?, updated_at = ? WHERE id = ? AND state = ?', ['voided', why, Date.now(), billId, 'reserved']);
+      // live_red_of too: a voided red reservation no longer holds its blue bill's one red slot.
+      const r = await tx.run('UPDATE bills SET state = ?, bus_no = NULL, live_red_of = NULL, void_reason = ?, updated_at = ? WHERE id = ? AND state = ?', [
+        'voided',
+        why,
+        Date.now(),
+        billId,
+        'reserved',
+      ]);
       return r.changes;
     });
   }
@@ -253,7 +288,13 @@ export class BillStore {
     if (q.appid) base.where('appid', q.appid);
     if (q.from) base.where('bus_date_time', '>=', q.from);
     if (q.to) base.where('bus_date_time', '<=', q.to);
-    for (const [k, v] of Object.entries(q.where)) if (k !== 'state' && v !== undefined && v !== '') base.where(BILL_FILTERS[k as BillFilter], v);
+    for (const [k, v] of Object.entries(q.where)) {
+      if (k === 'state' || v === undefined || v === '') continue;
+      if (k === 'paperLinked') {
+        if (v === '1') base.whereNotNull('paper_no');
+        else base.whereNull('paper_no');
+      } else base.where(BILL_FILTERS[k as BillFilter], v);
+    }
     const [{ n }] = (await base.clone().count({ n: '*' })) as { n: number | string }[];
     const rows = await base.orderBy('bus_date_time').orderBy('id').limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize);
     return { total: Number(n), rows };

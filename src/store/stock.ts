@@ -274,30 +274,28 @@ export class StockStore {
   }
 
   private async distributeTx(tx: SqlTx, placeCode: string, r: RangeRef, who: Who): Promise<StockOutcome<{ count: number; rangeId: number; medium: Medium; billKind: string }>> {
-    {
-      const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
-      if (!place) return refuse({ kind: 'unknownPlace', placeCode });
-      const found = await this.resolve(tx, r);
-      if (!found.ok) return found;
-      const { span, medium, billKind, len, movements } = found;
-      if (!covers(unitHoldings(movements.map(likeOf)), span)) return refuse({ kind: 'notInStore', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
-      const now = Date.now();
-      const { lastId } = await insertRow(tx, 'stock_ranges', {
-        place_code: placeCode,
-        medium,
-        bill_kind: billKind,
-        bill_batch_code: r.billBatchCode,
-        start_no: span.start,
-        end_no: span.end,
-        next_no: span.start,
-        no_len: len,
-        state: 'active',
-        created_at: now,
-      });
-      await this.record(tx, 'distributed', { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: lastId, reason: null }, who);
-      await this.tellLevel(tx, placeCode, medium, billKind);
-      return { ok: true as const, count: spanSize(span), rangeId: lastId, medium, billKind };
-    }
+    const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
+    if (!place) return refuse({ kind: 'unknownPlace', placeCode });
+    const found = await this.resolve(tx, r);
+    if (!found.ok) return found;
+    const { span, medium, billKind, len, movements } = found;
+    if (!covers(unitHoldings(movements.map(likeOf)), span)) return refuse({ kind: 'notInStore', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    const now = Date.now();
+    const { lastId } = await insertRow(tx, 'stock_ranges', {
+      place_code: placeCode,
+      medium,
+      bill_kind: billKind,
+      bill_batch_code: r.billBatchCode,
+      start_no: span.start,
+      end_no: span.end,
+      next_no: span.start,
+      no_len: len,
+      state: 'active',
+      created_at: now,
+    });
+    await this.record(tx, 'distributed', { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: lastId, reason: null }, who);
+    await this.tellLevel(tx, placeCode, medium, billKind);
+    return { ok: true as const, count: spanSize(span), rangeId: lastId, medium, billKind };
   }
 
   /** Unused numbers a place gives back to the unit's store (退回). */
@@ -327,43 +325,41 @@ export class StockStore {
   }
 
   private async cutTx(tx: SqlTx, op: 'returned' | 'voided', placeCode: string, r: RangeRef, who: Who, reason: string | null): Promise<StockOutcome<{ count: number }>> {
-    {
-      const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
-      if (!place) return refuse({ kind: 'unknownPlace', placeCode });
-      const found = await this.resolve(tx, r);
-      if (!found.ok) return found;
-      const { span, medium, billKind, len } = found;
-      const ranges = await tx.all<RangeRow>(
-        'SELECT * FROM stock_ranges WHERE place_code = ? AND bill_batch_code = ? AND medium = ? AND state = ? ORDER BY start_no' + tx.forUpdate,
-        [placeCode, r.billBatchCode, medium, 'active'],
-      );
-      const holder = ranges.find((g) => Number(g.next_no) <= span.start && span.end <= Number(g.end_no));
-      if (!holder) return refuse({ kind: 'notHeld', placeCode, billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
-      const next = Number(holder.next_no);
-      const end = Number(holder.end_no);
-      if (span.start === next) {
-        const left = span.end + 1 > end ? 'exhausted' : 'active';
-        await tx.run('UPDATE stock_ranges SET next_no = ?, state = ? WHERE id = ?', [span.end + 1, left, holder.id]);
-      } else {
-        await tx.run('UPDATE stock_ranges SET end_no = ? WHERE id = ?', [span.start - 1, holder.id]);
-        if (span.end < end)
-          await insertRow(tx, 'stock_ranges', {
-            place_code: placeCode,
-            medium,
-            bill_kind: billKind,
-            bill_batch_code: r.billBatchCode,
-            start_no: span.end + 1,
-            end_no: end,
-            next_no: span.end + 1,
-            no_len: len,
-            state: 'active',
-            created_at: Date.now(),
-          });
-      }
-      await this.record(tx, op, { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: holder.id, reason }, who);
-      await this.tellLevel(tx, placeCode, medium, billKind);
-      return { ok: true as const, count: spanSize(span) };
+    const place = await tx.get<PlaceRow>('SELECT * FROM stock_places WHERE place_code = ?', [placeCode]);
+    if (!place) return refuse({ kind: 'unknownPlace', placeCode });
+    const found = await this.resolve(tx, r);
+    if (!found.ok) return found;
+    const { span, medium, billKind, len } = found;
+    const ranges = await tx.all<RangeRow>(
+      'SELECT * FROM stock_ranges WHERE place_code = ? AND bill_batch_code = ? AND medium = ? AND state = ? ORDER BY start_no' + tx.forUpdate,
+      [placeCode, r.billBatchCode, medium, 'active'],
+    );
+    const holder = ranges.find((g) => Number(g.next_no) <= span.start && span.end <= Number(g.end_no));
+    if (!holder) return refuse({ kind: 'notHeld', placeCode, billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    const next = Number(holder.next_no);
+    const end = Number(holder.end_no);
+    if (span.start === next) {
+      const left = span.end + 1 > end ? 'exhausted' : 'active';
+      await tx.run('UPDATE stock_ranges SET next_no = ?, state = ? WHERE id = ?', [span.end + 1, left, holder.id]);
+    } else {
+      await tx.run('UPDATE stock_ranges SET end_no = ? WHERE id = ?', [span.start - 1, holder.id]);
+      if (span.end < end)
+        await insertRow(tx, 'stock_ranges', {
+          place_code: placeCode,
+          medium,
+          bill_kind: billKind,
+          bill_batch_code: r.billBatchCode,
+          start_no: span.end + 1,
+          end_no: end,
+          next_no: span.end + 1,
+          no_len: len,
+          state: 'active',
+          created_at: Date.now(),
+        });
     }
+    await this.record(tx, op, { medium, billKind, code: r.billBatchCode, span, len, place: placeCode, rangeId: holder.id, reason }, who);
+    await this.tellLevel(tx, placeCode, medium, billKind);
+    return { ok: true as const, count: spanSize(span) };
   }
 
   /** The range's code as received: its medium, kind and number length, and the movements of the code. */

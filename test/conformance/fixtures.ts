@@ -14,19 +14,20 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   paperBill: ['invoiceEBillOutpatient', 'getPaperBillNo', 'turnPaper'],
   batch: ['batchInvoiceEBillOutpatient'],
   redBill: ['invoiceEBillOutpatient', 'writeOffEBill'],
-  placeNumber: [],
-  unitNumber: ['billStockReturn'],
+  heldRange: [],
+  storeRange: ['billStockReturn'],
 };
 
 /**
- * Unused inpatient e-bill numbers of the demo place, from the top of its range down (issuance takes
- * from the bottom): each fixture gets its own, so cases and channels never share a number.
+ * Ten unused numbers the demo place MZSF01 holds, fresh per call: chunks high in the demo inpatient
+ * range (44060226, 0000000001-0009999999), which issuance in these suites never reaches.
  */
-let topNumber = 9_999_999;
-const freshNumber = (): Values => {
-  const billNo = String(topNumber--).padStart(10, '0');
-  return { placeCode: 'MZSF01', billCode: '0602', billBatchCode: '44060226', billNo };
-};
+let chunk = 0;
+function heldRange(): Values {
+  const start = 9_000_000 + 10 * chunk++;
+  const no = (n: number) => String(n).padStart(10, '0');
+  return { placeCode: 'MZSF01', billCode: '0602', billBatchCode: '44060226', copyNum: 10, billBgnNo: no(start), billEndNo: no(start + 9) };
+}
 
 export type Channel = 'JSON' | 'SOAP';
 
@@ -57,21 +58,22 @@ export async function billFixture(app: TestApp): Promise<Values> {
 
 const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
   bill: billFixture,
-  // A number distributed to MZSF01 and still unused there.
-  placeNumber: async () => freshNumber(),
-  // A number returned from MZSF01 to the unit's store just now (what billStockOut can distribute).
-  async unitNumber(app) {
-    const n = freshNumber();
-    const range = { billCode: n.billCode, billBatchCode: n.billBatchCode, copyNum: 1, billBgnNo: n.billNo, billEndNo: n.billNo };
-    await ok(app, 'billStockReturn', { placeCode: n.placeCode, returner: '一致性测试', reason: '一致性测试退回', billNoList: [range] }, 'unitNumber');
-    return n;
+  heldRange: async () => heldRange(),
+  /** ten numbers back in the unit's store (returned from MZSF01 just now), ready to distribute */
+  async storeRange(app) {
+    const r = heldRange();
+    const { placeCode, ...range } = r;
+    await ok(app, 'billStockReturn', { placeCode, returner: '一致性测试', reason: '一致性测试退回', billNoList: [range] }, 'storeRange');
+    return r;
   },
   async paperBill(app) {
     const bill = await billFixture(app);
     const next = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode }, 'paperBill');
     const paper = { pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo };
     await ok(app, 'turnPaper', { billBatchCode: bill.billBatchCode, billNo: bill.billNo, ...paper, busDateTime: stamp17(), placeCode: bill.placeCode, operator: '一致性测试' }, 'paperBill');
-    return { ...bill, ...paper };
+    // the place's paper number after the fixture's: what a new conversion (reTurnPaper, a paper red bill) or a blank void must send
+    const after = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode, pBillBatchCode: paper.pBillBatchCode }, 'paperBill');
+    return { ...bill, ...paper, nextPBillNo: after.pBillNo };
   },
   async batch(app) {
     const busNos = [uniqueBusNo('CFB'), uniqueBusNo('CFB')];

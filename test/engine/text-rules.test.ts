@@ -97,6 +97,7 @@ function refusal(fn: () => void): FlowError {
 describe('the shipped catalogue applies the text rules to every string field of every service', () => {
   const cat = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
   const sample = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as Record<string, unknown>;
+  const turn = { billBatchCode: '44060126', billNo: '0000000001', pBillBatchCode: '44060126', pBillNo: '0000000001', busDateTime: '20261125093015123', placeCode: 'MZSF01', operator: '张三' };
   // One valid request per service; a new service must add its own here to be covered.
   const valid: Record<string, () => Record<string, unknown>> = {
     invoiceEBillOutpatient: () => ({ ...structuredClone(sample), otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }),
@@ -114,6 +115,31 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getBillStockOutList: () => ({ placeCode: 'MZSF01', bgnDate: '2026-01-01', endDate: '2026-12-31' }),
     getValidBillBatchCode: () => ({ placeCode: 'MZSF01' }),
     getValidBillNo: () => ({ placeCode: 'MZSF01', billCode: '0601', billBatchCode: '44060126' }),
+    // red part (issue 8)
+    writeOffEBill: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01' }),
+    getEBillPicUrl: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', channelMode: '1' }),
+    getEBillAccountStatus: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', createTime: '20261125093015123' }),
+    getBillDetail: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef' }),
+    getEBillUnPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
+    getNotPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
+    getEBillPrintList: () => ({ busBgnDate: '20261125000000000', busEndDate: '20261125235959999', placeCode: 'MZSF01', busType: '02', cardType: '1102', cardNo: 'A1', idCardNo: '4401', patientId: 'P1', pageNo: 1, pageSize: 10 }),
+    receiveArreasFeedBack: () => ({ billBatchCode: '44060126', billNo: '0000000001', feedBackDate: '2026-11-26' }),
+    receiveListDetail: () => ({ batchNo: 1, billBatchCode: '44060126', billNo: '0000000001', listDetail: [{ chrgtype: '西药费', prescribeCode: 'P1', listTypeCode: '1', code: 'X1', name: '片', form: '片剂', specification: '20mg', unit: '盒', std: 1, number: 1, amt: 1, selfAmt: 0, medicalCareType: '1', medCareItemType: '甲', medReimburseRate: 1, remark: 'r' }] }),
+    // paper part (issue 9)
+    getPaperBillNo: () => ({ placeCode: 'MZSF01', pBillBatchCode: '44060126' }),
+    turnPaper: () => ({ ...turn }),
+    reTurnPaper: () => ({ ...turn }),
+    turnPaperPrint: () => ({ ...turn }),
+    reTurnPaperPrint: () => ({ ...turn }),
+    invalidPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001', placeCode: 'MZSF01', author: '李四', reason: '退费', busDateTime: '20261125093015123' }),
+    invalidBlankBillNo: () => ({ pBillBatchCode: '44060126', pBillNoStart: '0000000001', pBillNoEnd: '0000000002', placeCode: 'MZSF01', author: '李四', reason: '卡纸', busDateTime: '20261125093015123' }),
+    printPaperBill: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),
+    printPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),
+    printElectBill: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', moduleId: '1' }),
+    getElectBilllListTotal: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef' }),
+    printElectBillList: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', total: 1, pageNoBgn: 0, pageNoEnd: 1 }),
+    getEBillNotifyPic: () => ({ billBatchCode: '44060126', billNo: '0000000001', isReturnPic: '1' }),
+    writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
   };
   const base = (service: string): Record<string, unknown> => {
     assert.ok(valid[service], `add a valid ${service} request to this test`);

@@ -44,7 +44,7 @@ for (const kind of dbKinds()) {
       assert.deepEqual(await s.receive({ billBatchCode: '44060125', startNo: '0000000001', endNo: '0000000100', medium: 'ebill', billKind: 'outpatient' }, who), { ok: true, count: 100 });
       const twice = await s.receive({ billBatchCode: '44060125', startNo: '0000000100', endNo: '0000000200', medium: 'ebill', billKind: 'outpatient' }, who);
       assert.equal(twice.ok, false);
-      if (!twice.ok) assert.match(stockRefusalError(twice).message, /44060125 0000000100-0000000200 与已领入的号段重叠/);
+      if (!twice.ok) assert.match(stockRefusalError(twice).message, /票据代码 44060125 起始号码 0000000100 至终止号码 0000000200 的号段与已领入的号段重叠/);
       // Two ranges handed out in reverse order: numbers are still taken lowest first.
       assert.equal((await s.distribute('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000011', endNo: '0000000020' }, who)).ok, true);
       assert.equal((await s.distribute('P-LEDGER', { billBatchCode: '44060125', startNo: '0000000001', endNo: '0000000005' }, who)).ok, true);

@@ -95,7 +95,7 @@ describe('stock under load: 100 concurrent issuers on SQLite, then the ledger wa
     }
     const r = await callJson(app.baseUrl, 'invoiceEBillOutpatient', none);
     assert.equal(r.result, 'E2003');
-    assert.match(r.text, /开票点 P-LOAD 没有可用的门诊（outpatient）电子票据号码/);
+    assert.match(r.text, /开票点编码 P-LOAD 没有可用的门诊（outpatient）电子票据号码/);
     assert.deepEqual((await walkLedger(app.services.db)).problems, []);
   });
 });

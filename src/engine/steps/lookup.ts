@@ -4,7 +4,7 @@
  * Key, check, filter and page values are JSONata expressions over the value the step reads.
  */
 import jsonata from 'jsonata';
-import { billView } from '../../store/bill-view';
+import { billView, billViewWithContent } from '../../store/bill-view';
 import { BILL_FILTERS, BillFilter, BillRow } from '../../store/bills';
 import { hisError } from '../errors';
 import type { PortMap } from '../slots';
@@ -21,6 +21,8 @@ interface Options {
   where?: Record<string, string>;
   /** range lookups: page number (1-based) and size */
   page?: { pageNo: string; pageSize: string; maxPageSize?: number };
+  /** also read the stored settlement: `content` of a single lookup, `item.content` of each range item */
+  content?: boolean;
 }
 
 const DEFAULT_KEYS: Record<By, Record<string, string>> = {
@@ -35,6 +37,7 @@ const reads = { value: { type: 'Json', free: true, doc: 'what the key, check, fi
 const singleWrites = {
   bill: { type: 'Bill', doc: 'the bill found' },
   red: { type: 'Bill', optional: true, doc: 'its red bill, when it has been red-flushed' },
+  content: { type: 'Settlement', optional: true, doc: 'with content: true, the settlement the bill was issued from' },
 } as const;
 const rangeWrites = { bills: { type: 'Bills', doc: 'one page of the bills found, with the total' } } as const;
 
@@ -43,7 +46,7 @@ const text = (v: unknown): string | undefined => (v === undefined || v === null 
 
 export const lookupStep = defineStep<Options, typeof reads, PortMap>({
   kind: 'lookup',
-  doc: 'Finds issued bills by busNo (of this appid, with its red bill), by billBatchCode + billNo, or by a business-time range with filters and paging. Not found: E2002.',
+  doc: 'Finds issued bills by busNo (of this appid, with its red bill), by billBatchCode + billNo, or by a business-time range with filters (placeCode, busType, kind, cardNo, scarlet, accountState, paperLinked …) and paging; `content: true` also reads the stored settlement. Not found: E2002.',
   optionsSchema: {
     type: 'object',
     required: ['by'],
@@ -59,6 +62,7 @@ export const lookupStep = defineStep<Options, typeof reads, PortMap>({
         additionalProperties: false,
         properties: { pageNo: { type: 'string' }, pageSize: { type: 'string' }, maxPageSize: { type: 'integer', minimum: 1, maximum: 1000 } },
       },
+      content: { type: 'boolean', description: 'also read the stored settlement (detail services, listFlag)' },
     },
   },
   reads,
@@ -82,6 +86,9 @@ export const lookupStep = defineStep<Options, typeof reads, PortMap>({
     const page = o.page ? compile({ pageNo: o.page.pageNo, pageSize: o.page.pageSize }, 'page') : undefined;
     const maxPageSize = o.page?.maxPageSize ?? 200;
     const wantRed = env.bound.writes.has('red');
+    const wantContent = o.content === true;
+    const view = wantContent ? billViewWithContent : billView;
+    if (env.bound.writes.has('content') && !wantContent) env.fail('FLOW_BAD_OPTION', ['content'], { path: 'content', detail: '写入 content 需要选项 content: true' });
     if (o.by === 'busDateRange' && !page) env.fail('FLOW_BAD_OPTION', ['page'], { path: 'page', detail: '按时间范围查询需要 page（pageNo、pageSize）' });
 
     const checkFields = async (row: BillRow, v: unknown, label: { busNo?: string }) => {
@@ -107,7 +114,7 @@ export const lookupStep = defineStep<Options, typeof reads, PortMap>({
         const pageNo = Math.max(1, Math.trunc(Number(text(await page!.pageNo(value)) ?? 1)) || 1);
         const pageSize = Math.min(maxPageSize, Math.max(1, Math.trunc(Number(text(await page!.pageSize(value)) ?? 20)) || 20));
         const found = await bills.range({ from: k.from, to: k.to, where: filters, pageNo, pageSize });
-        out.bills = { total: found.total, pageNo, pageSize, items: found.rows.map(billView) };
+        out.bills = { total: found.total, pageNo, pageSize, items: found.rows.map(view) };
         return;
       }
       const row = o.by === 'busNo' ? await bills.byBusNo(ctx.msg.appid, k.busNo ?? '') : await bills.byNumber(k.billBatchCode ?? '', k.billNo ?? '');
@@ -118,6 +125,7 @@ export const lookupStep = defineStep<Options, typeof reads, PortMap>({
       }
       await checkFields(row, value, { busNo: o.by === 'busNo' ? k.busNo : undefined });
       out.bill = billView(row);
+      if (wantContent) out.content = billViewWithContent(row).content;
       if (wantRed) {
         const red = await bills.redOf(row.id);
         if (red) out.red = billView(red);

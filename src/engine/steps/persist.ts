@@ -13,11 +13,12 @@ const reads = {
   fiscal: { type: 'FiscalText', doc: 'identity and signed text' },
   signature: { type: 'Signature', doc: 'the unit signature and QR' },
 } as const;
-const writes = { bill: { type: 'Bill', doc: 'the issued bill' } } as const;
+// Free: a blue flow names it `bill`, a red flow `red` (the flow reads as what it holds).
+const writes = { bill: { type: 'Bill', free: true, doc: 'the issued bill (blue or red)' } } as const;
 
 export const persistStep = defineStep<{ enqueue?: string[] }, typeof reads, typeof writes>({
   kind: 'persist',
-  doc: 'Stores the signed bill (reserved → issued) and enqueues the named outbox topics in the same transaction.',
+  doc: 'Stores the signed bill (reserved → issued) and enqueues the named outbox topics in the same transaction; a red bill also marks its blue bill red-flushed (scarlet 1) there, or fails whole with E2401 if the blue bill changed meanwhile.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -41,12 +42,18 @@ export const persistStep = defineStep<{ enqueue?: string[] }, typeof reads, type
         messageId: ctx.msg.id,
         busNo: res.bus_no ?? undefined,
       }));
+      const red = res.kind === 'red' && res.related_bill_id ? { blueId: res.related_bill_id, paperLinked: !!res.paper_no } : undefined;
       const done = await ctx.services.bills.complete(
         res.id,
         { random: p.random, createTime: p.createTime, fiscalXml: xml, unitSignature: sig.signature, sigCertSerial: sig.certSerial, qrPng: sig.qrPng },
         jobs,
+        red,
       );
-      if (done === 'stateChanged') throw hisError('E2004', 'finishedElsewhere', {}, 'busNo');
+      if (done === 'stateChanged') throw hisError('E2004', 'finishedElsewhere', {}, red ? 'billNo' : 'busNo');
+      if (done === 'blueChanged') {
+        const blue = await ctx.services.red.row(red!.blueId);
+        throw hisError('E2401', 'blueChanged', { billBatchCode: blue?.bill_batch_code ?? '', billNo: blue?.bill_no ?? '' }, 'billNo');
+      }
       out.bill = issuedView(res, p, sig.qrPng);
     };
   },

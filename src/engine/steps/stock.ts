@@ -135,7 +135,7 @@ export const stockStep = defineStep<Options, typeof reads, PortMap>({
         const k = codeOf(h.billKind);
         (byCode.get(k) ?? byCode.set(k, new Set()).get(k)!).add(h.billBatchCode);
       }
-      const items = [...byCode].map(([code, batches]) => ({ billCode: code, billBatchCodes: [...batches].sort().map((b) => ({ billBatchCode: b })) }));
+      const items = [...byCode].sort(([a], [b]) => a.localeCompare(b)).map(([code, batches]) => ({ billCode: code, billBatchCodes: [...batches].sort().map((b) => ({ billBatchCode: b })) }));
       out.result = { count: items.length, items };
     };
   },

@@ -9,6 +9,7 @@ import * as m008 from './008-replay-link';
 import * as m009 from './009-bill-lifecycle-columns';
 import * as m010 from './010-stock-ledger';
 import * as m011 from './011-paper-and-print';
+import * as m013 from './013-red-notice-voucher-feedback';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '009-bill-lifecycle-columns': m009,
   '010-stock-ledger': m010,
   '011-paper-and-print': m011,
+  '013-red-notice-voucher-feedback': m013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,7 +6,7 @@ independent SOAP client, over both ports (SOAP 1.1 and SOAP 1.2).
 
 ADDRESS overrides the WSDL's soap:address (a test server listens on a port of its own).
 
-CALLS_JSON: {"appid": ..., "key": ..., "data": {"<operation>": {business request}, ...}}; an operation
+CALLS_JSON: {"appid": ..., "key": ..., "data": {"<port> <operation>": {business request}, ...}}; an operation
 without data is called with an empty request. Envelope operations get a signed Bosssoft envelope;
 typed operations (<serviceId>Typed) get the business fields as XML and a WS-Security UsernameToken with
 PasswordDigest. Prints one JSON line per call: {"port", "op", "result", "message"} for an answer,
@@ -59,12 +59,13 @@ def main():
             port = service.ports[port_name]
             proxy = client.create_service(port.binding.name, address) if address else client.bind("EBillService", port_name)
             line = {"port": port_name, "op": op}
+            request = data.get(f"{port_name} {op}", {})
             try:
                 if typed:
-                    answer = getattr(proxy, op)(request=data.get(op, {}))
+                    answer = getattr(proxy, op)(request=request)
                     line["result"], line["message"] = answer["result"], answer["message"]
                 else:
-                    answer = getattr(proxy, op)(**envelope(appid, key, data.get(op, {})))
+                    answer = getattr(proxy, op)(**envelope(appid, key, request))
                     line["result"], line["message"] = decode_answer(answer)
             except Fault as e:
                 line["fault"], line["message"] = str(e.code), e.message
