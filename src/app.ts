@@ -52,6 +52,7 @@ import { describeUnsafe, DurabilityReport, readDurability } from './store/durabi
 import { SqlDb } from './store/sql';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/messages';
+import { PaperStore } from './store/paper';
 import { watchGroupCommit, watchStock } from './metrics';
 import { lowStockWatch } from './stock-levels';
 import { observeStockLevels, StockStore } from './store/stock';
@@ -118,7 +119,8 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
   checkBillKinds(catalogue, cfg, problems);
   if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
-  const router = new Router(flows, problems);
+  const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
+  const router = new Router(flows, problems, aliases);
   return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
 }
 
@@ -128,7 +130,7 @@ function checkCatalogueFlows(catalogue: Catalogue, flows: Flow[], problems: Prob
   for (const e of catalogue.services.values()) {
     if (!e.flow) continue;
     const f = byName.get(e.flow);
-    if (f && f.trigger.service === e.service) continue;
+    if (f && f.trigger.service === (e.aliasOf ?? e.service)) continue;
     const loc = loadYamlSource(e.file, new Problems())?.loc(['flow']) ?? { file: e.file, line: 1, col: 1 };
     const detail = f ? `流程 “${e.flow}” 由服务 ${f.trigger.service ?? '（定时）'} 触发，不是 ${e.service}` : `流程 “${e.flow}” 不存在`;
     problems.add(loc, 'CAT_UNKNOWN_FLOW', 'flow', { detail }, f ? undefined : suggestionHint(suggest(e.flow, byName.keys()), byName.keys()));
@@ -213,13 +215,14 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  * The store alone (migrated), for commands that only read or list what a server wrote: no worker
  * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
  */
-export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; stock: StockStore; close(): Promise<void> }> {
+export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; stock: StockStore; paper: PaperStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
   const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
-  return { db, messages: new MessageStore(db, writer), stock: new StockStore(db, writer, sql, cfg.stock.lowThreshold), close: () => db.destroy() };
+  const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
+  return { db, messages: new MessageStore(db, writer), stock, paper: new PaperStore(db, writer, sql, stock), close: () => db.destroy() };
 }
 
 /**
@@ -298,6 +301,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     messages: new MessageStore(db, writer),
     bills,
     stock,
+    paper: new PaperStore(db, writer, sql, stock),
     red: new RedStore(writer, sql),
     feedback: new FeedbackStore(writer, sql),
     batches: new BatchStore(db, writer),

@@ -142,6 +142,13 @@ export interface LimitsConfig {
   };
 }
 
+/** A staff account of the reprint (补打) approval: a supervisor approves applications of others. */
+export interface StaffAccount {
+  account: string;
+  name: string;
+  role: 'cashier' | 'supervisor';
+}
+
 export interface Config {
   mode: 'demo' | 'production';
   projectRoot: string;
@@ -189,6 +196,8 @@ export interface Config {
     sealId: string;
     sealName: string;
   };
+  /** paper bills and printing: the check site printed on bills, the staff accounts of 补打 approval */
+  paper?: { checkSite?: string; staff?: StaffAccount[] };
   demoStock: StockSeed[];
   /** bill stock (src/store/stock.ts): the low-stock threshold per place and bill kind, logged once when crossed and exported as medbill_stock_low */
   stock: { lowThreshold: { default: number; places?: Record<string, Record<string, number>> } };

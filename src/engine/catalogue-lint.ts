@@ -18,7 +18,7 @@ import type { YamlSource } from './yaml-source';
 export const COMMON_ID = 'https://medbill.local/catalogue/common';
 const REF = /^common#\/\$defs\/([^/]+)$/;
 const TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array', 'null'];
-const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'issues', 'typed', 'limits', 'request', 'response'];
+const ENTRY_KEYS = ['service', 'title', 'category', 'flow', 'aliasOf', 'issues', 'typed', 'limits', 'request', 'response'];
 const LIMIT_KEYS = ['bodyBytes'];
 const ISSUES_KEYS = ['busType', 'billKind'];
 const COMMON_KEYS = ['$id', '$defs', 'title', 'description', '$comment'];
@@ -211,7 +211,7 @@ export function lintEntry(lint: SchemaLint, src: YamlSource, expected: string): 
   for (const k of Object.keys(data))
     if (!ENTRY_KEYS.includes(k)) problems.add(src.loc([k], true), 'CAT_UNKNOWN_KEY', k, { key: k }, suggestionHint(suggest(k, ENTRY_KEYS), ENTRY_KEYS));
   for (const k of ['service', 'title', 'category', 'request']) if (data[k] === undefined) problems.add(src.loc([]), 'CAT_MISSING_KEY', '', { key: k });
-  for (const k of ['service', 'title', 'category', 'flow'])
+  for (const k of ['service', 'title', 'category', 'flow', 'aliasOf'])
     if (data[k] !== undefined && (typeof data[k] !== 'string' || data[k] === '')) problems.add(src.loc([k]), 'CAT_VALUE', k, { key: k, expected: '非空字符串' });
   if (typeof data.service === 'string' && data.service !== expected) problems.add(src.loc(['service']), 'CAT_SERVICE_NAME', 'service', { service: data.service, expected });
   if (data.issues !== undefined) {

@@ -24,6 +24,8 @@ export interface ServiceEntry {
   title: string;
   category: string;
   flow?: string;
+  /** an older serviceId of another entry (printPaper → printPaperBill): routed to that service's flow */
+  aliasOf?: string;
   issues?: { busType: string; billKind: string };
   /**
    * SOAP: also a typed operation `<service>Typed` (business fields as XML). Implied by `issues`; set it

@@ -11,7 +11,9 @@ import { listDetailStep } from './steps/list-detail';
 import { lookupStep } from './steps/lookup';
 import { mapStep } from './steps/map';
 import { notifyStep } from './steps/notify';
+import { paperStep } from './steps/paper';
 import { persistStep } from './steps/persist';
+import { renderStep } from './steps/render';
 import { redAllocateStep } from './steps/red-allocate';
 import { redDedupeStep } from './steps/red-dedupe';
 import { reportStep } from './steps/report';
@@ -42,6 +44,8 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     dialectStep,
     notifyStep,
     reportStep,
+    paperStep,
+    renderStep,
     respondStep,
   ].map((k) => [k.kind, k]),
 );

@@ -9,6 +9,8 @@ export class Router {
   constructor(
     readonly flows: Flow[],
     problems?: Problems,
+    /** older serviceIds (catalogue `aliasOf`) → the serviceId whose flow serves them */
+    aliases: ReadonlyMap<string, string> = new Map(),
   ) {
     for (const f of flows) {
       if (!f.trigger.service) continue;
@@ -20,6 +22,11 @@ export class Router {
       }
       this.byService.set(key, f);
     }
+    for (const [alias, target] of aliases)
+      for (const [key, f] of [...this.byService]) {
+        const [channel, service] = key.split(':');
+        if (service === target && !this.byService.has(`${channel}:${alias}`)) this.byService.set(`${channel}:${alias}`, f);
+      }
   }
 
   /** Every HIS channel (JSON, SOAP, HL7-derived) shares the `his` flows: one path per service. */

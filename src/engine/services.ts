@@ -6,6 +6,7 @@ import type { Db } from '../store/db';
 import type { GroupCommit } from '../store/group-commit';
 import type { MessageStore } from '../store/messages';
 import type { StockStore } from '../store/stock';
+import type { PaperStore } from '../store/paper';
 import type { FeedbackStore } from '../store/feedback';
 import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
@@ -25,6 +26,7 @@ export interface Services {
   bills: BillStore;
   batches: BatchStore;
   stock: StockStore;
+  paper: PaperStore;
   red: RedStore;
   feedback: FeedbackStore;
   notices: NoticeStore;

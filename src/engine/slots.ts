@@ -9,6 +9,7 @@ import type { RedRequest } from '../domain/red';
 import type { Settlement } from '../domain/settlement';
 import type { BillPage, BillView } from '../store/bill-view';
 import type { BillRow } from '../store/bills';
+import type { PaperView } from '../store/paper';
 
 /** Type name → what a slot of that type holds. */
 export interface SlotTypes {
@@ -28,6 +29,8 @@ export interface SlotTypes {
   FiscalText: PendingIssue;
   /** the unit signature and the QR code of a bill */
   Signature: { signature: string; certSerial: string; qrPng: string };
+  /** a paper bill number linked to an e-bill, printed or voided (src/store/paper.ts) */
+  PaperBill: PaperView;
   /** what a write-off asks (reason, operator, place, time, the paper red bill): red-dedupe/red-allocate */
   RedRequest: RedRequest;
   /** any JSON object (a mapping's result without a declared type) */
@@ -35,10 +38,10 @@ export interface SlotTypes {
 }
 
 export type SlotType = keyof SlotTypes;
-export const SLOT_TYPES: readonly SlotType[] = ['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'Json'];
+export const SLOT_TYPES: readonly SlotType[] = ['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'PaperBill', 'Json'];
 
 /** Types that hold JSON objects: a port typed Json accepts any of them. */
-const OBJECT_TYPES = new Set<SlotType>(['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'Json']);
+const OBJECT_TYPES = new Set<SlotType>(['Request', 'Settlement', 'RequestHash', 'Reservation', 'Bill', 'Bills', 'FiscalText', 'Signature', 'RedRequest', 'PaperBill', 'Json']);
 
 export function assignable(actual: SlotType, expected: SlotType): boolean {
   return actual === expected || (expected === 'Json' && OBJECT_TYPES.has(actual));

@@ -278,6 +278,10 @@ export class BillStore {
     return this.sql.get<BillRow>('SELECT * FROM bills WHERE appid = ? AND bus_no = ?', [appid, busNo]);
   }
 
+  byId(id: number): Promise<BillRow | undefined> {
+    return this.sql.get<BillRow>('SELECT * FROM bills WHERE id = ?', [id]);
+  }
+
   byNumber(billBatchCode: string, billNo: string): Promise<BillRow | undefined> {
     return this.sql.get<BillRow>('SELECT * FROM bills WHERE bill_batch_code = ? AND bill_no = ?', [billBatchCode, billNo]);
   }

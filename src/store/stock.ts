@@ -578,3 +578,25 @@ function mergeHoldings(hs: Holding[]): Holding[] {
   }
   return out;
 }
+
+/**
+ * The next number of the place's ranges of one code (getPaperBillNo: "the next paper number of
+ * pBillBatchCode"), or of a kind when no code is given; the bill kind comes along. Read only, in
+ * takeNumber's order.
+ */
+export async function peekNumberOf(
+  q: Pick<SqlTx, 'get'>,
+  placeCode: string,
+  medium: Medium,
+  by: { billKind?: string; billBatchCode?: string },
+): Promise<(TakenNumber & { billKind: string }) | undefined> {
+  const where = ['place_code = ?', 'medium = ?', 'state = ?'];
+  const params: unknown[] = [placeCode, medium, 'active'];
+  if (by.billKind) (where.push('bill_kind = ?'), params.push(by.billKind));
+  if (by.billBatchCode) (where.push('bill_batch_code = ?'), params.push(by.billBatchCode));
+  const range = await q.get<{ id: number; bill_batch_code: string; bill_kind: string; next_no: number; no_len: number }>(
+    `SELECT id, bill_batch_code, bill_kind, next_no, no_len FROM stock_ranges WHERE ${where.join(' AND ')} ORDER BY bill_batch_code, start_no, id LIMIT 1`,
+    params,
+  );
+  return range ? { rangeId: range.id, billBatchCode: range.bill_batch_code, billKind: range.bill_kind, billNo: padNo(Number(range.next_no), range.no_len) } : undefined;
+}

@@ -12,6 +12,10 @@ import { BillAccessGuard, sendTooManyText } from './bill-access';
 import type { OutboxMonitor } from '../engine/outbox-monitor';
 import type { Peer, PeerReport } from '../engine/peers';
 import { registry } from '../metrics';
+import { documentOf } from '../engine/steps/render';
+import { billPage } from '../render/bill-page';
+import { billPdf } from '../render/bill-pdf';
+import type { BillRow } from '../store/bills';
 
 export interface WebDeps {
   services: Services;
@@ -108,28 +112,58 @@ export function webRoutes(deps: WebDeps): express.Router {
 
   if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? '', () => deps.outboxMonitor?.refresh()));
 
-  // The fiscal XML exactly as signed; the check code in the query keeps numbers alone from opening bills,
-  // and the guard keeps anyone from trying codes until one fits.
+  // The fiscal XML exactly as signed, and its printable PDF; the check code in the query keeps numbers
+  // alone from opening bills, and the guard keeps anyone from trying codes until one fits. The phone
+  // page behind getEBillPicUrl (/h5/ebill/<code>/<no>) follows the same rules.
   const guard = deps.billAccess ?? new BillAccessGuard(services.config);
-  r.get(`/${services.config.server.servicePath}/ebill/:code/:file`, async (req, res) => {
-    const m = /^(\d+)\.xml$/.exec(req.params.file);
-    if (!m) {
-      res.status(404).type('text/plain; charset=utf-8').send('未找到：仅提供 .xml');
-      return;
-    }
+  const notFound = (res: express.Response) =>
+    res.status(404).type('text/plain; charset=utf-8').set('cache-control', 'no-store').send('未找到该电子票据（请核对票据代码、号码和校验码）');
+  /** The issued bill the URL names, once the guard admits the client and the check code fits; else answered. */
+  const admitBill = async (req: express.Request, res: express.Response, code: string, no: string): Promise<BillRow | undefined> => {
     const admitted = guard.admit(req);
-    if (!admitted.ok) return sendTooManyText(res, admitted);
-    const bill = await services.bills.byNumber(req.params.code, m[1]);
-    const key = `${req.params.code}-${m[1]}`;
+    if (!admitted.ok) {
+      sendTooManyText(res, admitted);
+      return undefined;
+    }
+    const bill = await services.bills.byNumber(code, no);
+    const key = `${code}-${no}`;
     const locked = bill ? guard.billLocked(key, admitted.client) : undefined;
-    if (locked) return sendTooManyText(res, locked);
+    if (locked) {
+      sendTooManyText(res, locked);
+      return undefined;
+    }
     const random = typeof req.query.random === 'string' ? req.query.random : '';
     if (!bill || bill.state !== 'issued' || !bill.fiscal_xml || !bill.random || !sameSecret(bill.random, random)) {
       guard.wrongCode(admitted.client, bill ? key : undefined);
-      res.status(404).type('text/plain; charset=utf-8').set('cache-control', 'no-store').send('未找到该电子票据（请核对票据代码、号码和校验码）');
+      notFound(res);
+      return undefined;
+    }
+    return bill;
+  };
+  r.get(`/${services.config.server.servicePath}/ebill/:code/:file`, async (req, res) => {
+    const m = /^(\d+)\.(xml|pdf)$/.exec(req.params.file);
+    if (!m) {
+      res.status(404).type('text/plain; charset=utf-8').send('未找到：仅提供 .xml 与 .pdf');
       return;
     }
-    res.type('application/xml; charset=utf-8').set('content-disposition', `attachment; filename="${bill.bill_batch_code}-${bill.bill_no}.xml"`).send(bill.fiscal_xml);
+    const bill = await admitBill(req, res, req.params.code, m[1]);
+    if (!bill) return;
+    const name = `${bill.bill_batch_code}-${bill.bill_no}`;
+    if (m[2] === 'xml') {
+      res.type('application/xml; charset=utf-8').set('content-disposition', `attachment; filename="${name}.xml"`).send(bill.fiscal_xml);
+      return;
+    }
+    const pdf = await billPdf(await documentOf(services, bill), {});
+    res.type('application/pdf').set('content-disposition', `inline; filename="${name}.pdf"`).set('cache-control', 'no-store').send(pdf);
+  });
+  r.get('/h5/ebill/:code/:no', async (req, res) => {
+    if (!/^\d+$/.test(req.params.no)) return void notFound(res);
+    const bill = await admitBill(req, res, req.params.code, req.params.no);
+    if (!bill) return;
+    const q = `?random=${encodeURIComponent(bill.random ?? '')}`;
+    const base = `/${services.config.server.servicePath}/ebill/${encodeURIComponent(bill.bill_batch_code)}/${encodeURIComponent(bill.bill_no)}`;
+    const html = billPage(await documentOf(services, bill), bill.qr_png ?? undefined, { xml: `${base}.xml${q}`, pdf: `${base}.pdf${q}` }, { redFlushed: bill.scarlet === '1' });
+    res.type('text/html; charset=utf-8').set('cache-control', 'no-store').set('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'").send(html);
   });
 
   return r;

@@ -73,7 +73,9 @@ const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
     const next = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode }, 'paperBill');
     const paper = { pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo };
     await ok(app, 'turnPaper', { billBatchCode: bill.billBatchCode, billNo: bill.billNo, ...paper, busDateTime: stamp17(), placeCode: bill.placeCode, operator: '一致性测试' }, 'paperBill');
-    return { ...bill, ...paper };
+    // the place's paper number after the fixture's: what a new conversion (reTurnPaper, a paper red bill) or a blank void must send
+    const after = await ok(app, 'getPaperBillNo', { placeCode: bill.placeCode, pBillBatchCode: paper.pBillBatchCode }, 'paperBill');
+    return { ...bill, ...paper, nextPBillNo: after.pBillNo };
   },
   async batch(app) {
     const busNos = [uniqueBusNo('CFB'), uniqueBusNo('CFB')];

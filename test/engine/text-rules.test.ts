@@ -97,6 +97,7 @@ function refusal(fn: () => void): FlowError {
 describe('the shipped catalogue applies the text rules to every string field of every service', () => {
   const cat = loadCatalogue(path.join(ROOT, 'config', 'catalogue'));
   const sample = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as Record<string, unknown>;
+  const turn = { billBatchCode: '44060126', billNo: '0000000001', pBillBatchCode: '44060126', pBillNo: '0000000001', busDateTime: '20261125093015123', placeCode: 'MZSF01', operator: '张三' };
   // One valid request per service; a new service must add its own here to be covered.
   const valid: Record<string, () => Record<string, unknown>> = {
     invoiceEBillOutpatient: () => ({ ...structuredClone(sample), otherMedicalList: [{ infoNo: 1, infoName: '医保', infoValue: 'v' }] }),
@@ -128,6 +129,20 @@ describe('the shipped catalogue applies the text rules to every string field of 
     invoicePayMentVoucher: () => ({ ...(JSON.parse(readFileSync(path.join(ROOT, 'examples', 'prepay', 'voucher-v3.2.json'), 'utf8')) as Record<string, unknown>), drawee: 'd', email: 'e', patientNo: 'n', caseNumber: 'c', visitNo: 'v', accountName: 'a', accountNo: '1', accountBank: 'b', remark: 'r', workUnit: 'w' }),
     writeOffPayMentVoucher: () => ({ busType: '07', billBatchCode: '44060226', billNo: '0000000001', reason: '退预交金', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', voucherBatchCode: '44060526', voucherNo: '0000000001', amt: 1, ownAcBalance: 1, remark: 'r' }),
     cancelPayMentVoucherBalance: () => ({ billBatchCode: '44060226', billNo: '0000000001', reason: '取消结算', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', patientId: 'P1', hospitalNo: 'Z1', remark: 'r' }),
+    // paper part (issue 9)
+    getPaperBillNo: () => ({ placeCode: 'MZSF01', pBillBatchCode: '44060126' }),
+    turnPaper: () => ({ ...turn }),
+    reTurnPaper: () => ({ ...turn }),
+    turnPaperPrint: () => ({ ...turn }),
+    reTurnPaperPrint: () => ({ ...turn }),
+    invalidPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001', placeCode: 'MZSF01', author: '李四', reason: '退费', busDateTime: '20261125093015123' }),
+    invalidBlankBillNo: () => ({ pBillBatchCode: '44060126', pBillNoStart: '0000000001', pBillNoEnd: '0000000002', placeCode: 'MZSF01', author: '李四', reason: '卡纸', busDateTime: '20261125093015123' }),
+    printPaperBill: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),
+    printPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),
+    printElectBill: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', moduleId: '1' }),
+    getElectBilllListTotal: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef' }),
+    printElectBillList: () => ({ billBatchCode: '44060126', billNo: '0000000001', random: 'abcdef', total: 1, pageNoBgn: 0, pageNoEnd: 1 }),
+    getEBillNotifyPic: () => ({ billBatchCode: '44060126', billNo: '0000000001', isReturnPic: '1' }),
     writeOffEBillToPaper: () => ({ billBatchCode: '44060126', billNo: '0000000001', reason: '退费', operator: '张三', busDateTime: '20261125093015123', placeCode: 'MZSF01', pBillBatchCode: '44060126', pBillNo: '0000000001' }),
     ...Object.fromEntries(
       ['batchInvoiceEBillOutpatient', 'batchInvoiceEBillHospitalized', 'batchInvoiceEBillRegistration', 'batchInvoiceEBillCheckUp'].map((id) => [id, () => ({ batchNo: 'B1', eBillList: [{ busNo: 'X1' }] })]),

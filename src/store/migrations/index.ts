@@ -8,6 +8,7 @@ import * as m005 from './005-outbox-horizon-and-dead-letters';
 import * as m008 from './008-replay-link';
 import * as m009 from './009-bill-lifecycle-columns';
 import * as m010 from './010-stock-ledger';
+import * as m011 from './011-paper-and-print';
 import * as m012 from './012-batches';
 import * as m013 from './013-red-notice-voucher-feedback';
 import * as m014 from './014-accounting-and-reconciliation';
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '008-replay-link': m008,
   '009-bill-lifecycle-columns': m009,
   '010-stock-ledger': m010,
+  '011-paper-and-print': m011,
   '012-batches': m012,
   '013-red-notice-voucher-feedback': m013,
   '014-accounting-and-reconciliation': m014,

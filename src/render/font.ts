@@ -1,0 +1,18 @@
+/**
+ * The CJK font every rendered document uses: Noto Sans CJK SC ("Noto Sans Hans", SIL OFL 1.1) as
+ * shipped by the npm package @embedpdf/fonts-sc (OpenType/CFF, ~8 MB a weight, GB 18030-level
+ * coverage, so rare characters in patient names render). It is read from node_modules, never from the
+ * system: pdfkit (fontkit) embeds only the glyphs a document uses, resvg loads it as a font file.
+ */
+import path from 'node:path';
+
+// The package's exports name only its JS entry (dist/), beside which fonts/ lies.
+const PACKAGE_DIR = path.join(path.dirname(require.resolve('@embedpdf/fonts-sc')), '..');
+
+export const FONT_FILES = {
+  regular: path.join(PACKAGE_DIR, 'fonts', 'NotoSansHans-Regular.otf'),
+  bold: path.join(PACKAGE_DIR, 'fonts', 'NotoSansHans-Bold.otf'),
+} as const;
+
+/** The family name the font files declare (what SVG text asks for). */
+export const FONT_FAMILY = 'Noto Sans S Chinese';
