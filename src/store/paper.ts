@@ -265,7 +265,9 @@ export class PaperStore {
       };
       const { lastId } = await insertRow(tx, 'paper_bills', row);
       if (voided) await tx.run('UPDATE paper_bills SET replaced_by_id = ? WHERE id = ?', [lastId, voided.id]);
-      await tx.run('UPDATE bills SET paper_batch_code = ?, paper_no = ?, paper_time = ?, updated_at = ? WHERE id = ?', [r.pBillBatchCode, r.pBillNo, time, now, bill.id]);
+      // paper_time is the conversion's business time (the request's busDateTime), as writeOffEBillToPaper
+      // keeps it on a red row: getBillByBusDate lists paper rows by it, beside the bills' busDateTime.
+      await tx.run('UPDATE bills SET paper_batch_code = ?, paper_no = ?, paper_time = ?, updated_at = ? WHERE id = ?', [r.pBillBatchCode, r.pBillNo, r.busDateTime, now, bill.id]);
       const paper = { ...row, id: lastId, reason: null, voided_time: null, replaced_by_id: null } as PaperRow;
       return { paper, voided, repeated: false };
     });

@@ -8,23 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { callJson, dbKinds, DEMO_APPID, Reply, startTestApp, TestApp } from '../helpers/app';
 import { EXAMPLES_DIR } from '../helpers/fixtures';
-import { CHINESE, Json, sample, uniqueBusNo } from './his-helpers';
+import { batchResult, CHINESE, Json, sample, uniqueBusNo } from './his-helpers';
 
 const example = (service: string, busNo: string): Json => ({ ...(JSON.parse(readFileSync(path.join(EXAMPLES_DIR, `${service}.json`), 'utf8')) as Json), busNo });
-
-/** Polls getBatchInvoiceEBill until no item is status 0 (the outbox worker issues them meanwhile). */
-export async function batchResult(baseUrl: string, batchNo: string, ms = 60_000): Promise<Json[]> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const r = await callJson(baseUrl, 'getBatchInvoiceEBill', { batchNo });
-    assert.equal(r.result, 'S0000', r.text);
-    const list = r.body!.eBillList as Json[];
-    assert.equal(r.body!.count, list.length);
-    if (list.every((i) => i.status !== 0)) return list;
-    if (Date.now() > until) assert.fail(`batch ${batchNo} still has items not generated: ${JSON.stringify(list.filter((i) => i.status === 0).map((i) => i.busNo))}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 for (const kind of dbKinds()) {
   describe(`batch issuance: batchInvoiceEBill* and getBatchInvoiceEBill (${kind})`, function () {

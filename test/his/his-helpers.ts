@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_APPID, DEMO_KEY, decodeReply, Reply, SAMPLE_FILE, TestApp } from '../helpers/app';
+import { callJson, DEMO_APPID, DEMO_KEY, decodeReply, Reply, SAMPLE_FILE, TestApp } from '../helpers/app';
 import type { App } from '../../src/app';
 import type { MessageRow } from '../../src/store/messages';
 
@@ -138,3 +138,17 @@ export async function stopMedbill(m: Medbill | undefined): Promise<void> {
 }
 
 export type { TestApp };
+
+/** Polls getBatchInvoiceEBill until no item is status 0 (the outbox worker issues them meanwhile). */
+export async function batchResult(baseUrl: string, batchNo: string, ms = 60_000): Promise<Json[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const r = await callJson(baseUrl, 'getBatchInvoiceEBill', { batchNo });
+    assert.equal(r.result, 'S0000', r.text);
+    const list = r.body!.eBillList as Json[];
+    assert.equal(r.body!.count, list.length);
+    if (list.every((i) => i.status !== 0)) return list;
+    if (Date.now() > until) assert.fail(`batch ${batchNo} still has items not generated: ${JSON.stringify(list.filter((i) => i.status === 0).map((i) => i.busNo))}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -1,21 +1,20 @@
 /**
  * Reconciliation (对账) and accounting sheets (汇总单) over real HTTP on every database of this
- * environment: a known set of bills — issued, red-flushed, batch-issued, turned to paper, one number
- * voided — and every figure of checkTotalData, checkDataByPlace, checkWriteOffData and
+ * environment: a known set of bills — issued, batch-issued, turned to paper, red-flushed (onto paper
+ * too), one number voided — and every figure of checkTotalData, checkDataByPlace, checkWriteOffData and
  * getBillByBusDate checked against expectations computed BY HAND below (in comments, fen by fen).
  *
- * Until writeOffEBill and the batch services land on main, the red bills and the batch marks are made
- * by direct store updates that mimic them (mimicRed, mimicBatch: a red row as migration 009 and
- * WAVE2.md define it, a number taken through takeNumber), and the paper link by mimicPaper. Everything
- * else (issuing, the nineteen services) is the real thing.
+ * Every bill is made by the real services over the JSON channel: invoiceEBillOutpatient,
+ * batchInvoiceEBillOutpatient (polled through getBatchInvoiceEBill), getPaperBillNo + turnPaper,
+ * writeOffEBill and writeOffEBillToPaper. The one exception is the voided number n5: an issue that never
+ * completed (its signing failed) is made through the bill store's reserve/voidReservation, as the
+ * issue flow does on such a failure.
  */
 import assert from 'node:assert/strict';
 import { stamp17 } from '../../src/domain/time';
 import type { BillRow } from '../../src/store/bills';
-import { insertRow } from '../../src/store/sql';
-import { takeNumber } from '../../src/store/stock';
 import { callJson, dbKinds, Reply, startTestApp, TestApp } from '../helpers/app';
-import { Json, sample } from './his-helpers';
+import { batchResult, Json, sample } from './his-helpers';
 
 /** An outpatient settlement of `amt` (one fee line, one list line, one pay channel, so the sums hold). */
 function settlement(busNo: string, amt: string, busType: string, placeCode: string, busDateTime: string): Json {
@@ -40,25 +39,20 @@ async function billOf(app: TestApp, billNo: string, code = '44060126'): Promise<
   return row;
 }
 
-/** What writeOffEBill will do (WAVE2.md "Shared contracts"), done directly on the store: a red row with its own number from the write-off place's stock. */
-async function mimicRed(app: TestApp, blue: BillRow, placeCode: string, busDateTime: string): Promise<string> {
-  return app.services.writer.run(async (tx) => {
-    const t = await takeNumber(tx, placeCode, 'ebill', blue.bill_kind);
-    assert.ok(t, `stock at ${placeCode}`);
-    const now = Date.now();
-    await insertRow(tx, 'bills', {
-      bill_batch_code: t.billBatchCode, bill_no: t.billNo, random: 'abc123', kind: 'red', state: 'issued', bill_kind: blue.bill_kind, appid: blue.appid,
-      bus_no: null, bus_date_time: busDateTime, bus_type: blue.bus_type, place_code: placeCode, payer: blue.payer, total_amt: `-${blue.total_amt}`,
-      create_time: stamp17(), related_bill_id: blue.id, stock_range_id: t.rangeId, operator: '张三', red_reason: '退费', created_at: now, updated_at: now,
-    });
-    await tx.run("UPDATE bills SET scarlet = '1' WHERE id = ?", [blue.id]);
-    return t.billNo;
-  });
+/** writeOffEBill (or, for a bill turned to paper, writeOffEBillToPaper onto `paperNo`): the red bill's number. */
+async function writeOff(app: TestApp, blue: BillRow, placeCode: string, busDateTime: string, paperNo?: string): Promise<string> {
+  const req: Json = { billBatchCode: blue.bill_batch_code, billNo: blue.bill_no, reason: '退费', operator: '张三', busDateTime, placeCode };
+  const red = paperNo ? await ok(app, 'writeOffEBillToPaper', { ...req, pBillBatchCode: '44060126', pBillNo: paperNo }) : await ok(app, 'writeOffEBill', req);
+  assert.equal(red.eScarletBillBatchCode, placeCode === 'MZSF02' ? '44060127' : '44060126');
+  return String(red.eScarletBillNo);
 }
-const mimicBatch = (app: TestApp, billNos: string[], batchNo: string) =>
-  app.services.writer.run((tx) => tx.run(`UPDATE bills SET batch_no = ? WHERE bill_batch_code = '44060126' AND bill_no IN (${billNos.map(() => '?').join(', ')})`, [batchNo, ...billNos]));
-const mimicPaper = (app: TestApp, billNo: string, paperNo: string, at: string) =>
-  app.services.writer.run((tx) => tx.run("UPDATE bills SET paper_batch_code = '44060126', paper_no = ?, paper_time = ? WHERE bill_batch_code = '44060126' AND bill_no = ?", [paperNo, at, billNo]));
+
+/** getPaperBillNo then turnPaper onto that number: the paper number. */
+async function turnPaper(app: TestApp, blue: BillRow, busDateTime: string): Promise<string> {
+  const next = await ok(app, 'getPaperBillNo', { placeCode: 'MZSF01', pBillBatchCode: '44060126' });
+  await ok(app, 'turnPaper', { billBatchCode: blue.bill_batch_code, billNo: blue.bill_no, pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo, busDateTime, placeCode: 'MZSF01', operator: '张三' });
+  return String(next.pBillNo);
+}
 
 /** A number taken and voided (an issue that never completed): not a bill, and it breaks a run. */
 async function voidedNumber(app: TestApp, busDateTime: string): Promise<string> {
@@ -74,13 +68,14 @@ const run = (bgnNo: string, endNo: string, copyNum: number, totalAmt: string, bu
 const no = (n: number) => String(n).padStart(10, '0');
 
 for (const db of dbKinds()) {
-  describe(`reconciliation and accounting figures, computed by hand (${db}; red and batch by direct store updates that mimic them)`, function () {
+  describe(`reconciliation and accounting figures, computed by hand, of bills made by the real issue, batch, paper and red services (${db})`, function () {
     this.timeout(120_000);
     let app: TestApp;
     let today: string;
 
     before(async () => {
-      app = await startTestApp({ db });
+      // outbox batch 1: the batch's items are issued one job at a time, in order, so A6 takes n6 and A7 n7
+      app = await startTestApp({ db, config: { outbox: { pollMs: 50, batch: 1 } } });
       await app.services.stock.seedDemo([{ placeCode: 'MZSF02', medium: 'ebill', billKind: 'outpatient', billBatchCode: '44060127', startNo: '0000000001', endNo: '0000009999' }]);
       today = stamp17().slice(0, 8);
       // MZSF01, code 44060126, numbers from 1 in this order:
@@ -92,20 +87,23 @@ for (const db of dbKinds()) {
       ];
       for (const [busNo, amt, busType, at] of issued) await ok(app, 'invoiceEBillOutpatient', settlement(busNo, amt, busType, 'MZSF01', at));
       assert.equal(await voidedNumber(app, '20261125080400000'), no(5)); // n5 voided
-      await ok(app, 'invoiceEBillOutpatient', settlement('A6', '33.33', '02', 'MZSF01', '20261125080500000')); // n6
-      await ok(app, 'invoiceEBillOutpatient', settlement('A7', '44.44', '02', 'MZSF01', '20261125080600000')); // n7
-      await mimicBatch(app, [no(6), no(7)], 'BATCH-1');
+      // A6 and A7 in one batch: n6, n7
+      await ok(app, 'batchInvoiceEBillOutpatient', { batchNo: 'BATCH-1', eBillList: [settlement('A6', '33.33', '02', 'MZSF01', '20261125080500000'), settlement('A7', '44.44', '02', 'MZSF01', '20261125080600000')] });
+      const items = await batchResult(app.baseUrl, 'BATCH-1');
+      assert.deepEqual(items.map((i) => `${String(i.busNo)} ${String(i.status)} ${String(i.billNo)}`), [`A6 1 ${no(6)}`, `A7 1 ${no(7)}`]);
+      assert.equal((await billOf(app, no(7))).batch_no, 'BATCH-1');
       await ok(app, 'invoiceEBillOutpatient', settlement('A8', '12.34', '02', 'MZSF01', '20261126080000000')); // n8, next day
       await ok(app, 'invoiceEBillOutpatient', settlement('B1', '7.77', '02', 'MZSF02', '20261125090000000')); // m1 at MZSF02, code 44060127
       assert.equal((await billOf(app, no(8))).bus_no, 'A8');
       assert.equal((await billOf(app, no(1), '44060127')).bus_no, 'B1');
-      // red bills: A2 at MZSF01 on 11-25 (n9), A1 at MZSF02 on 11-25 (m2), A4 at MZSF01 on 11-26 (n10)
-      assert.equal(await mimicRed(app, await billOf(app, no(2)), 'MZSF01', '20261125100000000'), no(9));
-      assert.equal(await mimicRed(app, await billOf(app, no(1)), 'MZSF02', '20261125110000000'), no(2));
-      assert.equal(await mimicRed(app, await billOf(app, no(4)), 'MZSF01', '20261126090000000'), no(10));
-      // A6 turned to paper 44060126-0000000001 at 12:00; A2's red bill n9 printed on paper 0000000002 at 13:00 (as writeOffEBillToPaper keeps it on the red row)
-      await mimicPaper(app, no(6), no(1), '20261125120000000');
-      await mimicPaper(app, no(9), no(2), '20261125130000000');
+      // paper (44060126 at MZSF01, numbers from 1): A6 turned to paper p1 at 12:00, A2 to p2 at 09:30
+      assert.equal(await turnPaper(app, await billOf(app, no(6)), '20261125120000000'), no(1));
+      assert.equal(await turnPaper(app, await billOf(app, no(2)), '20261125093000000'), no(2));
+      // red bills: A2 (on paper, so writeOffEBillToPaper, its red bill printed on paper p3) at MZSF01 on
+      // 11-25 10:00 (n9), A1 at MZSF02 on 11-25 (m2), A4 at MZSF01 on 11-26 (n10)
+      assert.equal(await writeOff(app, await billOf(app, no(2)), 'MZSF01', '20261125100000000', no(3)), no(9));
+      assert.equal(await writeOff(app, await billOf(app, no(1)), 'MZSF02', '20261125110000000'), no(2));
+      assert.equal(await writeOff(app, await billOf(app, no(4)), 'MZSF01', '20261126090000000'), no(10));
     });
     after(async () => app?.stop());
 
@@ -155,9 +153,11 @@ for (const db of dbKinds()) {
       // net of 11-25 over both places: 261.10 − 0.01 − 100.00 = 161.09
     });
 
-    it('getBillByBusDate 2026-11-25: 12 uses of numbers in time order — 8 e-bill numbers (n5 voided, state 2), 2 red, 1 paper, 1 paper red', async () => {
+    it('getBillByBusDate 2026-11-25: 13 uses of numbers in time order — 8 e-bill numbers (n5 voided, state 2), 2 red, 2 paper, 1 paper red', async () => {
       const r = await ok(app, 'getBillByBusDate', { busBgnDate: '20261125000000000', busEndDate: '20261125235959999' });
-      assert.equal(r.total, 12);
+      // writeOffEBillToPaper needs the blue bill on paper first (A2 → p2 at 09:30: a second paper row), and
+      // its paper red bill p3 carries the write-off's own time (10:00), right after its red e-bill n9
+      assert.equal(r.total, 13);
       const rows = (r.billList as Json[]).map((b) => [b.dataType, b.billBatchCode, b.billNo, b.totalAmt, b.state, b.busNo, b.placeCode, b.relateBillBatchCode, b.relateBillNo, b.busDate].join(' '));
       assert.deepEqual(rows, [
         `1 44060126 ${no(1)} 100.00 1 A1 MZSF01   20261125080000000`,
@@ -168,10 +168,11 @@ for (const db of dbKinds()) {
         `1 44060126 ${no(6)} 33.33 1 A6 MZSF01   20261125080500000`,
         `1 44060126 ${no(7)} 44.44 1 A7 MZSF01   20261125080600000`,
         `1 44060127 ${no(1)} 7.77 1 B1 MZSF02   20261125090000000`,
+        `3 44060126 ${no(2)} 0.01 1 A2 MZSF01 44060126 ${no(2)} 20261125093000000`,
         `2 44060126 ${no(9)} -0.01 1 A2 MZSF01 44060126 ${no(2)} 20261125100000000`,
+        `4 44060126 ${no(3)} -0.01 1 A2 MZSF01 44060126 ${no(9)} 20261125100000000`,
         `2 44060127 ${no(2)} -100.00 1 A1 MZSF02 44060126 ${no(1)} 20261125110000000`,
         `3 44060126 ${no(1)} 33.33 1 A6 MZSF01 44060126 ${no(6)} 20261125120000000`,
-        `4 44060126 ${no(2)} -0.01 1 A2 MZSF01 44060126 ${no(9)} 20261125130000000`,
       ]);
       const issued = (r.billList as Json[])[0];
       assert.match(String(issued.random), /^[0-9a-f]{6}$/);
@@ -184,13 +185,14 @@ for (const db of dbKinds()) {
       const red = await ok(app, 'getBillByBusDate', { ...range, dataType: '2' });
       assert.deepEqual([red.total, (red.billList as Json[]).map((b) => b.billNo)], [2, [no(9), no(2)]]);
       const paper = await ok(app, 'getBillByBusDate', { ...range, dataType: '3' });
-      assert.deepEqual([paper.total, (paper.billList as Json[]).map((b) => b.relateBillNo)], [1, [no(6)]]);
+      assert.deepEqual([paper.total, (paper.billList as Json[]).map((b) => b.relateBillNo)], [2, [no(2), no(6)]]);
       const paperRed = await ok(app, 'getBillByBusDate', { ...range, dataType: '4' });
-      assert.deepEqual([paperRed.total, (paperRed.billList as Json[]).map((b) => `${b.billNo}→${b.relateBillNo} ${b.totalAmt}`)], [1, [`${no(2)}→${no(9)} -0.01`]]);
+      assert.deepEqual([paperRed.total, (paperRed.billList as Json[]).map((b) => `${b.billNo}→${b.relateBillNo} ${b.totalAmt}`)], [1, [`${no(3)}→${no(9)} -0.01`]]);
       const m2 = await ok(app, 'getBillByBusDate', { ...range, placeCode: 'MZSF02' });
       assert.deepEqual([m2.total, (m2.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [2, [`1${no(1)}`, `2${no(2)}`]]);
       const p3 = await ok(app, 'getBillByBusDate', { ...range, pageNo: '3', pageSize: '4' });
-      assert.deepEqual([p3.total, p3.pageNo, (p3.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [12, 3, [`2${no(9)}`, `2${no(2)}`, `3${no(1)}`, `4${no(2)}`]]);
+      // 13 rows: page 3 of 4 is rows 9–12 (A2's paper, its red e-bill and paper red bill, A1's red bill)
+      assert.deepEqual([p3.total, p3.pageNo, (p3.billList as Json[]).map((b) => `${b.dataType}${b.billNo}`)], [13, 3, [`3${no(2)}`, `2${no(9)}`, `4${no(3)}`, `2${no(2)}`]]);
       const big = await call(app, 'getBillByBusDate', { ...range, pageSize: '201' });
       assert.equal(big.result, 'E1001');
       assert.match(big.text, /pageSize/);
