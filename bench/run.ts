@@ -1,18 +1,22 @@
 /**
  * `npm run bench`: every benchmark in turn. Each prints human lines and one JSON line per figure.
- * Benchmarks are measured here, never timed in tests. Pass --quick for shorter runs while developing.
+ * Benchmarks are measured here, never timed in tests. Pass --quick for shorter runs while developing,
+ * and --only <words> to run just the sections whose title contains them (case-insensitive), e.g.
+ * `node dist/bench/run.js --only batch` or `--only checkTotalData`.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').toLowerCase() : '';
 
 type BenchFn = (opts?: Record<string, unknown>) => Promise<unknown>;
 
 /** Runs the module's `entry` export (run unless named otherwise). */
 async function section(name: string, file: string, opts: Record<string, unknown> = {}, entry = 'run'): Promise<void> {
   const p = path.join(__dirname, file);
-  if (!existsSync(p)) return;
+  if (!existsSync(p) || (only && !name.toLowerCase().includes(only))) return;
   process.stdout.write(`\n== ${name}\n`);
   const fn = (require(p) as Record<string, BenchFn | undefined>)[entry];
   if (typeof fn === 'function') await fn(opts);
