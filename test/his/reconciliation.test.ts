@@ -68,7 +68,7 @@ const run = (bgnNo: string, endNo: string, copyNum: number, totalAmt: string, bu
 const no = (n: number) => String(n).padStart(10, '0');
 
 for (const db of dbKinds()) {
-  describe(`reconciliation and accounting figures, computed by hand, of bills made by the real issue, batch, paper and red services (${db})`, function () {
+  describe(`reconciliation and accounting figures, computed by hand, of bills made by the real issue, batch, paper and red services (${db}; the voided number n5 through the bill store)`, function () {
     this.timeout(120_000);
     let app: TestApp;
     let today: string;
