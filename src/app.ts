@@ -315,7 +315,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   // handler is there even when a test replaces the others (it needs `handle`, defined below).
   const handlers = new Map(opts.outboxHandlers ?? defaultOutboxHandlers(services, finance));
   if (!handlers.has(BATCH_ISSUE_TOPIC)) handlers.set(BATCH_ISSUE_TOPIC, createBatchIssueHandler(services, (req) => handle(req)));
-  const outbox = new OutboxWorker(db, handlers, retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch);
+  const outbox = new OutboxWorker(db, handlers, retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch, cfg.outbox.concurrency);
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
   const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
   // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.

@@ -215,7 +215,7 @@ export interface Config {
     bodyLimitBytes: number;
     uploadTimeoutMs: number;
   };
-  outbox: { pollMs: number; batch: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
+  outbox: { pollMs: number; batch: number; concurrency: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
   /** accounting sheets (汇总单入账), see config/default.yaml */
   accounting: { dateBasis: 'ivc' | 'bus'; maxDays: number; allowEmpty: boolean; cancelBooked: boolean; numberPrefix: string };
   /** daily reconciliation (对账) */

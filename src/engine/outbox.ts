@@ -45,6 +45,8 @@ export class OutboxWorker {
     private readonly policy: RetryPolicy,
     private readonly pollMs = 500,
     private readonly batch = 50,
+    /** jobs of one round delivered at once (a batch's items would otherwise issue one by one) */
+    private readonly concurrency = 1,
   ) {
     this.store = new OutboxStore(db);
   }
@@ -78,11 +80,16 @@ export class OutboxWorker {
     let handled = 0;
     try {
       const due = await this.store.due([...this.handlers.keys()], Date.now(), this.batch);
-      for (const job of due) {
-        if (!(await this.store.claim(job.id))) continue;
-        await this.deliver(job);
-        handled++;
-      }
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < due.length) {
+          const job = due[next++];
+          if (!(await this.store.claim(job.id))) continue;
+          await this.deliver(job);
+          handled++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.concurrency, due.length)) }, lane));
     } catch (e) {
       log().error('outbox poll failed', { error: (e as Error).message });
     } finally {

@@ -63,6 +63,26 @@ for (const db of dbKinds()) {
       await store.resetRunning();
     });
 
+    it('delivers up to `concurrency` jobs of one round at once, each exactly once', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const seen: string[] = [];
+      const slow = async (payload: unknown) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        seen.push((payload as { key: string }).key);
+        inFlight--;
+      };
+      const parallel = new OutboxWorker(app.services.db, new Map([['topic-slow', slow]]), POLICY, 10, 50, 3);
+      for (let i = 0; i < 7; i++) await enqueue('topic-slow', `s${i}`);
+      assert.equal(await parallel.tick(), 7);
+      assert.equal(most, 3, 'three lanes, never more');
+      assert.deepEqual([...seen].sort(), ['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
+      const open = await app.services.db('outbox').where('topic', 'topic-slow').whereNot('status', 'done').count({ n: '*' });
+      assert.equal(Number(open[0].n), 0);
+    });
+
     it('retries a transient failure until the horizon, then dead-letters it with the time and reason; a permanent one at once', async () => {
       await app.services.db('outbox').where({ job_key: 'a2' }).update({ horizon_start: Date.now() });
       await runUntilSettled();
