@@ -331,6 +331,7 @@ export const HIS_CODES = {
       inProgress: '电子票据 {billBatchCode}-{billNo} 正在冲红中，请稍后重发相同请求或用 getEBillStatesByBillInfo 查询',
       noContent: '电子票据 {billBatchCode}-{billNo} 没有保存开票内容，无法生成红票',
       wrongKind: '电子票据号码 {billNo}（票据代码 {billBatchCode}）是{billKind}，本服务只能冲红{expected}',
+      paperWrongKind: '纸质票据号码 pBillNo {pBillNo}（票据代码 {pBillBatchCode}）换开自{billKind} {bill}，本服务只能作废{expected}换开的纸质票据：请用 invalidPaper 作废',
     },
   },
   E2402: {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 
 /** Fixtures a file may ask for; each is prepared fresh before a case that needs it. */
-export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'heldRange', 'storeRange', 'hisPush', 'accountSheet', 'inpatientBill', 'arrearsBill', 'voucher'] as const;
+export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'heldRange', 'storeRange', 'hisPush', 'accountSheet', 'inpatientBill', 'arrearsBill', 'voucher', 'voucherPaper'] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 export type Values = Record<string, unknown>;
 

@@ -24,7 +24,11 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   inpatientBill: ['invEBillHospitalized'],
   arrearsBill: ['invEBillHospitalized'],
   voucher: ['invoicePayMentVoucher'],
+  voucherPaper: ['invoicePayMentVoucher', 'getPaperBillNo', 'turnPaper'],
 };
+
+/** MZSF01's paper for prepayment vouchers (config/default.yaml demoStock). */
+const PREPAY_PAPER = '44060526';
 
 /** An examples/ request (the README tour posts the same files) with a fresh busNo and the time now. */
 function example(file: string, tag: string, over: Values = {}): Values {
@@ -126,6 +130,14 @@ const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
     const req = example('prepay/voucher-v3.2.json', 'CFYJ');
     const r = await ok(app, 'invoicePayMentVoucher', req, 'voucher');
     return { voucherBatchCode: r.voucherBatchCode, voucherNo: r.voucherNo, voucherRandom: r.voucherRandom, busNo: req.busNo, busDateTime: req.busDateTime, placeCode: req.placeCode };
+  },
+  /** a voucher turned to paper just now, on MZSF01's prepay paper (44060526): the voucher's fields + pBillBatchCode pBillNo */
+  async voucherPaper(app) {
+    const v = await FIXTURE_MAKERS.voucher(app);
+    const next = await ok(app, 'getPaperBillNo', { placeCode: v.placeCode, pBillBatchCode: PREPAY_PAPER }, 'voucherPaper');
+    const paper = { pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo };
+    await ok(app, 'turnPaper', { billBatchCode: v.voucherBatchCode, billNo: v.voucherNo, ...paper, busDateTime: stamp17(), placeCode: v.placeCode, operator: '一致性测试' }, 'voucherPaper');
+    return { ...v, ...paper };
   },
   async redBill(app) {
     const bill = await billFixture(app);

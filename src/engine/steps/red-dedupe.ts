@@ -9,13 +9,11 @@
  */
 import { redRefusal, redSettlement, type PaperRule } from '../../domain/red';
 import type { Settlement } from '../../domain/settlement';
-import { BILL_KINDS, isBillKind } from '../../domain/stock';
+import { billKindName as kindName } from '../../domain/stock';
 import { billView } from '../../store/bill-view';
 import { hisError } from '../errors';
 import { defineStep } from '../step';
 import { requestHash, singleFlight } from './dedupe';
-
-const kindName = (k: string): string => (isBillKind(k) ? BILL_KINDS[k].name : k);
 
 const reads = {
   bill: { type: 'Bill', doc: 'the blue bill to red-flush (found by lookup)' },
