@@ -1,5 +1,5 @@
 /**
- * The e-bill's own life (fiscal-ebill.md §4.4): a number is reserved, the bill issued; an issued bill
+ * The e-bill's own life (docs/reference/fiscal-ebill.md, status model): a number is reserved, the bill issued; an issued bill
  * may be red-flushed (冲红, once: a repeat returns the same red bill) and converted to paper; a
  * reservation that never completed is voided. A red bill is itself `issued` and immutable.
  * Whether it is linked to paper is the link machine's (paper-link-state.ts).

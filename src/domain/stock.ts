@@ -159,7 +159,8 @@ export const total = (spans: Span[]): number => spans.reduce((n, s) => n + spanS
 
 /** What one stock movement does to the holdings (ledger ops; uses are the bills themselves). */
 export type MovementOp = 'received' | 'distributed' | 'returned' | 'voided';
-export const MOVEMENT_ZH: Record<MovementOp | 'usedBlue' | 'usedRed' | 'voidedBill' | 'reserved', string> = {
+export type LedgerUse = 'usedBlue' | 'usedRed' | 'voidedBill' | 'reserved' | 'usedPaper' | 'voidedPaper';
+export const MOVEMENT_ZH: Record<MovementOp | LedgerUse, string> = {
   received: '领入（财政）',
   distributed: '分发至开票点',
   returned: '开票点退回',
@@ -168,6 +169,8 @@ export const MOVEMENT_ZH: Record<MovementOp | 'usedBlue' | 'usedRed' | 'voidedBi
   usedRed: '开具红票',
   voidedBill: '作废（已取号）',
   reserved: '已取号待开具',
+  usedPaper: '换开纸质票据',
+  voidedPaper: '纸质票据作废（已换开）',
 };
 
 export interface MovementLike extends Span {

@@ -73,6 +73,13 @@ function requireNonEmpty(schema: JsonSchema, defs: Record<string, JsonSchema> = 
       }
       requireNonEmpty(p, defs);
     }
+    // Numbers may arrive as text (kiosks send "1"); the text must be the number itself (see numberText).
+    const numeric = Object.entries(props).filter(([, p]) => {
+      const def = typeof p.$ref === 'string' ? defs[p.$ref.replace(/^common#\/\$defs\//, '')] : undefined;
+      const t = (def ? { ...def, ...p } : p).type;
+      return t === 'integer' || t === 'number';
+    });
+    if (numeric.length) schema.numberText = numeric.map(([name]) => name);
   }
   if (schema.items && typeof schema.items === 'object') requireNonEmpty(schema.items as JsonSchema, defs);
   const own = schema.$defs as Record<string, JsonSchema> | undefined;
@@ -102,6 +109,21 @@ export function createAjv(options: Options = {}): Ajv {
     errors: true,
     // "" is minLength's to report; this catches what shows nothing (spaces, tabs, U+3000, zero-width).
     validate: (on: boolean, s: string): boolean => !on || s.length === 0 || !isBlank(s),
+  });
+  ajv.addKeyword({
+    // Ajv's coercion turns any text that JavaScript's Number() reads into a number: " ", "\u000b" and
+    // " 5" become 0 and 5. Checked on the object before its properties are coerced, the text of a
+    // number field must be the number as written: digits, an optional sign, decimals.
+    keyword: 'numberText',
+    type: 'object',
+    before: 'properties',
+    errors: true,
+    validate: function numberText(names: string[], data: Record<string, unknown>): boolean {
+      const bad = names.find((n) => typeof data[n] === 'string' && !/^-?\d+(\.\d+)?$/.test(data[n] as string));
+      if (bad === undefined) return true;
+      (numberText as unknown as { errors: Partial<ErrorObject>[] }).errors = [{ keyword: 'numberText', params: { property: bad }, message: 'not a number' }];
+      return false;
+    },
   });
   for (const kw of ['codeTable', 'allowEmpty', 'x-doc']) ajv.addKeyword({ keyword: kw });
   addTextKeywords(ajv);
@@ -138,7 +160,8 @@ function subSchema(root: JsonSchema, instancePath: string, resolve: (s: JsonSche
 type Say = <M extends HisMessage<'E1001'>>(m: M, params: Omit<HisParams<'E1001', M>, 'field' | 'title'>) => { field: string; message: string };
 
 export function describeError(e: ErrorObject, root: JsonSchema, resolve: (s: JsonSchema) => JsonSchema): { field: string; message: string } {
-  const missing = e.keyword === 'required' ? String((e.params as { missingProperty: string }).missingProperty) : undefined;
+  const missing =
+    e.keyword === 'required' ? String((e.params as { missingProperty: string }).missingProperty) : e.keyword === 'numberText' ? String((e.params as { property: string }).property) : undefined;
   const field = fieldPath(e.instancePath, missing) || '(data)';
   const schema = subSchema(root, missing ? `${e.instancePath}/${missing}` : e.instancePath, resolve);
   const named = { field, title: schema?.title ? `（${String(schema.title)}）` : '' };
@@ -162,6 +185,8 @@ export function describeError(e: ErrorObject, root: JsonSchema, resolve: (s: Jso
       return say('format', { format: FORMAT_ZH[String(p.format)] ?? String(p.format) });
     case 'type':
       return say('type', { type: typeZh(String(p.type)) });
+    case 'numberText':
+      return say('type', { type: typeZh(schema?.type === 'integer' ? 'integer' : 'number') });
     case 'enum':
       return say('enum', { allowed: (p.allowedValues as unknown[]).join('、') });
     case 'minItems':

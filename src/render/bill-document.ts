@@ -1,5 +1,5 @@
 /**
- * What a printed or displayed bill shows (fiscal-ebill.md §2.6: the provincial layout), built once
+ * What a printed or displayed bill shows (docs/reference/fiscal-ebill.md, layout file content), built once
  * from the stored bill and the unit's configuration, so the PDF, the phone page and the 告知单 show the
  * same facts: title, 票据代码/号码/校验码/开票日期, 交款人 and its credit code, the charge lines,
  * 金额合计 in words and figures, the 其他信息 block, the unit, 复核人 and 收款人, the QR code.

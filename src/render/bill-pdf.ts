@@ -1,5 +1,5 @@
 /**
- * The printable PDF of a bill, laid out like the provincial medical bill (fiscal-ebill.md §2.6) on
+ * The printable PDF of a bill, laid out like the provincial medical bill (docs/reference/fiscal-ebill.md, layout file content) on
  * A5 landscape: QR code top left, title and 财政部监制 mark, the identity block, the charge table in
  * two halves, 金额合计 in words and figures, 其他信息, the unit with its seal, 复核人/收款人 and the
  * statement where to check it; then the pages of the itemised list (清单) when asked.

@@ -5,14 +5,15 @@
  * system: pdfkit (fontkit) embeds only the glyphs a document uses, resvg loads it as a font file.
  */
 import path from 'node:path';
+import { fonts } from '@embedpdf/fonts-sc';
 
 // The package's exports name only its JS entry (dist/), beside which fonts/ lies.
 const PACKAGE_DIR = path.join(path.dirname(require.resolve('@embedpdf/fonts-sc')), '..');
 
-export const FONT_FILES = {
-  regular: path.join(PACKAGE_DIR, 'fonts', 'NotoSansHans-Regular.otf'),
-  bold: path.join(PACKAGE_DIR, 'fonts', 'NotoSansHans-Bold.otf'),
-} as const;
+// The package lists its weights; 400 and 700 are the regular and bold files.
+const file = (weight: number): string => path.join(PACKAGE_DIR, 'fonts', fonts.find((f) => f.weight === weight)?.file ?? `NotoSansHans-${weight === 700 ? 'Bold' : 'Regular'}.otf`);
+
+export const FONT_FILES = { regular: file(400), bold: file(700) } as const;
 
 /** The family name the font files declare (what SVG text asks for). */
 export const FONT_FAMILY = 'Noto Sans S Chinese';

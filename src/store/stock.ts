@@ -16,6 +16,7 @@ import {
   checkPlaceCode,
   covers,
   isPlaceType,
+  LedgerUse,
   LowStockConfig,
   lowStockThreshold,
   Medium,
@@ -177,7 +178,7 @@ export interface Holding {
 /** One line of the ledger of a number or range: a movement, or a bill that used a number. */
 export interface LedgerEntry {
   at: number;
-  what: MovementOp | 'usedBlue' | 'usedRed' | 'voidedBill' | 'reserved';
+  what: MovementOp | LedgerUse;
   billBatchCode: string;
   startNo: string;
   endNo: string;
@@ -494,6 +495,23 @@ export class StockStore {
         operator: b.operator,
         reason: b.state === 'voided' ? b.void_reason : b.red_reason,
         busNo: b.bus_no,
+      });
+    // A paper number's use is its paper_bills row (turnPaper, reTurnPaper), not a bills row.
+    const papers = (await this.db('paper_bills')
+      .select('paper_no', 'state', 'place_code', 'operator', 'reason', 'created_at')
+      .where('paper_batch_code', billBatchCode)
+      .whereBetween('paper_no', [padNo(span.start, span.len), padNo(span.end, span.len)])) as { paper_no: string; state: string; place_code: string; operator: string | null; reason: string | null; created_at: number }[];
+    for (const p of papers)
+      entries.push({
+        at: Number(p.created_at),
+        what: p.state === 'voided' ? 'voidedPaper' : 'usedPaper',
+        billBatchCode,
+        startNo: p.paper_no,
+        endNo: p.paper_no,
+        placeCode: p.place_code,
+        operator: p.operator,
+        reason: p.reason,
+        busNo: null,
       });
     entries.sort((x, y) => x.at - y.at || x.startNo.localeCompare(y.startNo));
     return { ok: true, entries };

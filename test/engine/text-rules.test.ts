@@ -71,14 +71,21 @@ describe('text rules: what may be signed (src/engine/text-rules.ts)', () => {
 });
 
 /** Every string field of a request schema (paths as E1001 names them) with a way to set it. */
-function stringFields(cat: Catalogue, schema: JsonSchema, prefix = ''): { path: string; set(o: Record<string, unknown>, v: string): void; rule: JsonSchema }[] {
+type Field = { path: string; set(o: Record<string, unknown>, v: string): void; rule: JsonSchema };
+
+function stringFields(cat: Catalogue, schema: JsonSchema, prefix = ''): Field[] {
+  return fieldsOf(cat, schema, ['string'], prefix);
+}
+
+/** The request's fields of these types, at every depth (a list's first item). */
+function fieldsOf(cat: Catalogue, schema: JsonSchema, types: string[], prefix = ''): Field[] {
   const s = cat.resolve(schema);
-  const out: ReturnType<typeof stringFields> = [];
+  const out: Field[] = [];
   for (const [name, raw] of Object.entries((s.properties ?? {}) as Record<string, JsonSchema>)) {
     const p = cat.resolve(raw);
-    if (p.type === 'string') out.push({ path: prefix + name, set: (o, v) => (o[name] = v), rule: p });
+    if (types.includes(String(p.type))) out.push({ path: prefix + name, set: (o, v) => (o[name] = v), rule: p });
     if (p.type === 'array' && p.items)
-      for (const f of stringFields(cat, p.items as JsonSchema, `${prefix}${name}[0].`))
+      for (const f of fieldsOf(cat, p.items as JsonSchema, types, `${prefix}${name}[0].`))
         out.push({ path: f.path, set: (o, v) => f.set(((o[name] as Record<string, unknown>[] | undefined) ?? (o[name] = [{}]) as Record<string, unknown>[])[0], v), rule: f.rule });
   }
   return out;
@@ -217,6 +224,27 @@ describe('the shipped catalogue applies the text rules to every string field of 
           assert.equal(e.field, f.path, e.message);
           assert.ok(e.message.includes(`字段 ${f.path}`) && e.message.includes(char) && e.message.includes('第 2 个字符'), `${f.path}: ${e.message}`);
         }
+    });
+  }
+
+  // Ajv's type coercion would read " ", "\u000b" or " 5" as a number (JavaScript's Number() trims
+  // white space): text sent for a number field must be the number itself (the catalogue's numberText).
+  for (const [service, entry] of cat.services) {
+    const fields = fieldsOf(cat, entry.request, ['integer', 'number']);
+    if (!fields.length) continue;
+    it(`${service}: its ${fields.length} number fields take text only when it is the number itself (" ", "\\u000b", " 5" refused, naming the field)`, () => {
+      for (const f of fields) {
+        const ok = base(service);
+        f.set(ok, '1');
+        assert.doesNotThrow(() => cat.validate(service, ok), `${f.path}: "1" is a number sent as text`);
+        for (const bad of [' ', '\u000b', ' 5', '5 ']) {
+          const data = base(service);
+          f.set(data, bad);
+          const e = refusal(() => cat.validate(service, data));
+          assert.equal(e.code, 'E1001', `${f.path}: ${e.message}`);
+          assert.equal(e.field, f.path, `${f.path} ${JSON.stringify(bad)}: ${e.message}`);
+        }
+      }
     });
   }
 

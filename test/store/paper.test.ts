@@ -61,6 +61,14 @@ for (const kind of dbKinds()) {
       const after = await turn('turn', b.id, await next());
       assert.ok(!after.ok && after.refusal.code === 'E2224', 'an e-bill whose paper was voided does not convert again');
       assert.equal((await app.services.paper.paperHistory(b.id)).length, 2);
+      // The stock ledger of those paper numbers shows their use, not just the range they came from.
+      const ledger = await app.services.stock.ledger('44060126', first, second);
+      assert.ok(ledger.ok);
+      const uses = ledger.entries.filter((e) => e.what === 'usedPaper' || e.what === 'voidedPaper').map((e) => [e.startNo, e.what]);
+      assert.deepEqual(uses, [
+        [first, 'voidedPaper'],
+        [second, 'voidedPaper'],
+      ]);
     });
 
     it('ten e-bills converting at once onto the same next number: exactly one wins, the rest are told the next number', async () => {
