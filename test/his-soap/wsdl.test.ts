@@ -110,7 +110,8 @@ describe('his-soap: WSDL generated from the catalogue', () => {
   });
 
   it('a new catalogue entry becomes operations without code changes; bad entries fail generation loudly', () => {
-    // The catalogue's code tables are the folder beside it (config/codes), so both are copied.
+    // The catalogue's code tables are the folder beside it (config/codes), so both are copied. The two
+    // entries are new names: every serviceId of the API is in the shipped catalogue now.
     const root = mkdtempSync(path.join(os.tmpdir(), 'medbill-cat-'));
     const dir = path.join(root, 'catalogue');
     try {
@@ -118,22 +119,22 @@ describe('his-soap: WSDL generated from the catalogue', () => {
       cpSync(path.join(PROJECT_ROOT, 'config', 'codes'), path.join(root, 'codes'), { recursive: true });
       const outpatient = readFileSync(path.join(dir, 'invoiceEBillOutpatient.yaml'), 'utf8');
       writeFileSync(
-        path.join(dir, 'invEBillRegistration.yaml'),
-        outpatient.replace('service: invoiceEBillOutpatient', 'service: invEBillRegistration').replace('title: 医疗门诊电子票据开具', 'title: 挂号电子票据开具').replace('busType: "02"', 'busType: "06"'),
+        path.join(dir, 'invEBillScratch.yaml'),
+        outpatient.replace('service: invoiceEBillOutpatient', 'service: invEBillScratch').replace('title: 医疗门诊电子票据开具', 'title: 挂号电子票据开具').replace('busType: "02"', 'busType: "06"'),
       );
-      writeFileSync(path.join(dir, 'getEBillPicUrl.yaml'), 'service: getEBillPicUrl\ntitle: 获取电子票据H5页面URL\ncategory: ebill\nrequest:\n  type: object\n  required: [billBatchCode]\n  properties:\n    billBatchCode: { type: string, maxLength: 50, title: 电子票据代码 }\n');
+      writeFileSync(path.join(dir, 'getScratchPicUrl.yaml'), 'service: getScratchPicUrl\ntitle: 获取电子票据H5页面URL\ncategory: ebill\nrequest:\n  type: object\n  required: [billBatchCode]\n  properties:\n    billBatchCode: { type: string, maxLength: 50, title: 电子票据代码 }\n');
       const cat = loadCatalogue(dir);
       const ops = soapOperations(cat).map((o) => `${o.name}:${o.style}`);
-      assert.deepEqual(ops.filter((o) => /Registration|PicUrl/.test(o)), ['getEBillPicUrl:envelope', 'invEBillRegistration:envelope', 'invEBillRegistrationTyped:typed']);
+      assert.deepEqual(ops.filter((o) => /Scratch/.test(o)), ['getScratchPicUrl:envelope', 'invEBillScratch:envelope', 'invEBillScratchTyped:typed']);
       const x = parseXml(generateWsdl(cat));
-      assert.ok(named(x, 'complexType', 'invEBillRegistrationData'));
-      assert.match(all(named(x, 'element', 'invEBillRegistrationTyped')!, 'documentation')[0].text, /挂号电子票据开具/);
+      assert.ok(named(x, 'complexType', 'invEBillScratchData'));
+      assert.match(all(named(x, 'element', 'invEBillScratchTyped')!, 'documentation')[0].text, /挂号电子票据开具/);
 
       const bad = (prop: string) =>
-        writeFileSync(path.join(dir, 'getEBillPicUrl.yaml'), `service: getEBillPicUrl\ntitle: x\ncategory: ebill\nissues: { busType: "01", billKind: x }\nrequest:\n  type: object\n  properties:\n    ${prop}\n`);
+        writeFileSync(path.join(dir, 'getScratchPicUrl.yaml'), `service: getScratchPicUrl\ntitle: x\ncategory: ebill\nissues: { busType: "01", billKind: x }\nrequest:\n  type: object\n  properties:\n    ${prop}\n`);
       bad('when: { type: "null", title: 时间 }');
-      assert.throws(() => generateWsdl(loadCatalogue(dir)), /getEBillPicUrl\.request\.when: type "null" has no XML form/);
-      writeFileSync(path.join(dir, 'getEBillPicUrl.yaml'), 'service: getEBillPicUrl\ntitle: x\ncategory: ebill\ntyped: "yes"\nrequest:\n  type: object\n  properties:\n    a: { type: string }\n');
+      assert.throws(() => generateWsdl(loadCatalogue(dir)), /getScratchPicUrl\.request\.when: type "null" has no XML form/);
+      writeFileSync(path.join(dir, 'getScratchPicUrl.yaml'), 'service: getScratchPicUrl\ntitle: x\ncategory: ebill\ntyped: "yes"\nrequest:\n  type: object\n  properties:\n    a: { type: string }\n');
       assert.throws(() => loadCatalogue(dir), /CAT_VALUE\s+typed/);
       bad('"2when": { type: string }');
       assert.throws(() => generateWsdl(loadCatalogue(dir)), /'2when' is not a valid XML element name/);

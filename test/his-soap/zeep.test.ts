@@ -79,6 +79,10 @@ describe('his-soap: python3-zeep calls every operation of the served WSDL', func
         if (!existsSync(file)) continue;
         const cf = readConformanceFile(file, o.serviceId);
         if (!cf.ok) continue;
+        // A happy case that needs "the place's next paper number" holds only until the next fixture
+        // takes one; all fixtures are made before zeep runs, so such operations are checked like those
+        // without a file (a known code, a Chinese message). The conformance suite runs them for real.
+        if (JSON.stringify(cf.value.happy.data).includes('nextPBillNo')) continue;
         try {
           data[`${port}/${o.name}`] = requestOf(cf.value.happy, cf.value.happy, caseValues(await fixtures(app, needsOf(cf.value, cf.value.happy))));
         } catch {
