@@ -19,6 +19,9 @@ export type BillKind = keyof typeof BILL_KINDS;
 
 export const isBillKind = (k: string): k is BillKind => Object.prototype.hasOwnProperty.call(BILL_KINDS, k);
 
+/** A bill kind as the HIS reads it (医疗门诊收费票据, 预交金凭证); an unknown key is shown as it is. */
+export const billKindName = (k: string): string => (isBillKind(k) ? BILL_KINDS[k].name : k);
+
 /** billCode (0601) or a bill kind name (outpatient) → the bill kind; undefined when neither. */
 export function billKindOf(codeOrKind: string): BillKind | undefined {
   if (isBillKind(codeOrKind)) return codeOrKind;

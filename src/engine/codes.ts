@@ -325,12 +325,13 @@ export const HIS_CODES = {
       isRed: '电子票据 {billBatchCode}-{billNo} 是红票，红票不能再冲红',
       notIssued: '电子票据 {billBatchCode}-{billNo} 不是已开具状态，不能冲红',
       paperLinked: '电子票据 {billBatchCode}-{billNo} 已换开纸质票据 {paper}，不能直接冲红：请先作废纸质票据（invalidPaper，同时冲红），或用 writeOffEBillToPaper 冲红',
-      notPaper: '电子票据 {billBatchCode}-{billNo} 未换开纸质票据，请用 writeOffEBill 冲红',
+      notPaper: '电子票据号码 {billNo}（票据代码 {billBatchCode}）未换开纸质票据，请用 writeOffEBill 冲红',
       booked: '电子票据 {billBatchCode}-{billNo} 已入账（入账状态 1），不能冲红：请先取消入账',
       blueChanged: '电子票据 {billBatchCode}-{billNo} 在冲红过程中状态已变化（换开纸质票据、入账或已冲红），本次未冲红，请用 getEBillStatesByBillInfo 查询后再处理',
       inProgress: '电子票据 {billBatchCode}-{billNo} 正在冲红中，请稍后重发相同请求或用 getEBillStatesByBillInfo 查询',
       noContent: '电子票据 {billBatchCode}-{billNo} 没有保存开票内容，无法生成红票',
-      wrongKind: '票据 {billBatchCode}-{billNo} 的种类为 {billKind}，本服务只能冲红 {expected}',
+      wrongKind: '电子票据号码 {billNo}（票据代码 {billBatchCode}）是{billKind}，本服务只能冲红{expected}',
+      paperWrongKind: '纸质票据号码 pBillNo {pBillNo}（票据代码 {pBillBatchCode}）换开自{billKind} {bill}，本服务只能作废{expected}换开的纸质票据：请用 invalidPaper 作废',
     },
   },
   E2402: {
@@ -339,7 +340,7 @@ export const HIS_CODES = {
     title: '纸质红票号码不符',
     doc: 'writeOffEBillToPaper: pBillBatchCode/pBillNo must be the next paper bill of the place\'s paper stock (the paper actually printed), as for turnPaper.',
     messages: {
-      notNext: '纸质票据 {pBillBatchCode}-{pBillNo} 不是开票点 {placeCode} 的下一张纸质票据（应为 {expected}），请核对纸质票据或先作废空白票据',
+      notNext: '纸质红票票据号码 pBillNo {pBillNo}（票据代码 {pBillBatchCode}）不是开票点 {placeCode} 的下一张纸质票据（应为 {expected}），请核对纸质票据或先作废空白票据',
       noPaperStock: '开票点 {placeCode} 没有可用的纸质票据号段（{billKind}），不能打印纸质红票',
     },
   },
@@ -349,7 +350,7 @@ export const HIS_CODES = {
     title: '流通状态反馈被拒',
     doc: 'receiveArreasFeedBack turns a non-circulable bill (isArrears 0) into circulable (1) once; any other bill is refused.',
     messages: {
-      notArrears: '电子票据 {billBatchCode}-{billNo} 不是不可流通（欠费）票据（isArrears 为 {isArrears}），不需要流通状态反馈',
+      notArrears: '电子票据号码 {billNo}（票据代码 {billBatchCode}）不是不可流通（欠费）票据（isArrears 为 {isArrears}），不需要流通状态反馈',
       already: '电子票据 {billBatchCode}-{billNo} 已于 {date} 反馈为可流通，不能重复反馈',
       isRed: '电子票据 {billBatchCode}-{billNo} 是红票，不能反馈流通状态',
     },

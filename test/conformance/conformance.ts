@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 
 /** Fixtures a file may ask for; each is prepared fresh before a case that needs it. */
-export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'heldRange', 'storeRange', 'hisPush', 'accountSheet'] as const;
+export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'heldRange', 'storeRange', 'hisPush', 'accountSheet', 'inpatientBill', 'arrearsBill', 'voucher', 'voucherPaper'] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 export type Values = Record<string, unknown>;
 
@@ -24,6 +24,15 @@ export interface Case {
   name: string;
   data: Values;
   expect: Expect;
+  /** fixtures this case needs beyond the file's (`needs:` inside the case) */
+  needs?: FixtureName[];
+  /** the happy request is sent first, on the same fixtures, and must succeed (a repeat, a second use) */
+  first?: boolean;
+}
+
+/** A case's fixtures: the file's, then the case's own (each once, in that order). */
+export function needsOf(cf: Pick<ConformanceFile, 'needs'>, c: Pick<Case, 'needs'>): FixtureName[] {
+  return [...new Set([...cf.needs, ...(c.needs ?? [])])];
 }
 
 export interface ConformanceFile {
@@ -50,9 +59,13 @@ export function readConformanceFile(file: string, expectedService: string): { ok
   }
   if (!isObject(doc)) return { ok: false, problems: ['the file must be a mapping with service, happy, bad'] };
   if (doc.service !== expectedService) problems.push(`service: must be ${expectedService} (the file name), found ${JSON.stringify(doc.service)}`);
-  const needs = doc.needs === undefined ? [] : doc.needs;
-  if (!Array.isArray(needs) || !needs.every((n) => (FIXTURES as readonly string[]).includes(String(n))))
-    problems.push(`needs: a list of ${FIXTURES.join(', ')}; found ${JSON.stringify(doc.needs)}`);
+  const readNeeds = (v: unknown, where: string): FixtureName[] => {
+    const list = v === undefined ? [] : v;
+    if (Array.isArray(list) && list.every((n) => (FIXTURES as readonly string[]).includes(String(n)))) return list as FixtureName[];
+    problems.push(`${where}: a list of ${FIXTURES.join(', ')}; found ${JSON.stringify(v)}`);
+    return [];
+  };
+  const needs = readNeeds(doc.needs, 'needs');
   const readCase = (c: unknown, where: string, named: boolean): Case | undefined => {
     if (!isObject(c)) return void problems.push(`${where}: must be a mapping with data and expect`);
     if (named && (typeof c.name !== 'string' || !c.name)) problems.push(`${where}.name: required (a Chinese description of the bad input)`);
@@ -61,7 +74,11 @@ export function readConformanceFile(file: string, expectedService: string): { ok
     if (!isObject(e) || typeof e.code !== 'string' || !/^[SE]\d{4}$/.test(e.code)) problems.push(`${where}.expect.code: required, a result code such as S0000 or E1001`);
     else if (e.field !== undefined && typeof e.field !== 'string') problems.push(`${where}.expect.field: must be a field name`);
     if (named && isObject(c.data) && INHERIT in c.data && c.data[INHERIT] !== null) problems.push(`${where}.data: "${INHERIT}" takes no value`);
-    return { name: named ? String(c.name) : 'happy', data: (c.data ?? {}) as Values, expect: (e ?? { code: '' }) as Expect };
+    if (c.first !== undefined && (!named || typeof c.first !== 'boolean')) problems.push(`${where}.first: ${named ? 'true or false' : 'only a bad case may send the happy request first'}`);
+    const keys = named ? ['name', 'data', 'expect', 'needs', 'first'] : ['data', 'expect', 'needs'];
+    for (const k of Object.keys(c)) if (!keys.includes(k)) problems.push(`${where}.${k}: unknown key (allowed: ${keys.join(', ')})`);
+    const own = readNeeds(c.needs, `${where}.needs`);
+    return { name: named ? String(c.name) : 'happy', data: (c.data ?? {}) as Values, expect: (e ?? { code: '' }) as Expect, ...(own.length ? { needs: own } : {}), ...(c.first === true ? { first: true } : {}) };
   };
   const happy = readCase(doc.happy, 'happy', false);
   if (happy && isObject(doc.happy) && isObject(doc.happy.data) && INHERIT in doc.happy.data) problems.push(`happy.data: "${INHERIT}" is for bad cases`);
@@ -69,7 +86,7 @@ export function readConformanceFile(file: string, expectedService: string): { ok
   const bad = (Array.isArray(doc.bad) ? doc.bad : []).map((c, i) => readCase(c, `bad[${i}]`, true));
   for (const k of Object.keys(doc)) if (!['service', 'needs', 'happy', 'bad'].includes(k)) problems.push(`${k}: unknown key (allowed: service, needs, happy, bad)`);
   if (problems.length || !happy) return { ok: false, problems };
-  return { ok: true, value: { file, service: expectedService, needs: needs as FixtureName[], happy, bad: bad as Case[] } };
+  return { ok: true, value: { file, service: expectedService, needs, happy, bad: bad as Case[] } };
 }
 
 /** yyyyMMddHHmmssSSS in local time, as HIS send busDateTime. */

@@ -1,8 +1,11 @@
 /**
- * The conformance fixtures (bill, paperBill, batch, redBill) made through the public services, and one
+ * The conformance fixtures (bill, paperBill, batch, redBill, inpatientBill, voucher, …) made through the public services, and one
  * call over either channel decoded to {result, message}. Shared by run.test.ts and the zeep suite.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config';
 import { callJson, decodeReply, Reply, TestApp } from '../helpers/app';
 import { envelopeCall, kid, post, sample } from '../his-soap/soap-helpers';
 import { uniqueBusNo } from '../his/his-helpers';
@@ -18,7 +21,26 @@ export const FIXTURE_NEEDS: Record<FixtureName, string[]> = {
   storeRange: ['billStockReturn'],
   hisPush: ['receiveCheckTotalData', 'receiveCheckWriteOffData', 'receiveBillByBusDate'],
   accountSheet: ['invoiceEBillOutpatient', 'generateAccount'],
+  inpatientBill: ['invEBillHospitalized'],
+  arrearsBill: ['invEBillHospitalized'],
+  voucher: ['invoicePayMentVoucher'],
+  voucherPaper: ['invoicePayMentVoucher', 'getPaperBillNo', 'turnPaper'],
 };
+
+/** MZSF01's paper for prepayment vouchers (config/default.yaml demoStock). */
+const PREPAY_PAPER = '44060526';
+
+/** An examples/ request (the README tour posts the same files) with a fresh busNo and the time now. */
+function example(file: string, tag: string, over: Values = {}): Values {
+  const s = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples', file), 'utf8')) as Values;
+  return { ...s, busNo: uniqueBusNo(tag), busDateTime: stamp17(), ...over };
+}
+
+/** A bill issued just now by an examples/ request: its numbers and the request's busNo, time and place. */
+async function issued(app: TestApp, serviceId: string, req: Values, what: string): Promise<Values> {
+  const r = await ok(app, serviceId, req, what);
+  return { billBatchCode: r.billBatchCode, billNo: r.billNo, random: r.random, createTime: r.createTime, busNo: req.busNo, busDateTime: req.busDateTime, placeCode: req.placeCode };
+}
 
 /**
  * Ten unused numbers the demo place MZSF01 holds, fresh per call: chunks high in the demo inpatient
@@ -98,6 +120,24 @@ const FIXTURE_MAKERS: Record<FixtureName, (app: TestApp) => Promise<Values>> = {
     const busDate = stamp17().replace(/^(\d{4})(\d{2})(\d{2}).*/, '$1-$2-$3');
     const sheet = await ok(app, 'generateAccount', { placeCode: bill.placeCode, bgnDate: busDate, endDate: busDate, operator: '一致性测试' }, 'accountSheet');
     return { accountNo: sheet.accountNo };
+  },
+  /** an inpatient bill issued just now: examples/invEBillHospitalized.json */
+  inpatientBill: async (app) => issued(app, 'invEBillHospitalized', example('invEBillHospitalized.json', 'CFZY'), 'inpatientBill'),
+  /** the same issued in arrears (isArrears "0"): what receiveArreasFeedBack settles */
+  arrearsBill: async (app) => issued(app, 'invEBillHospitalized', example('invEBillHospitalized.json', 'CFQF', { isArrears: '0' }), 'arrearsBill'),
+  /** a prepayment voucher issued just now: examples/prepay/voucher-v3.2.json */
+  async voucher(app) {
+    const req = example('prepay/voucher-v3.2.json', 'CFYJ');
+    const r = await ok(app, 'invoicePayMentVoucher', req, 'voucher');
+    return { voucherBatchCode: r.voucherBatchCode, voucherNo: r.voucherNo, voucherRandom: r.voucherRandom, busNo: req.busNo, busDateTime: req.busDateTime, placeCode: req.placeCode };
+  },
+  /** a voucher turned to paper just now, on MZSF01's prepay paper (44060526): the voucher's fields + pBillBatchCode pBillNo */
+  async voucherPaper(app) {
+    const v = await FIXTURE_MAKERS.voucher(app);
+    const next = await ok(app, 'getPaperBillNo', { placeCode: v.placeCode, pBillBatchCode: PREPAY_PAPER }, 'voucherPaper');
+    const paper = { pBillBatchCode: next.pBillBatchCode, pBillNo: next.pBillNo };
+    await ok(app, 'turnPaper', { billBatchCode: v.voucherBatchCode, billNo: v.voucherNo, ...paper, busDateTime: stamp17(), placeCode: v.placeCode, operator: '一致性测试' }, 'voucherPaper');
+    return { ...v, ...paper };
   },
   async redBill(app) {
     const bill = await billFixture(app);

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { caseValues, judge, readConformanceFile, requestOf } from './conformance';
+import { caseValues, judge, needsOf, readConformanceFile, requestOf } from './conformance';
 
 describe('conformance: the file format and the judge', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-conf-'));
@@ -39,6 +39,26 @@ describe('conformance: the file format and the judge', () => {
     assert.deepEqual(requestOf(r.value.bad[0], r.value.happy, values), { a: '9', b: happy.b, c: happy.b });
     assert.match(String(requestOf(r.value.bad[1], r.value.happy, values).z), /^at \d{4}-\d{2}-\d{2}$/);
     assert.throws(() => requestOf({ name: 'n', data: { a: '{{bill.nope}}' }, expect: { code: 'S0000' } }, r.value.happy, values), /names nothing/);
+  });
+
+  it("a case's own needs add to the file's; first: true is for bad cases only; unknown case keys and fixtures are refused", () => {
+    const good = readConformanceFile(
+      write('n.yaml', 'service: n\nneeds: [bill]\nhappy: { needs: [arrearsBill], data: {}, expect: { code: S0000 } }\nbad:\n  - { name: 一, first: true, needs: [bill, voucher], data: {}, expect: { code: E2404 } }\n  - { name: 二, data: {}, expect: { code: E1001 } }\n'),
+      'n',
+    );
+    assert.ok(good.ok, !good.ok ? good.problems.join('\n') : '');
+    if (!good.ok) return;
+    assert.deepEqual(needsOf(good.value, good.value.happy), ['bill', 'arrearsBill']);
+    assert.deepEqual(needsOf(good.value, good.value.bad[0]), ['bill', 'voucher']);
+    assert.equal(good.value.bad[0].first, true);
+    assert.equal(good.value.bad[1].first, undefined);
+    const bad = readConformanceFile(
+      write('m.yaml', 'service: m\nhappy: { first: true, data: {}, expect: { code: S0000 } }\nbad:\n  - { name: 一, needs: [vouch], data: {}, expect: { code: E1001 } }\n  - { name: 二, frist: true, data: {}, expect: { code: E1001 } }\n'),
+      'm',
+    );
+    assert.equal(bad.ok, false);
+    const text = !bad.ok ? bad.problems.join('\n') : '';
+    for (const p of ['happy.first', 'bad[0].needs', 'bad[1].frist: unknown key']) assert.ok(text.includes(p), `${p} in ${text}`);
   });
 
   it('judge: wrong code, English or leaking message, unnamed field, mismatched keys are each reported', () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { Catalogue, JsonSchema, loadCatalogue } from '../../src/engine/catalogue';
 import { startTestApp, TestApp } from '../helpers/app';
-import { caseValues, ConformanceFile, judge, readConformanceFile, requestOf, resolve } from './conformance';
+import { Case, caseValues, ConformanceFile, FixtureName, INHERIT, judge, needsOf, readConformanceFile, requestOf, resolve } from './conformance';
 import { call, FIXTURE_NEEDS, fixtures } from './fixtures';
 
 const DIR = path.join(PROJECT_ROOT, 'test', 'conformance');
@@ -61,14 +61,22 @@ describe('conformance: every catalogue service over JSON and SOAP (test/conforma
       const cf: ConformanceFile = read.value;
       const entry = catalogue.services.get(service);
       if (!entry) return void it(`pending: ${service} is not in config/catalogue on this branch`);
-      const missing = cf.needs.flatMap((f) => FIXTURE_NEEDS[f].filter((s) => !catalogue.services.has(s)).map((s) => `${f} needs ${s}`));
+      // A bad case built on the happy data (`...`) or after the happy request (`first`) needs the happy's fixtures too.
+      const caseNeeds = (c: Case): FixtureName[] =>
+        c !== cf.happy && (c.first || INHERIT in c.data) ? needsOf({ needs: needsOf(cf, cf.happy) }, c) : needsOf(cf, c);
+      const all = [...new Set([cf.happy, ...cf.bad].flatMap(caseNeeds))];
+      const missing = all.flatMap((f) => FIXTURE_NEEDS[f].filter((s) => !catalogue.services.has(s)).map((s) => `${f} needs ${s}`));
       if (missing.length) return void it(`pending: fixtures not available on this branch (${[...new Set(missing)].join('; ')})`);
       const titles = titlesOf(entry.request);
 
       for (const channel of ['JSON', 'SOAP'] as const) {
         for (const c of [cf.happy, ...cf.bad]) {
           it(`${channel}: ${c === cf.happy ? 'happy path' : c.name} → ${c.expect.code}${c.expect.field ? ` naming ${c.expect.field}` : ''}`, async () => {
-            const values = caseValues(await fixtures(app, cf.needs));
+            const values = caseValues(await fixtures(app, caseNeeds(c)));
+            if (c.first) {
+              const h = await call(app, channel, service, requestOf(cf.happy, cf.happy, values));
+              assert.equal(h.result, 'S0000', `${name} ${c.name}: the happy request sent first answered ${h.result} ${JSON.stringify(h.message).slice(0, 300)}`);
+            }
             const a = await call(app, channel, service, requestOf(c, cf.happy, values));
             const wrong = judge(a, { ...c.expect, message: resolve(c.expect.message, values) }, titles);
             assert.deepEqual(wrong, [], `${name} ${c.name} over ${channel}:\n  ${wrong.join('\n  ')}`);
@@ -80,7 +88,7 @@ describe('conformance: every catalogue service over JSON and SOAP (test/conforma
       const picked = sampleRequired(service, required);
       if (picked.length)
         it(`generated: required field missing (${picked.join(', ')} of ${required.length}) → E1001 naming it, JSON and SOAP`, async () => {
-          const values = caseValues(await fixtures(app, cf.needs));
+          const values = caseValues(await fixtures(app, caseNeeds(cf.happy)));
           const happy = requestOf(cf.happy, cf.happy, values);
           const wrong: string[] = [];
           for (const f of picked) {

@@ -143,6 +143,7 @@ describe('the shipped catalogue applies the text rules to every string field of 
     turnPaperPrint: () => ({ ...turn }),
     reTurnPaperPrint: () => ({ ...turn }),
     invalidPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001', placeCode: 'MZSF01', author: '李四', reason: '退费', busDateTime: '20261125093015123' }),
+    invalidPayMentVoucherPaper: () => ({ pBillBatchCode: '44060526', pBillNo: '0000000001', placeCode: 'MZSF01', author: '李四', reason: '退预交金', busDateTime: '20261125093015123' }),
     invalidBlankBillNo: () => ({ pBillBatchCode: '44060126', pBillNoStart: '0000000001', pBillNoEnd: '0000000002', placeCode: 'MZSF01', author: '李四', reason: '卡纸', busDateTime: '20261125093015123' }),
     printPaperBill: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),
     printPaper: () => ({ pBillBatchCode: '44060126', pBillNo: '0000000001' }),

@@ -16,7 +16,7 @@ import { soapOperations, TYPED_SUFFIX } from '../../adapters/his/soap/operations
 import { PROJECT_ROOT } from '../../src/config';
 import { loadCatalogue } from '../../src/engine/catalogue';
 import { HIS_CODES } from '../../src/engine/codes';
-import { caseValues, readConformanceFile, requestOf, Values } from '../conformance/conformance';
+import { caseValues, needsOf, readConformanceFile, requestOf, Values } from '../conformance/conformance';
 import { fixtures } from '../conformance/fixtures';
 import { DEMO_APPID, DEMO_KEY, startTestApp, TestApp } from '../helpers/app';
 import { WS_PATH } from './soap-helpers';
@@ -84,7 +84,7 @@ describe('his-soap: python3-zeep calls every operation of the served WSDL', func
         // without a file (a known code, a Chinese message). The conformance suite runs them for real.
         if (JSON.stringify(cf.value.happy.data).includes('nextPBillNo')) continue;
         try {
-          data[`${port}/${o.name}`] = requestOf(cf.value.happy, cf.value.happy, caseValues(await fixtures(app, cf.value.needs)));
+          data[`${port}/${o.name}`] = requestOf(cf.value.happy, cf.value.happy, caseValues(await fixtures(app, needsOf(cf.value, cf.value.happy))));
         } catch {
           /* a fixture not available on this branch: the operation gets an empty request */
         }

@@ -1,7 +1,7 @@
 /**
  * Prepayment vouchers (spec §10) over the JSON channel, on SQLite and MariaDB: a deposit voucher issued
  * from the prepay stock, its whole write-off (a red voucher), and cancelPayMentVoucherBalance red-flushing
- * the inpatient bill a stay was settled with.
+ * the inpatient bill a stay was settled with; invalidPayMentVoucherPaper voiding a voucher's paper.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -50,6 +50,40 @@ for (const db of dbKinds()) {
       assert.equal(r.body!.eScarletBillBatchCode, '44060226', 'the red number comes from the inpatient stock');
       const blue = await app.services.bills.byNumber(String(b.body!.billBatchCode), String(b.body!.billNo));
       assert.equal(blue?.scarlet, '1');
+    });
+
+    it("invalidPayMentVoucherPaper voids a voucher's paper and red-flushes it; an outpatient bill's paper is refused and left linked", async () => {
+      const turned = async (billBatchCode: unknown, billNo: unknown, pBillBatchCode: string) => {
+        const next = await callJson(app.baseUrl, 'getPaperBillNo', { placeCode: 'MZSF01', pBillBatchCode });
+        assert.equal(next.result, 'S0000', next.text);
+        const paper = { pBillBatchCode: String(next.body!.pBillBatchCode), pBillNo: String(next.body!.pBillNo) };
+        const t = await callJson(app.baseUrl, 'turnPaper', { billBatchCode, billNo, ...paper, busDateTime: '20261126100000000', placeCode: 'MZSF01', operator: '张三' });
+        assert.equal(t.result, 'S0000', t.text);
+        return paper;
+      };
+      const voidReq = (p: { pBillBatchCode: string; pBillNo: string }) => ({ ...p, placeCode: 'MZSF01', author: '李四', reason: '退预交金', busDateTime: '20261126120000000' });
+
+      const b = await callJson(app.baseUrl, 'invoiceEBillOutpatient', sample(uniqueBusNo('VP')));
+      const outPaper = await turned(b.body!.billBatchCode, b.body!.billNo, '44060126');
+      const refused = await callJson(app.baseUrl, 'invalidPayMentVoucherPaper', voidReq(outPaper));
+      assert.equal(refused.result, 'E2401');
+      assert.match(refused.text, /纸质票据号码 pBillNo .*换开自医疗门诊收费票据.*请用 invalidPaper 作废/);
+      assert.equal((await app.services.paper.paperByNumber(outPaper.pBillBatchCode, outPaper.pBillNo))?.state, 'linked', 'the refused paper is not voided');
+      const stillLinked = await app.services.bills.byNumber(String(b.body!.billBatchCode), String(b.body!.billNo));
+      assert.equal(stillLinked?.paper_no, outPaper.pBillNo, 'the e-bill keeps its paper link');
+
+      const v = await callJson(app.baseUrl, 'invoicePayMentVoucher', voucher(uniqueBusNo('VP')));
+      const vPaper = await turned(v.body!.voucherBatchCode, v.body!.voucherNo, '44060526');
+      const red = await callJson(app.baseUrl, 'invalidPayMentVoucherPaper', voidReq(vPaper));
+      assert.equal(red.result, 'S0000', red.text);
+      assert.equal(red.body!.voucherBatchCode, '44060526');
+      assert.match(String(red.body!.voucherRandom), /^[0-9a-f]{6}$/);
+      assert.equal((await app.services.paper.paperByNumber(vPaper.pBillBatchCode, vPaper.pBillNo))?.state, 'voided');
+      const row = await app.services.bills.byNumber(String(red.body!.voucherBatchCode), String(red.body!.voucherNo));
+      assert.equal(row?.kind, 'red');
+      assert.equal(row?.bill_kind, 'prepay');
+      const again = await callJson(app.baseUrl, 'invalidPayMentVoucherPaper', voidReq(vPaper));
+      assert.equal(again.body?.voucherNo, red.body!.voucherNo, 'a repeat answers the same red voucher');
     });
   });
 }

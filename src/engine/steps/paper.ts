@@ -5,6 +5,7 @@
  * paper), `voidLinked` (invalidPaper's voiding half: the e-bill is red-flushed by the steps after it),
  * and `find` (a converted paper bill and its e-bill, for printing). Request fields are the spec's names.
  */
+import { billKindName as kindName } from '../../domain/stock';
 import { billView } from '../../store/bill-view';
 import type { PaperRefusal } from '../../store/paper';
 import { paperView } from '../../store/paper';
@@ -33,10 +34,10 @@ export function paperError(r: PaperRefusal): FlowError {
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
-export const paperStep = defineStep<{ op: Op }, PortMap, PortMap>({
+export const paperStep = defineStep<{ op: Op; billKinds?: string[] }, PortMap, PortMap>({
   kind: 'paper',
-  doc: 'Paper bills (§7) through the paper state machines: op next (getPaperBillNo), turn, reTurn, voidBlank (invalidBlankBillNo), voidLinked (invalidPaper, before the red-flush steps) or find (a converted paper bill and its e-bill). Refusals: E2201–E2235.',
-  optionsSchema: { type: 'object', required: ['op'], additionalProperties: false, properties: { op: { enum: ['next', 'turn', 'reTurn', 'voidBlank', 'voidLinked', 'find'] } } },
+  doc: 'Paper bills (§7) through the paper state machines: op next (getPaperBillNo), turn, reTurn, voidBlank (invalidBlankBillNo), voidLinked (invalidPaper / invalidPayMentVoucherPaper, before the red-flush steps; billKinds: only paper converted from those e-bill kinds, refused E2401 before anything is voided) or find (a converted paper bill and its e-bill). Refusals: E2201–E2235.',
+  optionsSchema: { type: 'object', required: ['op'], additionalProperties: false, properties: { op: { enum: ['next', 'turn', 'reTurn', 'voidBlank', 'voidLinked', 'find'] }, billKinds: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z]+$' } } } },
   reads: (o) => (o.op === 'turn' || o.op === 'reTurn' ? { ...valueRead, ...billRead } : valueRead),
   writes: (o) => WRITES[o.op],
   atomic: true,
@@ -66,6 +67,16 @@ export const paperStep = defineStep<{ op: Op }, PortMap, PortMap>({
           return;
         }
         case 'voidLinked': {
+          // The kind is checked before the void: a paper of another kind must stay as it is (the void is not
+          // undone when the red steps refuse). A paper number's row, and so its kind, never changes.
+          if (o.billKinds) {
+            const linked = await store.paperByNumber(f('pBillBatchCode'), f('pBillNo'));
+            if (linked?.bill_id && !o.billKinds.includes(linked.bill_kind)) {
+              const b = await ctx.services.bills.byId(linked.bill_id);
+              const bill = b ? `${billView(b).billBatchCode}-${billView(b).billNo}` : '';
+              throw hisError('E2401', 'paperWrongKind', { pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), billKind: kindName(linked.bill_kind), bill, expected: o.billKinds.map(kindName).join('、') }, 'pBillNo');
+            }
+          }
           const r = await store.voidLinked({ pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), author: f('author'), reason: f('reason'), busDateTime: f('busDateTime') });
           if (!r.ok) throw paperError(r.refusal);
           const bill = await ctx.services.bills.byId(r.value.billId);

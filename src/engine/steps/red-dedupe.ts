@@ -9,6 +9,7 @@
  */
 import { redRefusal, redSettlement, type PaperRule } from '../../domain/red';
 import type { Settlement } from '../../domain/settlement';
+import { billKindName as kindName } from '../../domain/stock';
 import { billView } from '../../store/bill-view';
 import { hisError } from '../errors';
 import { defineStep } from '../step';
@@ -68,7 +69,8 @@ export const redDedupeStep = defineStep<Options, typeof reads, typeof writes>({
         return;
       }
       if (o.billKinds && !o.billKinds.includes(bill.billKind))
-        throw hisError('E2401', 'wrongKind', { ...id, billKind: bill.billKind, expected: o.billKinds.join('、') }, 'billNo');
+        // the HIS programmer reads Chinese kind names (门诊, 预交金), not the project's keys
+        throw hisError('E2401', 'wrongKind', { ...id, billKind: kindName(bill.billKind), expected: o.billKinds.map(kindName).join('、') }, 'billNo');
       const refusal = redRefusal(bill, paper);
       if (refusal) throw hisError('E2401', refusal.kind, refusal.params as never, 'billNo');
       const blue = await ctx.services.red.row(bill.id);
