@@ -75,6 +75,9 @@ describe('metrics labels stay bounded under random serviceIds', function () {
     const unknown = [...results].filter((c) => !(c in HIS_CODES));
     assert.deepEqual(unknown, [], `result labels come from the code table: ${[...results].join(',')}`);
     assert.ok(text.length < before.length + 16 * 1024, `/metrics grew from ${before.length} to ${text.length} bytes`);
-    assert.ok(text.length < 256 * 1024, `/metrics is ${text.length} bytes`);
+    // The growth above is the bound that matters; this one only catches a runaway. The registry is
+    // the process's, so in a whole `npm test` it also holds the series every earlier suite made
+    // (65 services × result codes × step histograms: ~450 KB).
+    assert.ok(text.length < 1024 * 1024, `/metrics is ${text.length} bytes`);
   });
 });
