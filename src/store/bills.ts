@@ -152,7 +152,14 @@ export interface OutboxJob {
 }
 
 /** The columns a freshly reserved row has at their defaults (what the INSERT leaves out). */
-const UNSET_LIFECYCLE = {
+const UNSET_AT_RESERVE = {
+  random: null,
+  create_time: null,
+  fiscal_xml: null,
+  unit_signature: null,
+  sig_cert_serial: null,
+  qr_png: null,
+  void_reason: null,
   answered_code: null,
   answered_at: null,
   scarlet: '0',
@@ -160,10 +167,17 @@ const UNSET_LIFECYCLE = {
   paper_no: null,
   paper_time: null,
   account_state: '0',
+  is_arrears: null,
   arrears_feedback_date: null,
+  batch_no: null,
   operator: null,
   red_reason: null,
 } as const;
+
+/** A reservation's full row from what its INSERT wrote (blue and red alike): the rest at their defaults. */
+export function reservedRow(inserted: Record<string, unknown>, id: number): BillRow {
+  return { ...UNSET_AT_RESERVE, ...inserted, id } as unknown as BillRow;
+}
 
 export class BillStore {
   constructor(
@@ -214,7 +228,7 @@ export class BillStore {
         updated_at: now,
       };
       const { lastId } = await insertRow(tx, 'bills', row);
-      return { kind: 'reserved', row: { ...(row as unknown as BillRow), ...UNSET_LIFECYCLE, id: lastId } };
+      return { kind: 'reserved', row: reservedRow(row, lastId) };
     });
   }
 

@@ -8,7 +8,7 @@
  */
 import { isUniqueViolation } from './db';
 import type { GroupCommit } from './group-commit';
-import type { BillRow } from './bills';
+import { type BillRow, reservedRow } from './bills';
 import { insertRow, SqlDb } from './sql';
 import { takeNumber } from './stock';
 
@@ -101,25 +101,7 @@ export class RedStore {
           updated_at: now,
         };
         const { lastId } = await insertRow(tx, 'bills', row);
-        const full: BillRow = {
-          ...(row as unknown as BillRow),
-          id: lastId,
-          random: null,
-          create_time: null,
-          fiscal_xml: null,
-          unit_signature: null,
-          sig_cert_serial: null,
-          qr_png: null,
-          void_reason: null,
-          answered_code: null,
-          answered_at: null,
-          scarlet: '0',
-          account_state: '0',
-          is_arrears: null,
-          arrears_feedback_date: null,
-          batch_no: null,
-        };
-        return { kind: 'reserved', row: full };
+        return { kind: 'reserved', row: reservedRow(row, lastId) };
       });
     } catch (e) {
       if (e instanceof Refused) return e.outcome;
