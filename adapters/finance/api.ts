@@ -1,7 +1,25 @@
 /**
- * The upload protocol between medbill and the finance e-bill system (our embedded simulator today, a
- * provincial exchange adapter later). Shared by both ends so they cannot drift apart.
+ * The simulator binding's protocol between medbill and the finance e-bill system (the embedded
+ * simulator; a province's own protocol is another binding of src/engine/finance.ts). Shared by both
+ * ends so they cannot drift apart. docs/finance-exchange.md is its prose.
  *
+ * Classification, for every path: 2xx done; 400/404/409/413/422 refused (dead letter); 408/425/429/5xx
+ * and network trouble transient (retried). 425 means "not yet": e.g. a red bill or a paper event whose
+ * blue bill has not reached finance yet — it will be accepted once that one has.
+ *
+ *   POST /api/bills                         blue or red e-bill (below)
+ *   POST /api/events                        FinanceEvent (paper-convert | paper-void | blank-void) → EventAccepted
+ *   GET  /api/base-info                     FinanceBaseInfo
+ *   POST /api/stock/applications            FinanceStockApplication → FinanceApplicationStatus
+ *   GET  /api/stock/applications/:id        FinanceApplicationStatus
+ *   POST /api/stock/applications/:id/receipt  入库确认 → FinanceApplicationStatus (state received)
+ *   GET  /api/reconciliation/daily?date=YYYY-MM-DD  FinanceDailyTotals
+ *   finance staff (simulator's own page and `medbill finance applications|approve|reject`):
+ *   GET  /admin/stock/applications          HTML list with approve/reject forms, JSON with Accept: application/json
+ *   POST /admin/stock/applications/:id/approve   → FinanceApplicationStatus
+ *   POST /admin/stock/applications/:id/reject    {reason} → FinanceApplicationStatus
+ *
+ * Bills:
  *   POST {finance.url}/api/bills   Content-Type: application/json
  *   request  { billBatchCode, billNo, random, fiscalXml }
  *            fiscalXml = Base64 of the UTF-8 bytes of the signed fiscal XML document. Base64 rather than
@@ -18,6 +36,9 @@ export interface UploadRequest {
   billBatchCode: string;
   billNo: string;
   random: string;
+  /** 开票点 and medbill's bill kind: not in the signed document, needed for finance's daily totals */
+  placeCode?: string;
+  billKind?: string;
   /** Base64 (UTF-8 bytes) of the whole fiscal XML document carrying the unit signature */
   fiscalXml: string;
 }
@@ -50,6 +71,11 @@ export type RefusalCode =
   | 'unit-signature-invalid' // does not verify over the signed text (tampered document or signature)
   | 'unit-signer-unknown' // the SignedData does not carry the signer certificate
   | 'unit-cert-untrusted' // the signer certificate does not chain to a trusted root, or is expired / not for signing
+  | 'unit-cert-revoked' // the signer certificate is revoked (CRL or OCSP)
+  | 'related-bill-unknown' // a red bill or paper event names a bill finance never accepted (after the 425 window)
+  | 'bad-event' // an /api/events body of the wrong shape or an eventId that does not match its content
+  | 'unknown-application' // no stock application with that id
+  | 'application-state' // the application is not in a state that allows this (e.g. receipt before approval)
   | 'conflict'; // another document is already stored under this code and number
 
 export interface UploadRefused {
@@ -61,3 +87,10 @@ export interface UploadRefused {
 }
 
 export type UploadResponse = UploadAccepted | UploadRefused;
+
+/** /api/events answer; the request body is a FinanceEvent (src/engine/finance.ts). */
+export interface EventAccepted {
+  ok: true;
+  eventId: string;
+  repeated: boolean;
+}

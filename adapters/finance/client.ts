@@ -1,9 +1,20 @@
 /**
- * medbill's side of the upload protocol (./api.ts), as the engine's Finance port (src/engine/finance.ts):
- * one HTTP attempt, classified. Whether and when to try again is the outbox's business; this module
- * only says which kind of failure it was.
+ * medbill's side of the simulator binding (./api.ts), as the engine's Finance port (src/engine/finance.ts):
+ * one HTTP attempt per call, classified. Whether and when to try again is the outbox's business; this
+ * module only says which kind of failure it was.
  */
-import type { Finance, FinanceBill, FinanceUploadResult } from '../../src/engine/finance';
+import type {
+  Finance,
+  FinanceApplicationStatus,
+  FinanceBaseInfo,
+  FinanceBill,
+  FinanceDailyTotals,
+  FinanceEvent,
+  FinanceEventAccepted,
+  FinanceResult,
+  FinanceStockApplication,
+  FinanceUploadResult,
+} from '../../src/engine/finance';
 import type { UploadAccepted, UploadRequest, UploadResponse } from './api';
 
 // Statuses that mean "not now" rather than "not this".
@@ -26,9 +37,96 @@ export class FinanceClient implements Finance {
       billNo: bill.billNo,
       random: bill.random,
       fiscalXml: Buffer.from(bill.fiscalXml, 'utf8').toString('base64'),
+      ...(bill.placeCode ? { placeCode: bill.placeCode } : {}),
+      ...(bill.billKind ? { billKind: bill.billKind } : {}),
     };
     return uploadBill(this.baseUrl, req, this.timeoutMs);
   }
+
+  async sendEvent(event: FinanceEvent): Promise<FinanceResult<FinanceEventAccepted>> {
+    const r = await this.call('POST', '/api/events', event);
+    if (r.kind !== 'ok') return r;
+    const b = r.body as Partial<FinanceEventAccepted> | undefined;
+    if (b?.eventId !== event.eventId) return { kind: 'transient', reason: `finance answered for event ${String(b?.eventId)}, not ${event.eventId}` };
+    return { kind: 'ok', eventId: event.eventId, repeated: b.repeated === true };
+  }
+
+  async baseInfo(): Promise<FinanceResult<{ info: FinanceBaseInfo }>> {
+    const r = await this.call('GET', '/api/base-info');
+    if (r.kind !== 'ok') return r;
+    const b = r.body as Partial<FinanceBaseInfo> | undefined;
+    if (typeof b?.version !== 'string' || !Array.isArray(b.billKinds) || !Array.isArray(b.chargeItems) || typeof b.codeTables !== 'object') {
+      return { kind: 'transient', reason: 'finance answered base information of the wrong shape' };
+    }
+    return { kind: 'ok', info: b as FinanceBaseInfo };
+  }
+
+  applyStock(app: FinanceStockApplication): Promise<FinanceResult<{ status: FinanceApplicationStatus }>> {
+    return this.statusCall('POST', '/api/stock/applications', app);
+  }
+
+  stockApplication(applicationId: string): Promise<FinanceResult<{ status: FinanceApplicationStatus }>> {
+    return this.statusCall('GET', `/api/stock/applications/${encodeURIComponent(applicationId)}`);
+  }
+
+  confirmReceipt(applicationId: string): Promise<FinanceResult<{ status: FinanceApplicationStatus }>> {
+    return this.statusCall('POST', `/api/stock/applications/${encodeURIComponent(applicationId)}/receipt`, {});
+  }
+
+  async dailyTotals(date: string): Promise<FinanceResult<{ totals: FinanceDailyTotals }>> {
+    const r = await this.call('GET', `/api/reconciliation/daily?date=${encodeURIComponent(date)}`);
+    if (r.kind !== 'ok') return r;
+    const b = r.body as Partial<FinanceDailyTotals> | undefined;
+    if (b?.date !== date || !Array.isArray(b.rows)) return { kind: 'transient', reason: 'finance answered daily totals of the wrong shape' };
+    return { kind: 'ok', totals: b as FinanceDailyTotals };
+  }
+
+  private async statusCall(method: 'GET' | 'POST', path: string, body?: unknown): Promise<FinanceResult<{ status: FinanceApplicationStatus }>> {
+    const r = await this.call(method, path, body);
+    if (r.kind !== 'ok') return r;
+    const b = r.body as Partial<FinanceApplicationStatus> | undefined;
+    if (typeof b?.applicationId !== 'string' || typeof b.state !== 'string') return { kind: 'transient', reason: 'finance answered an application status of the wrong shape' };
+    return { kind: 'ok', status: b as FinanceApplicationStatus };
+  }
+
+  /** One JSON request, classified by the rules in ./api.ts; `body` of an ok is the parsed JSON. */
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<FinanceResult<{ body: unknown }>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      return { kind: 'transient', reason: `finance unreachable: ${describeFetchError(e)}` };
+    }
+    const text = await res.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
+      return { kind: 'transient', reason: `finance answered HTTP ${res.status}${messageOf(parsed) ? `: ${messageOf(parsed)}` : ''}` };
+    }
+    if (res.status >= 400) return refusedOf(res.status, parsed, text);
+    if (res.status >= 200 && res.status < 300 && parsed !== undefined) return { kind: 'ok', body: parsed };
+    return { kind: 'transient', reason: `finance answered HTTP ${res.status} without a JSON body` };
+  }
+}
+
+function refusedOf(status: number, body: unknown, text: string): { kind: 'refused'; status: number; code: string; message: string; detail?: string } {
+  const b = (body ?? {}) as Partial<Extract<UploadResponse, { ok: false }>>;
+  return {
+    kind: 'refused',
+    status,
+    code: typeof b.code === 'string' ? b.code : `http-${status}`,
+    message: typeof b.message === 'string' ? b.message : text.slice(0, 200),
+    detail: typeof b.detail === 'string' ? b.detail : undefined,
+  };
 }
 
 async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs: number): Promise<FinanceUploadResult> {
@@ -54,16 +152,7 @@ async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs: number
   if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
     return { kind: 'transient', reason: `finance answered HTTP ${res.status}${messageOf(body) ? `: ${messageOf(body)}` : ''}` };
   }
-  if (res.status >= 400) {
-    const b = (body ?? {}) as Partial<Extract<UploadResponse, { ok: false }>>;
-    return {
-      kind: 'refused',
-      status: res.status,
-      code: typeof b.code === 'string' ? b.code : `http-${res.status}`,
-      message: typeof b.message === 'string' ? b.message : text.slice(0, 200),
-      detail: typeof b.detail === 'string' ? b.detail : undefined,
-    };
-  }
+  if (res.status >= 400) return refusedOf(res.status, body, text);
   if (res.status === 200 && isAccepted(body)) {
     return {
       kind: 'accepted',

@@ -58,9 +58,53 @@ const m002: Migration = {
   },
 };
 
+const m003: Migration = {
+  async up(knex) {
+    // What the daily totals are counted by (per day, place and kind), and a red bill's link to its blue one.
+    await knex.schema.alterTable('fin_bills', (t) => {
+      t.string('kind', 8).notNullable().defaultTo('blue'); // blue | red
+      t.string('place_code', 50);
+      t.string('bill_kind', 20);
+      t.string('related_bill_batch_code', 20);
+      t.string('related_bill_no', 20);
+      t.index(['issue_date', 'place_code']);
+    });
+    // Bill events that are not documents (paper conversion, paper void, blank void), idempotent by
+    // event_id; content_sha256 tells a repeat from a conflicting event under the same id.
+    await knex.schema.createTable('fin_events', (t) => {
+      t.increments('id').primary();
+      t.string('event_id', 200).notNullable().unique();
+      t.string('type', 20).notNullable(); // paper-convert | paper-void | blank-void
+      t.string('content_sha256', 64).notNullable();
+      t.string('place_code', 50);
+      t.string('bill_batch_code', 20);
+      t.string('bill_no', 20);
+      t.string('p_bill_batch_code', 20);
+      t.string('p_bill_no', 20);
+      t.string('medium', 8);
+      t.string('start_no', 20);
+      t.string('end_no', 20);
+      t.integer('count').notNullable().defaultTo(1);
+      t.string('reason', 200);
+      t.string('event_time', 14).notNullable(); // yyyyMMddHHmmss Beijing, when it happened at the hospital
+      t.string('event_date', 8).notNullable(); // yyyyMMdd of event_time: the day it is counted under
+      t.bigInteger('received_at').notNullable();
+      t.index(['event_date', 'place_code']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('fin_events');
+    await knex.schema.alterTable('fin_bills', (t) => {
+      t.dropIndex(['issue_date', 'place_code']);
+      t.dropColumns('kind', 'place_code', 'bill_kind', 'related_bill_batch_code', 'related_bill_no');
+    });
+  },
+};
+
 const migrations: Record<string, Migration> = {
   'fin-001-bills': m001,
   'fin-002-uploads': m002,
+  'fin-003-kinds-and-events': m003,
 };
 
 export const financeMigrationSource: Knex.MigrationSource<string> = {

@@ -20,6 +20,32 @@ export interface FinanceBillRow {
   supervisor_cert_serial: string;
   supervisor_time: string;
   received_at: number;
+  kind: 'blue' | 'red';
+  place_code: string | null;
+  bill_kind: string | null;
+  related_bill_batch_code: string | null;
+  related_bill_no: string | null;
+}
+
+/** One accepted bill event that is not a document (fin_events). */
+export interface FinanceEventRow {
+  id: number;
+  event_id: string;
+  type: 'paper-convert' | 'paper-void' | 'blank-void';
+  content_sha256: string;
+  place_code: string | null;
+  bill_batch_code: string | null;
+  bill_no: string | null;
+  p_bill_batch_code: string | null;
+  p_bill_no: string | null;
+  medium: string | null;
+  start_no: string | null;
+  end_no: string | null;
+  count: number;
+  reason: string | null;
+  event_time: string;
+  event_date: string;
+  received_at: number;
 }
 
 export type NewFinanceBill = Omit<FinanceBillRow, 'id'>;

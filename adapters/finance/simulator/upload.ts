@@ -28,10 +28,15 @@ export const REFUSAL_MESSAGES: Record<RefusalCode, string> = {
   'unit-signature-invalid': '开票单位签名验证失败：票据内容或签名已被篡改',
   'unit-signer-unknown': '开票单位签名中未包含签名证书',
   'unit-cert-untrusted': '开票单位签名证书不可信（证书链无法验证、已过期或用途不符）',
+  'unit-cert-revoked': '开票单位签名证书已被吊销',
+  'related-bill-unknown': '关联的原电子票据在财政系统中不存在',
+  'bad-event': '票据事件格式错误或事件标识与内容不一致',
+  'unknown-application': '票据申领单不存在',
+  'application-state': '票据申领单当前状态不允许此操作',
   conflict: '该票据代码和号码下已存在内容不同的电子票据',
 };
 
-const STATUS: Partial<Record<RefusalCode, number>> = { 'bad-request': 400, 'body-too-large': 413, conflict: 409 };
+const STATUS: Partial<Record<RefusalCode, number>> = { 'bad-request': 400, 'bad-event': 400, 'body-too-large': 413, conflict: 409, 'unknown-application': 404, 'application-state': 409 };
 
 export function refusal(code: RefusalCode, detail?: string): { status: number; body: UploadRefused } {
   return { status: STATUS[code] ?? 422, body: { ok: false, code, message: REFUSAL_MESSAGES[code], ...(detail ? { detail } : {}) } };
@@ -116,6 +121,12 @@ async function accept(deps: UploadDeps, body: unknown): Promise<Outcome> {
     supervisor_cert_serial: sup.certSerial,
     supervisor_time: sup.time,
     received_at: now,
+    // TODO(wave 3, events): red bills are recognised from the document (RelatedInvoiceCode/Number).
+    kind: 'blue',
+    place_code: typeof b.placeCode === 'string' ? b.placeCode.slice(0, 50) : null,
+    bill_kind: typeof b.billKind === 'string' ? b.billKind.slice(0, 20) : null,
+    related_bill_batch_code: null,
+    related_bill_no: null,
   });
   return inserted ? { status: 200, body: accepted(row, false) } : answerRepeat(row, sha);
 }
