@@ -264,9 +264,9 @@ async function serverDefinitions(base: string, servicePath: string): Promise<Loa
   try {
     const r = await fetch(`${base}/${servicePath}/admin/flows`, { signal: AbortSignal.timeout(5000) });
     if (!r.ok) return undefined;
-    const d = (await r.json()) as { loadedAt: string; flows: LoadedDefinitions['flows']; files: LoadedDefinitions['files'] };
+    const d = (await r.json()) as { loadedAt: string; version?: string; overlay?: string[]; flows: LoadedDefinitions['flows']; files: LoadedDefinitions['files'] };
     if (!Array.isArray(d.flows) || typeof d.files !== 'object') return undefined;
-    return { loadedAt: Date.parse(d.loadedAt), flows: d.flows, files: d.files };
+    return { loadedAt: Date.parse(d.loadedAt), version: d.version ?? '', overlay: d.overlay ?? [], flows: d.flows, files: d.files };
   } catch {
     return undefined;
   }

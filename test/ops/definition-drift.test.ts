@@ -12,6 +12,8 @@ function defs(over: { flows?: Partial<Record<string, string>>; files?: Record<st
   const names: Record<string, string> = { invoiceEBillOutpatient: 'outpatient-issue', getEBillByBusNo: 'query-get-ebill-by-busno' };
   return {
     loadedAt: 0,
+    version: '',
+    overlay: [],
     flows: Object.entries(versions)
       .filter((e): e is [string, string] => e[1] !== undefined)
       .map(([service, version]) => ({ channel: 'his', service, flow: names[service] ?? service, version, file: `flows/${service}.flow.yaml` })),
