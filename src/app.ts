@@ -18,7 +18,7 @@ import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, durationMs, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
 import { loadCodeTableFiles } from './engine/code-tables';
-import { checkOverlay, DefinitionRoots, definitionFiles } from './engine/definition-files';
+import { checkOverlay, DefinitionFile, DefinitionRoots, definitionFiles, definitionsVersion } from './engine/definition-files';
 import { suggestionHint } from './engine/codes';
 import { CpuPool } from './engine/cpu-pool';
 import type { Finance } from './engine/finance';
@@ -31,7 +31,7 @@ import { BILL_NOTICE_TOPIC, createBillNoticeHandler } from './engine/jobs/bill-n
 import { RecordingNoticeChannel } from '../adapters/notice/recording';
 import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
-import { LiveDefinitions, ReloadOutcome } from './engine/live-definitions';
+import { DefinitionSet, LiveDefinitions, ReloadOutcome } from './engine/live-definitions';
 import { watchDefinitions } from './engine/definition-watch';
 import { loadMappingFiles } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
@@ -80,7 +80,7 @@ export interface AppOptions {
   /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
   durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
-  definitions?: Definitions;
+  definitions?: DefinitionSet;
 }
 
 export interface App {
@@ -115,23 +115,35 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC, B
  * (a catalogue entry's flow, its SOAP form). Problems of all files are collected, not just the first.
  * Callers decide what problems mean: `medbill validate` prints them, start-up refuses to go on.
  */
-export function loadDefinitions(cfg: Config, problems = new Problems()) {
+export function loadDefinitions(cfg: Config, problems = new Problems(), previous?: DefinitionSet) {
   const roots = definitionRoots(cfg);
   checkOverlay(roots, problems);
   const hashes = definitionFileHashes(roots);
+  // A reload reuses what did not change (the set in service was clean): compiling the catalogue is
+  // most of a load, and a reload blocks the event loop while it compiles.
+  const same = (prefix: string) => previous !== undefined && sameFiles(previous.loaded.files, hashes.files, prefix);
+  if (previous && definitionsVersion(hashes.files) === previous.loaded.version) return { ...previous, problems };
   const before = problems.errors.length;
-  const codeTables = loadCodeTableFiles(definitionFiles(roots, 'codes').map((f) => f.file), problems);
   const catalogueFiles = definitionFiles(roots, 'catalogue');
   const common = catalogueFiles.find((f) => f.key === 'config/catalogue/common.schema.yaml');
   const catalogueDir = path.join(roots.root, 'config', 'catalogue');
-  const catalogue = loadCatalogue(catalogueDir, problems, {
-    codeTables,
-    commonFile: common?.file ?? path.join(catalogueDir, 'common.schema.yaml'),
-    entries: catalogueFiles.filter((f) => f !== common).map((f) => f.file),
-  });
+  const catalogue =
+    previous && same('config/')
+      ? previous.catalogue
+      : loadCatalogue(catalogueDir, problems, {
+          codeTables: loadCodeTableFiles(definitionFiles(roots, 'codes').map((f) => f.file), problems),
+          commonFile: common?.file ?? path.join(catalogueDir, 'common.schema.yaml'),
+          entries: catalogueFiles.filter((f) => f !== common).map((f) => f.file),
+        });
   const catalogueOk = problems.errors.length === before;
-  const mappingKeys = new Map(definitionFiles(roots, 'mappings').map((f) => [f.key.replace(/^mappings\//, '').replace(/\.map\.yaml$/, ''), f.file]));
-  const mappings = loadMappingFiles(mappingKeys, problems, mappingContext(cfg));
+  const mappingFiles = definitionFiles(roots, 'mappings');
+  const keyOf = (k: string) => k.replace(/^mappings\//, '').replace(/\.map\.yaml$/, '');
+  const unchanged = (f: DefinitionFile) => {
+    const old = previous?.mappings.get(keyOf(f.key));
+    return old && path.resolve(old.file) === f.file && previous!.loaded.files[f.key] === hashes.files[f.key] ? old : undefined;
+  };
+  const fresh = loadMappingFiles(new Map(mappingFiles.filter((f) => !unchanged(f)).map((f) => [keyOf(f.key), f.file])), problems, mappingContext(cfg));
+  const mappings = new Map(mappingFiles.map((f) => [keyOf(f.key), unchanged(f) ?? fresh.get(keyOf(f.key))!]));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
   const files = definitionFiles(roots, 'flows').map((f) => f.file);
   const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
@@ -143,6 +155,12 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   const loaded = describeDefinitions(roots, router, hashes);
   router.version = loaded.version;
   return { catalogue, mappings, flows, router, problems, loaded };
+}
+
+/** Whether the files whose names start with `prefix` are the same (names and contents) in both. */
+function sameFiles(a: Record<string, string>, b: Record<string, string>, prefix: string): boolean {
+  const pick = (h: Record<string, string>) => Object.keys(h).filter((k) => k.startsWith(prefix)).sort().map((k) => `${k}=${h[k]}`).join('\n');
+  return pick(a) === pick(b);
 }
 
 /** The shipped tree and the overlay directory (config `home`, MEDBILL_HOME) a configuration names. */
@@ -281,7 +299,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const openDataDir = privateDir(cfg.dataDir);
   configureLogging(cfg.log);
   if (openDataDir) log().warn(openDataDir);
-  const live = new LiveDefinitions(opts.definitions ?? loadDefinitionsOrThrow(cfg), (problems) => loadDefinitions(cfg, problems));
+  const live: LiveDefinitions = new LiveDefinitions(opts.definitions ?? loadDefinitionsOrThrow(cfg), (problems): DefinitionSet => loadDefinitions(cfg, problems, live.current()));
   const current = () => live.current();
   // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
   const walSyncedByWriter =
@@ -429,8 +447,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     let openapi: { catalogue: Catalogue; text: string } | undefined;
     web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => {
       const catalogue = current().catalogue;
-      if (openapi?.catalogue !== catalogue) openapi = { catalogue, text: openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath }) };
-      res.type('application/json; charset=utf-8').send(openapi.text);
+      const doc = openapi?.catalogue === catalogue ? openapi : { catalogue, text: openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath }) };
+      openapi = doc;
+      res.type('application/json; charset=utf-8').send(doc.text);
     });
     web.use(adminRoutes({ servicePath: cfg.server.servicePath, token: cfg.admin.token, definitions: live, switches: flowSwitches }));
     const ownMetrics = Boolean(cfg.metrics?.listen);
