@@ -127,13 +127,18 @@ export function loadDefinitions(cfg: Config, problems = new Problems(), previous
   const catalogueFiles = definitionFiles(roots, 'catalogue');
   const common = catalogueFiles.find((f) => f.key === 'config/catalogue/common.schema.yaml');
   const catalogueDir = path.join(roots.root, 'config', 'catalogue');
+  // Entries whose file did not change keep their compiled validators while the shared schema and the
+  // code tables they were compiled against are the same.
+  const sameBase = previous !== undefined && same('config/codes/') && same('config/catalogue/common.schema.yaml');
+  const unchangedEntries = new Set(sameBase ? catalogueFiles.filter((f) => previous!.loaded.files[f.key] === hashes.files[f.key]).map((f) => f.file) : []);
   const catalogue =
     previous && same('config/')
       ? previous.catalogue
       : loadCatalogue(catalogueDir, problems, {
-          codeTables: loadCodeTableFiles(definitionFiles(roots, 'codes').map((f) => f.file), problems),
+          codeTables: sameBase ? previous!.catalogue.codeTables : loadCodeTableFiles(definitionFiles(roots, 'codes').map((f) => f.file), problems),
           commonFile: common?.file ?? path.join(catalogueDir, 'common.schema.yaml'),
           entries: catalogueFiles.filter((f) => f !== common).map((f) => f.file),
+          reuse: sameBase ? { from: previous!.catalogue, files: unchangedEntries } : undefined,
         });
   const catalogueOk = problems.errors.length === before;
   const mappingFiles = definitionFiles(roots, 'mappings');
