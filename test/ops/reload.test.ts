@@ -132,6 +132,24 @@ describe('overlay directory, hot reload, flow enable/disable', function () {
     writeVersion(home, 'B');
   });
 
+  it('a catalogue entry reloaded from the overlay takes effect; the entries reused from the running set still validate', async () => {
+    const entry = 'config/catalogue/invoiceEBillOutpatient.yaml';
+    const text = shipped(entry).replace('  required: [busNo,', '  required: [remark, busNo,');
+    mkdirSync(path.join(home, 'config/catalogue'), { recursive: true });
+    writeFileSync(path.join(home, entry), text);
+    try {
+      assert.equal((await reload()).status, 200);
+      const r = await issue('CAT-1');
+      assert.equal(r.result, 'E1001');
+      assert.match(r.text, /remark/);
+      assert.equal((await callJson(app.baseUrl, 'invoiceEBillOutpatient', { ...sample, busNo: 'CAT-2', remark: '复诊' })).result, 'S0000');
+      assert.throws(() => app.services.catalogue.validate('getEBillByBusNo', {}), (e: { code?: string }) => e.code === 'E1001', 'a kept entry validates as before');
+    } finally {
+      rmSync(path.join(home, 'config'), { recursive: true, force: true });
+      assert.equal((await reload()).status, 200);
+    }
+  });
+
   it('the reload endpoint refuses a request that came through a proxy (no admin.token: direct loopback only)', async () => {
     const res = await fetch(`${app.baseUrl}/medical-web/admin/reload`, { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.9' } });
     assert.equal(res.status, 403);
