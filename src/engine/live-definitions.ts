@@ -6,6 +6,7 @@
  * replaces it, in one assignment.
  */
 import { log } from '../log';
+import { definitionReloads } from '../metrics';
 import type { Catalogue } from './catalogue';
 import type { Flow } from './flow-loader';
 import { formatIssue, Problems } from './lint';
@@ -72,6 +73,7 @@ export class LiveDefinitions {
       const errors = problems.errors.length || 1;
       for (const line of listed) log().error('definitions reload: problem in the new files', { trigger, problem: line });
       log().error(`definitions reload refused: ${errors} error(s), still serving version ${previous}`, { trigger, code: 'RELOAD_REFUSED', version: previous, errors });
+      definitionReloads.inc({ result: 'refused' });
       return (this.lastReload = { ...base, ok: false, changed: false, version: previous });
     }
     for (const line of listed) log().warn('definitions reload: warning in the new files', { trigger, problem: line });
@@ -79,6 +81,7 @@ export class LiveDefinitions {
     // Same files: keep the set in service (its compiled steps and caches), nothing to swap.
     if (changed) this.set = next;
     log().info(changed ? 'definitions reloaded' : 'definitions reload: files unchanged', { trigger, version: next.loaded.version, previous, flows: next.flows.length, overlay: next.loaded.overlay.length });
+    definitionReloads.inc({ result: 'ok' });
     return (this.lastReload = { ...base, ok: true, changed, version: next.loaded.version });
   }
 }

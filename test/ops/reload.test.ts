@@ -129,6 +129,7 @@ describe('overlay directory, hot reload, flow enable/disable', function () {
     const ready = (await (await fetch(`${app.baseUrl}/readyz`)).json()) as { definitions: { version: string; lastReload: { ok: boolean; errors: number } } };
     assert.equal(ready.definitions.version, running);
     assert.equal(ready.definitions.lastReload.ok, false);
+    assert.match(await (await fetch(`${app.baseUrl}/metrics`)).text(), /^medbill_definitions_reloads_total\{result="refused"\} [1-9]/m);
     writeVersion(home, 'B');
   });
 
