@@ -58,7 +58,7 @@ export function describeDefinitions(roots: DefinitionRoots | string, router: Rou
   };
 }
 
-const CURE = 'restart it, or replay with --local to use the files';
+const CURE = 'reload it (medbill reload), or replay with --local to use the files';
 
 /**
  * Why replaying these services on that server would not use the files on disk; [] when it would.

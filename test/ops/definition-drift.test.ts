@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { definitionDrift, LoadedDefinitions } from '../../src/engine/loaded-definitions';
 
-const CURE = 'restart it, or replay with --local to use the files';
+const CURE = 'reload it (medbill reload), or replay with --local to use the files';
 
 function defs(over: { flows?: Partial<Record<string, string>>; files?: Record<string, string> } = {}): LoadedDefinitions {
   const versions: Record<string, string | undefined> = { invoiceEBillOutpatient: 'aaaaaaaaaaaa', getEBillByBusNo: 'bbbbbbbbbbbb', ...over.flows };
