@@ -6,12 +6,13 @@
  * answers a marker field (the last step), so a message that mixed versions would show two markers.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { callJson, SAMPLE_FILE, startTestApp, TestApp } from '../helpers/app';
 import { cliEnv, runCli } from '../helpers/cli';
+import { Medbill, medbillEnv, startMedbill, stopMedbill } from '../his/his-helpers';
 
 const TO_BILL = 'mappings/his-v32/outpatient-to-bill.map.yaml';
 const RESPONSE = 'mappings/his-v32/bill-to-issue-response.map.yaml';
@@ -186,5 +187,41 @@ describe('overlay directory, hot reload, flow enable/disable', function () {
     // `flows enable` is the same command path as disable (one CLI run proves it): the store directly here.
     await app.services.flowSwitches!.set('outpatient-issue', true, { by: 'test' });
     assert.equal((await issue('OFF-1')).result, 'S0000', 'the same busNo, sent again once enabled, is issued');
+  });
+});
+
+describe('medbill start: a file watch and SIGHUP reload the running process', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let m: Medbill | undefined;
+  after(async () => {
+    await stopMedbill(m);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a change in MEDBILL_HOME reloads it (definitions.watch), kill -HUP reloads it again; /readyz names each', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-hup-'));
+    const home = path.join(dir, 'home');
+    mkdirSync(home);
+    const env = medbillEnv(dir, `sqlite:${path.join(dir, 'medbill.sqlite')}`);
+    appendFileSync(env.MEDBILL_CONFIG!, 'definitions: { watch: true, watchDebounce: 100ms }\n');
+    m = await startMedbill({ ...env, MEDBILL_HOME: home });
+    type Ready = { definitions: { version: string; overlayFiles: number; lastReload?: { ok: boolean; trigger: string; version: string } } };
+    const ready = async () => ((await (await fetch(`${m!.baseUrl}/readyz`)).json()) as Ready).definitions;
+    const until = async (ok: (d: Ready['definitions']) => boolean) => {
+      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        const d = await ready();
+        if (ok(d)) return d;
+      }
+      assert.fail(`no reload seen: ${JSON.stringify(await ready())}\n${m!.output()}`);
+    };
+    const first = await ready();
+    assert.equal(first.lastReload, undefined);
+    writeVersion(home, 'W');
+    const watched = await until((d) => d.lastReload?.trigger === 'watch' && d.version !== first.version);
+    assert.deepEqual([watched.overlayFiles, watched.lastReload!.ok, watched.lastReload!.version], [2, true, watched.version]);
+    m.proc.kill('SIGHUP');
+    const hup = await until((d) => d.lastReload?.trigger === 'SIGHUP');
+    assert.deepEqual([hup.lastReload!.ok, hup.version], [true, watched.version], 'same files: nothing to swap');
   });
 });
