@@ -13,8 +13,7 @@ import { definitionRoots } from '../app';
  * golden file checks the overlay mapping that replaces its target (until the overlay brings its own
  * golden file of the same name, which then replaces the shipped one).
  */
-export async function runMappingTests(roots: DefinitionRoots | string, opts: { update?: boolean; out?: NodeJS.WritableStream } = {}): Promise<number> {
-  const r = typeof roots === 'string' ? { root: roots } : roots;
+export async function runMappingTests(r: DefinitionRoots, opts: { update?: boolean; out?: NodeJS.WritableStream } = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const label = (f: string) => definitionLabel(r, f);
   const problems = new Problems();

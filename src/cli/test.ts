@@ -15,8 +15,8 @@ import { runMappingTests } from './test-mappings';
  * Runs the flow tests (shipped and overlay: an overlay test of the same name replaces the shipped one);
  * returns the number of failures (printed as it goes).
  */
-export async function runFlowTests(roots: DefinitionRoots | string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const files = definitionFiles(typeof roots === 'string' ? { root: roots } : roots, 'flowTests').map((f) => f.file);
+export async function runFlowTests(roots: DefinitionRoots, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const files = definitionFiles(roots, 'flowTests').map((f) => f.file);
   if (!files.length) return 0;
   let failed = 0;
   for (const file of files) {

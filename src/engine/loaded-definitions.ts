@@ -32,11 +32,10 @@ export interface LoadedDefinitions {
  * Hashes of the definition files, shipped and overlay merged. Taken before the files are loaded: a file
  * changed in between then shows as a difference (the safe mistake), never as a match that is not one.
  */
-export function definitionFileHashes(roots: DefinitionRoots | string): { files: Record<string, string>; overlay: string[] } {
-  const r = typeof roots === 'string' ? { root: roots } : roots;
+export function definitionFileHashes(roots: DefinitionRoots): { files: Record<string, string>; overlay: string[] } {
   const files: Record<string, string> = {};
   const overlay: string[] = [];
-  for (const f of servedDefinitionFiles(r)) {
+  for (const f of servedDefinitionFiles(roots)) {
     try {
       files[f.key] = fileHash(f.file);
     } catch {
@@ -47,14 +46,13 @@ export function definitionFileHashes(roots: DefinitionRoots | string): { files: 
   return { files, overlay };
 }
 
-export function describeDefinitions(roots: DefinitionRoots | string, router: Router, hashes: { files: Record<string, string>; overlay: string[] }, loadedAt = Date.now()): LoadedDefinitions {
-  const r = typeof roots === 'string' ? { root: roots } : roots;
+export function describeDefinitions(roots: DefinitionRoots, router: Router, hashes: { files: Record<string, string>; overlay: string[] }, loadedAt = Date.now()): LoadedDefinitions {
   return {
     loadedAt,
     version: definitionsVersion(hashes.files),
     files: hashes.files,
     overlay: hashes.overlay,
-    flows: router.table().map((t) => ({ channel: t.channel, service: t.service, flow: t.flow, version: t.version, file: definitionLabel(r, t.file) })),
+    flows: router.table().map((t) => ({ channel: t.channel, service: t.service, flow: t.flow, version: t.version, file: definitionLabel(roots, t.file) })),
   };
 }
 
