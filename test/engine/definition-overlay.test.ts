@@ -4,10 +4,12 @@
  * switches on every database (the whole server under load is test/ops/reload.test.ts).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { runMappingTests } from '../../src/cli/test-mappings';
 import { PROJECT_ROOT } from '../../src/config';
 import { checkOverlay, definitionFiles, definitionLabel } from '../../src/engine/definition-files';
 import { watchDefinitions } from '../../src/engine/definition-watch';
@@ -75,6 +77,17 @@ describe('overlay directory and reload parts', function () {
     ]);
     const flowProblem = r.problems.errors.find((i) => i.loc.file === path.join(home, 'flows/hospital/settle.flow.yaml') && i.code === 'FLOW_UNKNOWN_SERVICE');
     assert.equal(flowProblem?.loc.line, 3);
+  });
+
+  it('medbill test with an overlay: a shipped golden case runs against the overlay mapping that replaced its target', async () => {
+    mkdirSync(path.join(home, 'mappings/his-v32'), { recursive: true });
+    writeFileSync(path.join(home, RESPONSE), readFileSync(path.join(PROJECT_ROOT, RESPONSE), 'utf8').replace(/\n?$/, `\n  reloadMark: "'X'"\n`));
+    let out = '';
+    const sink = new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) });
+    const failed = await runMappingTests({ root: PROJECT_ROOT, home }, { out: sink });
+    const wrong = out.split('\n').filter((l) => l.startsWith('✗'));
+    assert.equal(failed, wrong.length);
+    assert.ok(wrong.length >= 1 && wrong.every((l) => l.startsWith('✗ mappings/his-v32/bill-to-issue-response.map.test.yaml — ') && l.includes('reloadMark: got "X", expected undefined')), wrong.join('\n'));
   });
 
   it('definitions.watch: one reload after a burst of changes has settled, including in a folder made after the watch began', async () => {
