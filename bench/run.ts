@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   await section('CA: in-process and through the SOAP signature server', 'ca.js');
   await section('HIS SOAP channel', 'soap-channel.js');
   await section('bounded work per request: event-loop blocks of the largest legal and of hostile requests', 'validation.js', { n: quick ? 3 : 7 });
+  await section('hot reload of the definitions (event-loop pause per reload)', 'reload.js', { n: quick ? 3 : 7 });
   await section('outbox backlog count (gauges, /readyz)', 'outbox.js', { done: quick ? 50_000 : 500_000 });
   // The embedded default signs through the SVS (signer.mode auto with the SVS started); in-process
   // signing is the other option, measured too.

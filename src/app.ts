@@ -15,13 +15,14 @@ import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
-import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
+import { checkConfigObject, ConfigError, durationMs, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
 import { type Catalogue, loadCatalogue } from './engine/catalogue';
-import { loadCodeTables } from './engine/code-tables';
+import { loadCodeTableFiles } from './engine/code-tables';
+import { checkOverlay, DefinitionFile, DefinitionRoots, definitionFiles, definitionsVersion } from './engine/definition-files';
 import { suggestionHint } from './engine/codes';
 import { CpuPool } from './engine/cpu-pool';
 import type { Finance } from './engine/finance';
-import { Flow, flowFiles, loadFlow } from './engine/flow-loader';
+import { Flow, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { BATCH_ISSUE_TOPIC, createBatchIssueHandler } from './engine/jobs/batch-issue';
@@ -30,7 +31,9 @@ import { BILL_NOTICE_TOPIC, createBillNoticeHandler } from './engine/jobs/bill-n
 import { RecordingNoticeChannel } from '../adapters/notice/recording';
 import { Problems, suggest } from './engine/lint';
 import { definitionFileHashes, describeDefinitions, LoadedDefinitions } from './engine/loaded-definitions';
-import { loadMappings } from './engine/mapping';
+import { DefinitionSet, LiveDefinitions, ReloadOutcome } from './engine/live-definitions';
+import { watchDefinitions } from './engine/definition-watch';
+import { loadMappingFiles } from './engine/mapping';
 import { JobHandler, OutboxWorker } from './engine/outbox';
 import { monitorSettings, OutboxMonitor } from './engine/outbox-monitor';
 import { outboxPeer, Peer, signerPeer } from './engine/peers';
@@ -44,6 +47,7 @@ import { configureLogging, log } from './log';
 import { BatchStore } from './store/batches';
 import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
+import { FlowSwitchStore } from './store/flow-switches';
 import { NoticeStore } from './store/notices';
 import { RedStore } from './store/red';
 import { ReportStore } from './store/reports';
@@ -58,6 +62,7 @@ import { lowStockWatch } from './stock-levels';
 import { observeStockLevels, StockStore } from './store/stock';
 import { Admission } from './web/admission';
 import { metricsHandler, webRoutes } from './web/routes';
+import { adminRoutes } from './web/admin';
 import { privateDir } from './private-fs';
 
 export interface AppOptions {
@@ -75,16 +80,21 @@ export interface AppOptions {
   /** replaces reading the database's durability settings (tests of the refusal without SET GLOBAL on a shared server) */
   durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
-  definitions?: Definitions;
+  definitions?: DefinitionSet;
 }
 
 export interface App {
   config: Config;
   services: Services;
-  router: Router;
-  flows: Flow[];
-  /** what this process loaded (served at GET /{servicePath}/admin/flows) */
-  definitions: LoadedDefinitions;
+  /** the router of the definition set served now (a reload swaps it) */
+  readonly router: Router;
+  readonly flows: Flow[];
+  /** what this process serves now (GET /{servicePath}/admin/flows) */
+  readonly definitions: LoadedDefinitions;
+  /** the swappable definition set (hot reload) */
+  live: LiveDefinitions;
+  /** loads, checks and (when clean) swaps in the definition files as they are now */
+  reload(trigger: string): ReloadOutcome;
   outbox: OutboxWorker;
   outboxMonitor: OutboxMonitor;
   server?: http.Server;
@@ -105,23 +115,62 @@ export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC, B
  * (a catalogue entry's flow, its SOAP form). Problems of all files are collected, not just the first.
  * Callers decide what problems mean: `medbill validate` prints them, start-up refuses to go on.
  */
-export function loadDefinitions(cfg: Config, problems = new Problems()) {
-  const root = cfg.projectRoot;
-  const hashes = definitionFileHashes(root);
+export function loadDefinitions(cfg: Config, problems = new Problems(), previous?: DefinitionSet) {
+  const roots = definitionRoots(cfg);
+  checkOverlay(roots, problems);
+  const hashes = definitionFileHashes(roots);
+  // A reload reuses what did not change (the set in service was clean): compiling the catalogue is
+  // most of a load, and a reload blocks the event loop while it compiles.
+  const same = (prefix: string) => previous !== undefined && sameFiles(previous.loaded.files, hashes.files, prefix);
+  if (previous && definitionsVersion(hashes.files) === previous.loaded.version) return { ...previous, problems };
   const before = problems.errors.length;
-  const codeTables = loadCodeTables(path.join(root, 'config', 'codes'), problems);
-  const catalogue = loadCatalogue(path.join(root, 'config', 'catalogue'), problems, { codeTables });
+  const catalogueFiles = definitionFiles(roots, 'catalogue');
+  const common = catalogueFiles.find((f) => f.key === 'config/catalogue/common.schema.yaml');
+  const catalogueDir = path.join(roots.root, 'config', 'catalogue');
+  // Entries whose file did not change keep their compiled validators while the shared schema and the
+  // code tables they were compiled against are the same.
+  const sameBase = previous !== undefined && same('config/codes/') && same('config/catalogue/common.schema.yaml');
+  const unchangedEntries = new Set(sameBase ? catalogueFiles.filter((f) => previous!.loaded.files[f.key] === hashes.files[f.key]).map((f) => f.file) : []);
+  const catalogue =
+    previous && same('config/')
+      ? previous.catalogue
+      : loadCatalogue(catalogueDir, problems, {
+          codeTables: sameBase ? previous!.catalogue.codeTables : loadCodeTableFiles(definitionFiles(roots, 'codes').map((f) => f.file), problems),
+          commonFile: common?.file ?? path.join(catalogueDir, 'common.schema.yaml'),
+          entries: catalogueFiles.filter((f) => f !== common).map((f) => f.file),
+          reuse: sameBase ? { from: previous!.catalogue, files: unchangedEntries } : undefined,
+        });
   const catalogueOk = problems.errors.length === before;
-  const mappings = loadMappings(path.join(root, 'mappings'), problems, mappingContext(cfg));
+  const mappingFiles = definitionFiles(roots, 'mappings');
+  const keyOf = (k: string) => k.replace(/^mappings\//, '').replace(/\.map\.yaml$/, '');
+  const unchanged = (f: DefinitionFile) => {
+    const old = previous?.mappings.get(keyOf(f.key));
+    return old && path.resolve(old.file) === f.file && previous!.loaded.files[f.key] === hashes.files[f.key] ? old : undefined;
+  };
+  const fresh = loadMappingFiles(new Map(mappingFiles.filter((f) => !unchanged(f)).map((f) => [keyOf(f.key), f.file])), problems, mappingContext(cfg));
+  const mappings = new Map(mappingFiles.map((f) => [keyOf(f.key), unchanged(f) ?? fresh.get(keyOf(f.key))!]));
   const defs = { catalogue, mappings, topics: OUTBOX_TOPICS };
-  const files = flowFiles(path.join(root, 'flows'));
+  const files = definitionFiles(roots, 'flows').map((f) => f.file);
   const flows = files.map((f) => loadFlow(f, defs, problems)).filter((f): f is Flow => f !== undefined);
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
   checkBillKinds(catalogue, cfg, problems);
-  if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
+  if (catalogueOk) checkSoapForm(catalogue, catalogueDir, problems);
   const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
   const router = new Router(flows, problems, aliases);
-  return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };
+  const loaded = describeDefinitions(roots, router, hashes);
+  router.version = loaded.version;
+  return { catalogue, mappings, flows, router, problems, loaded };
+}
+
+/** Whether the files whose names start with `prefix` are the same (names and contents) in both. */
+function sameFiles(a: Record<string, string>, b: Record<string, string>, prefix: string): boolean {
+  const pick = (h: Record<string, string>) => Object.keys(h).filter((k) => k.startsWith(prefix)).sort().map((k) => `${k}=${h[k]}`).join('\n');
+  return pick(a) === pick(b);
+}
+
+/** The shipped tree and the overlay directory (config `home`, MEDBILL_HOME) a configuration names. */
+export function definitionRoots(cfg: Pick<Config, 'projectRoot' | 'home'>): DefinitionRoots {
+  return { root: cfg.projectRoot, home: cfg.home || undefined };
 }
 
 /** A catalogue entry's `flow` must be the flow its service triggers (the catalogue says which flow serves it). */
@@ -255,7 +304,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const openDataDir = privateDir(cfg.dataDir);
   configureLogging(cfg.log);
   if (openDataDir) log().warn(openDataDir);
-  const { catalogue, mappings, flows, router, loaded } = opts.definitions ?? loadDefinitionsOrThrow(cfg);
+  const live: LiveDefinitions = new LiveDefinitions(opts.definitions ?? loadDefinitionsOrThrow(cfg), (problems): DefinitionSet => loadDefinitions(cfg, problems, live.current()));
+  const current = () => live.current();
   // SQLite with full: the group commit fsyncs the WAL itself, off the event loop (db.ts explains).
   const walSyncedByWriter =
     dialectOf(cfg.db.url) === 'sqlite' && cfg.db.sqliteSynchronous === 'full' && cfg.db.sqliteWalSync === 'writer' && cfg.db.url !== 'sqlite::memory:';
@@ -271,6 +321,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch, walSyncedByWriter ? walFsync(cfg.db.url) : undefined);
   watchGroupCommit(writer);
   const bills = new BillStore(db, writer, sql);
+  const flowSwitches = new FlowSwitchStore(db);
+  await flowSwitches.refresh();
   const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
   const watch = lowStockWatch(cfg.stock.lowThreshold);
   observeStockLevels(watch.observe, watch.maxThreshold);
@@ -296,9 +348,15 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     config: cfg,
     db,
     writer,
-    catalogue,
-    mappings,
+    // The set served now; a message's own flow keeps the catalogue and mappings it was loaded with.
+    get catalogue() {
+      return current().catalogue;
+    },
+    get mappings() {
+      return current().mappings;
+    },
     messages: new MessageStore(db, writer),
+    flowSwitches,
     bills,
     stock,
     paper: new PaperStore(db, writer, sql, stock),
@@ -323,7 +381,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const handle = async (req: InboundRequest) => {
     inFlight++;
     try {
-      return await handleInbound(services, router, req);
+      // The set current on arrival serves the whole message, whatever a reload does meanwhile.
+      return await handleInbound(services, current().router, req);
     } finally {
       inFlight--;
     }
@@ -339,19 +398,22 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const minAge = cfg.recovery?.startupMinAgeMs ?? 0;
     const interrupted = await services.messages.markInterrupted(minAge);
     if (interrupted) log().warn('messages interrupted by the previous stop', { count: interrupted });
-    const recovered = await recoverReservations(services, router, minAge);
+    const recovered = await recoverReservations(services, current().router, minAge);
     if (recovered.completed || recovered.voided || recovered.finishedElsewhere) log().warn('reservations recovered at start-up', recovered);
   }
 
   const tasks: ScheduledTask[] = [];
+  let watcher: { close(): void } | undefined;
   if (opts.background !== false) {
     outbox.start();
     outboxMonitor.start();
+    flowSwitches.start(durationMs(cfg.definitions.switchPoll));
+    if (cfg.definitions.watch) watcher = watchDefinitions(definitionRoots(cfg), durationMs(cfg.definitions.watchDebounce), () => void live.reload('watch'));
     const expr = cfg.schedules['recover-reservations'];
     if (expr)
       tasks.push(
         schedule(expr, () => {
-          void recoverReservations(services, router, 60_000).catch((e) => log().error('recovery failed', { error: (e as Error).message }));
+          void recoverReservations(services, current().router, 60_000).catch((e) => log().error('recovery failed', { error: (e as Error).message }));
         }),
       );
   }
@@ -368,7 +430,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const json = createJsonChannel({
       servicePath: cfg.server.servicePath,
       bodyLimitBytes: cfg.server.bodyLimitBytes,
-      serviceBodyLimit: (serviceId) => catalogue.services.get(serviceId)?.limits?.bodyBytes,
+      serviceBodyLimit: (serviceId) => current().catalogue.services.get(serviceId)?.limits?.bodyBytes,
       callers,
       handle,
       admission,
@@ -376,12 +438,27 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     });
     const web = express();
     web.disable('x-powered-by');
-    mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
-    // The JSON channel described for HIS programmers, with this server's public URL (built once).
-    const openapi = openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath });
-    web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => void res.type('application/json; charset=utf-8').send(openapi));
+    mountSoapChannel(web, {
+      config: cfg,
+      get catalogue() {
+        return current().catalogue;
+      },
+      callers,
+      handle,
+      admission,
+      original,
+    });
+    // The JSON channel described for HIS programmers, with this server's public URL (built once per catalogue).
+    let openapi: { catalogue: Catalogue; text: string } | undefined;
+    web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => {
+      const catalogue = current().catalogue;
+      const doc = openapi?.catalogue === catalogue ? openapi : { catalogue, text: openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath }) };
+      openapi = doc;
+      res.type('application/json; charset=utf-8').send(doc.text);
+    });
+    web.use(adminRoutes({ servicePath: cfg.server.servicePath, token: cfg.admin.token, definitions: live, switches: flowSwitches }));
     const ownMetrics = Boolean(cfg.metrics?.listen);
-    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => loaded, metricsHere: !ownMetrics }));
+    web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => current().loaded, lastReload: () => live.last(), metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
     server = http.createServer((req, res) => {
       if (req.method === 'POST' && req.url?.startsWith(json.prefix)) json.handler(req, res);
@@ -406,7 +483,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       metricsServer?.close();
       throw e;
     }
-    log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
+    log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: current().flows.length, definitions: current().loaded.version, signer: signer.name });
     if (cfg.mode === 'production' && !cfg.metrics?.token && !ownMetrics)
       log().warn('GET /metrics is open on the HIS port: set metrics.token or metrics.listen');
   }
@@ -415,9 +492,17 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   return {
     config: cfg,
     services,
-    router,
-    flows,
-    definitions: loaded,
+    get router() {
+      return current().router;
+    },
+    get flows() {
+      return current().flows;
+    },
+    get definitions() {
+      return current().loaded;
+    },
+    live,
+    reload: (trigger) => live.reload(trigger),
     outbox,
     outboxMonitor,
     server,
@@ -428,6 +513,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     async close() {
       ready = false;
       for (const t of tasks) t.stop();
+      watcher?.close();
+      flowSwitches.stop();
       if (metricsServer) {
         metricsServer.closeAllConnections();
         await new Promise<void>((r) => metricsServer!.close(() => r()));

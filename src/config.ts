@@ -177,6 +177,11 @@ export interface Config {
     sqliteWalSync: 'writer' | 'commit';
   };
   dataDir: string;
+  /** the overlay directory (MEDBILL_HOME), absolute; '' = none */
+  home: string;
+  definitions: { watch: boolean; watchDebounce: string; switchPoll: string };
+  /** the admin endpoints (reload, flow switches): a bearer token, or loopback clients only when empty */
+  admin: { token: string };
   log: { level: string; dir: string; stdout: boolean };
   callers: CallerConfig[];
   unit: {
@@ -242,6 +247,8 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_PUBLIC_URL: { path: ['server', 'publicBaseUrl'], type: 'string' },
   MEDBILL_DB_URL: { path: ['db', 'url'], type: 'string' },
   MEDBILL_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  MEDBILL_HOME: { path: ['home'], type: 'string' },
+  MEDBILL_ADMIN_TOKEN: { path: ['admin', 'token'], type: 'string' },
   MEDBILL_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   MEDBILL_LOG_DIR: { path: ['log', 'dir'], type: 'string' },
   MEDBILL_SVS_PORT: { path: ['svs', 'port'], type: 'number' },
@@ -337,6 +344,7 @@ export function readConfig(env: NodeJS.ProcessEnv, overrides: Plain, problems: P
   const cfg = merged as unknown as Config;
   cfg.projectRoot = PROJECT_ROOT;
   cfg.dataDir = path.resolve(PROJECT_ROOT, cfg.dataDir);
+  if (cfg.home) cfg.home = path.resolve(PROJECT_ROOT, cfg.home);
   if (!cfg.finance.url) cfg.finance.url = `http://127.0.0.1:${cfg.finance.port}`;
   if (cfg.log.dir) cfg.log.dir = path.resolve(cfg.dataDir, cfg.log.dir);
   if (!cfg.db.url) cfg.db.url = 'sqlite:' + path.join(cfg.dataDir, 'medbill.sqlite');

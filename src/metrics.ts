@@ -137,3 +137,10 @@ export const stockLow = new client.Gauge({
   labelNames: ['place', 'medium', 'bill_kind'] as const,
   registers: [registry],
 });
+
+export const definitionReloads = new client.Counter({
+  name: 'medbill_definitions_reloads_total',
+  help: 'Reloads of flows, mappings, catalogue and code tables: ok (swapped or unchanged) or refused (errors in the new files; the running set stays)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

@@ -15,6 +15,7 @@ import { Config, loadConfig } from '../config';
 import { beijingDisplay } from '../domain/time';
 import { codesOfKind } from '../engine/codes';
 import { definitionDrift, LoadedDefinitions } from '../engine/loaded-definitions';
+import { localServerBase } from './local-server';
 import type { MessageQuery, MessageRow, MessageStatus, MessageStore } from '../store/messages';
 import { codesArg, EXIT, limitArg, messageIds, resultFilter, statusesArg, timeArg, usage, usageErrorsExitTwo } from './on-call-args';
 
@@ -100,7 +101,7 @@ async function replay(cmd: Command, opts: ReplayOptions): Promise<number> {
   if (!ids && !opts.busNo && !opts.status && !opts.from && !opts.to && !opts.service) usage(cmd, 'say which messages: --id, --bus-no, --status, --service or --from/--to');
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) usage(cmd, `--from ${beijingDisplay(opts.from)} is after --to ${beijingDisplay(opts.to)}`);
   const cfg = loadConfig();
-  const base = (opts.url ?? defaultBase(cfg)).replace(/\/+$/, '');
+  const base = (opts.url ?? localServerBase(cfg)).replace(/\/+$/, '');
   const answers = await serverAnswers(base);
   if (opts.url && !answers) {
     process.stderr.write(`no medbill answers at ${base}: start it, or replay with --local to run the flows in this process with the files\n`);
@@ -244,11 +245,6 @@ async function skipReason(m: MessageRow, opts: ReplayOptions, messages: MessageS
   return undefined;
 }
 
-function defaultBase(cfg: Config): string {
-  const h = cfg.server.host;
-  const host = !h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h;
-  return `http://${host}:${cfg.server.port}`;
-}
 
 async function serverAnswers(base: string): Promise<boolean> {
   try {
@@ -264,9 +260,9 @@ async function serverDefinitions(base: string, servicePath: string): Promise<Loa
   try {
     const r = await fetch(`${base}/${servicePath}/admin/flows`, { signal: AbortSignal.timeout(5000) });
     if (!r.ok) return undefined;
-    const d = (await r.json()) as { loadedAt: string; flows: LoadedDefinitions['flows']; files: LoadedDefinitions['files'] };
+    const d = (await r.json()) as { loadedAt: string; version?: string; overlay?: string[]; flows: LoadedDefinitions['flows']; files: LoadedDefinitions['files'] };
     if (!Array.isArray(d.flows) || typeof d.files !== 'object') return undefined;
-    return { loadedAt: Date.parse(d.loadedAt), flows: d.flows, files: d.files };
+    return { loadedAt: Date.parse(d.loadedAt), version: d.version ?? '', overlay: d.overlay ?? [], flows: d.flows, files: d.files };
   } catch {
     return undefined;
   }

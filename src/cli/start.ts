@@ -35,6 +35,10 @@ export function registerStart(program: Command): void {
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
+      // kill -HUP <pid>: reload the definition files (a set with errors is refused and logged).
+      process.on('SIGHUP', () => {
+        if (!stopping) app.reload('SIGHUP');
+      });
       // Announced only now: whoever waits for this line may stop us at once, and that stop must be the
       // graceful one (a SIGTERM before the handlers above would end the process with requests cut off).
       process.stdout.write(
@@ -42,6 +46,7 @@ export function registerStart(program: Command): void {
           `  HIS JSON: POST http://127.0.0.1:${app.port}/${cfg.server.servicePath}/api/medical/{serviceId}\n` +
           `  HIS SOAP: http://127.0.0.1:${app.port}/${cfg.server.servicePath}/ws/EBillService?wsdl\n` +
           `  health:   http://127.0.0.1:${app.port}/healthz   metrics: /metrics\n` +
+          `  definitions: version ${app.definitions.version}${cfg.home ? ` (overlay ${cfg.home}, ${app.definitions.overlay.length} file(s))` : ''}; reload: kill -HUP ${process.pid} or medbill reload\n` +
           peers.map((p) => `  ${p.name}: ${p.url}\n`).join(''),
       );
     });

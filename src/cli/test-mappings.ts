@@ -2,32 +2,48 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import { Problems } from '../engine/lint';
-import { loadMappings } from '../engine/mapping';
-import { findGoldenFiles, goldenContext, runGoldenCase, untestedMappings } from '../engine/mapping-tests';
+import { loadMappingFiles } from '../engine/mapping';
+import { goldenContext, loadGoldenFile, runGoldenCase, untestedMappings } from '../engine/mapping-tests';
+import { type DefinitionRoots, definitionFiles, definitionLabel } from '../engine/definition-files';
+import { definitionRoots } from '../app';
 
-/** Runs every golden case beside every mapping; returns the number of failures (printed as it goes). */
-export async function runMappingTests(root: string, opts: { update?: boolean; out?: NodeJS.WritableStream } = {}): Promise<number> {
+/**
+ * Runs every golden case beside every mapping, shipped and overlay; returns the number of failures
+ * (printed as it goes). A golden file's target is found by its name relative to its tree, so a shipped
+ * golden file checks the overlay mapping that replaces its target (until the overlay brings its own
+ * golden file of the same name, which then replaces the shipped one).
+ */
+export async function runMappingTests(r: DefinitionRoots, opts: { update?: boolean; out?: NodeJS.WritableStream } = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
+  const label = (f: string) => definitionLabel(r, f);
   const problems = new Problems();
-  const mappings = loadMappings(path.join(root, 'mappings'), problems, goldenContext());
+  const byKey = new Map(definitionFiles(r, 'mappings').map((f) => [f.key, f.file]));
+  const mappings = loadMappingFiles(new Map([...byKey].map(([k, f]) => [k.replace(/^mappings\//, '').replace(/\.map\.yaml$/, ''), f])), problems, goldenContext());
   let failed = problems.errors.length;
   for (const i of problems.errors) out.write(`✗ ${i.loc.file}:${i.loc.line}:${i.loc.col} ${i.code} ${i.message}\n`);
-  const golden = findGoldenFiles(path.join(root, 'mappings'));
+  const golden = definitionFiles(r, 'mappingTests').flatMap((t) =>
+    loadGoldenFile(t.file).map((g) => {
+      // The target's name in its own tree, then the file that wins for that name.
+      const base = t.origin === 'overlay' ? r.home! : r.root;
+      const key = path.relative(base, g.target).split(path.sep).join('/');
+      return { ...g, target: path.resolve(byKey.get(key) ?? g.target) };
+    }),
+  );
   for (const f of untestedMappings(mappings, golden)) {
     failed++;
-    out.write(`✗ ${path.relative(root, f)}: no golden test file beside it\n`);
+    out.write(`✗ ${label(f)}: no golden test file beside it\n`);
   }
   for (const g of golden) {
     const m = [...mappings.values()].find((x) => path.resolve(x.file) === g.target);
     if (!m) {
       failed++;
-      out.write(`✗ ${path.relative(root, g.file)}: target ${g.target} is not a mapping\n`);
+      out.write(`✗ ${label(g.file)}: target ${g.target} is not a mapping\n`);
       continue;
     }
     for (const c of g.cases) {
-      const r = await runGoldenCase(g, c, m, opts.update);
-      if (!r.ok) failed++;
-      out.write(`${r.ok ? '✓' : '✗'} ${path.relative(root, g.file)} — ${c.name}${r.problem ? `: ${r.problem}` : ''}\n`);
+      const res = await runGoldenCase(g, c, m, opts.update);
+      if (!res.ok) failed++;
+      out.write(`${res.ok ? '✓' : '✗'} ${label(g.file)} — ${c.name}${res.problem ? `: ${res.problem}` : ''}\n`);
     }
   }
   return failed;
@@ -39,6 +55,6 @@ export function registerTestMappings(program: Command): void {
     .description('run the golden cases beside every mapping (mappings/**/*.map.test.yaml)')
     .option('--update', 'rewrite expectFile fixtures from the current output (review the diff!)')
     .action(async (opts: { update?: boolean }) => {
-      if (await runMappingTests(loadConfig().projectRoot, opts)) process.exitCode = 1;
+      if (await runMappingTests(definitionRoots(loadConfig()), opts)) process.exitCode = 1;
     });
 }

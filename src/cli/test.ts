@@ -2,17 +2,21 @@
  * `medbill test`: every golden case beside every mapping, then every flow test beside every flow —
  * what an integration engineer runs after editing data files, with no TypeScript and no mocha.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
-import { flowTestFiles, loadFlowTest, runFlowTestCase } from '../engine/flow-tests';
+import { loadFlowTest, runFlowTestCase } from '../engine/flow-tests';
+import { type DefinitionRoots, definitionFiles } from '../engine/definition-files';
+import { definitionRoots } from '../app';
 import { displayPath, formatIssue, Problems } from '../engine/lint';
 import { createScratchApp } from '../scratch-app';
 import { runMappingTests } from './test-mappings';
 
-/** Runs the flow tests; returns the number of failures (printed as it goes). */
-export async function runFlowTests(root: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const files = flowTestFiles(path.join(root, 'flows'));
+/**
+ * Runs the flow tests (shipped and overlay: an overlay test of the same name replaces the shipped one);
+ * returns the number of failures (printed as it goes).
+ */
+export async function runFlowTests(roots: DefinitionRoots, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const files = definitionFiles(roots, 'flowTests').map((f) => f.file);
   if (!files.length) return 0;
   let failed = 0;
   for (const file of files) {
@@ -43,10 +47,10 @@ export function registerTest(program: Command): void {
     .option('--flows-only', 'only the flow tests')
     .option('--mappings-only', 'only the mapping golden cases')
     .action(async (opts: { flowsOnly?: boolean; mappingsOnly?: boolean }) => {
-      const root = loadConfig().projectRoot;
+      const roots = definitionRoots(loadConfig());
       let failed = 0;
-      if (!opts.flowsOnly) failed += await runMappingTests(root);
-      if (!opts.mappingsOnly) failed += await runFlowTests(root);
+      if (!opts.flowsOnly) failed += await runMappingTests(roots);
+      if (!opts.mappingsOnly) failed += await runFlowTests(roots);
       process.stdout.write(failed ? `${failed} failure(s)\n` : 'all passed\n');
       if (failed) process.exitCode = 1;
     });

@@ -184,6 +184,7 @@ function printJson(s: Story, raw: boolean): void {
       errorCode: m.error_code,
       error: m.error,
       flow: flowOf(m),
+      definitions: m.definitions_version ?? undefined,
       replayOf: m.replay_of,
       replayedBy: m.replayed_by,
       updatedAt: isoBeijing(m.updated_at, 'ms'),
@@ -231,7 +232,7 @@ function printText(s: Story, raw: boolean): void {
   for (const m of s.messages) {
     const links = `${m.replay_of ? '  replay of ' + m.replay_of : ''}${m.replayed_by ? '  replayed by ' + m.replayed_by : ''}`;
     const who = `${m.appid ? '  appid ' + m.appid : ''}${m.bus_no ? '  busNo ' + m.bus_no : ''}`;
-    w(`${beijingDisplay(m.received_at)}  ${m.id}  ${m.channel}/${m.service_id}  ${m.status}${m.error_code ? ' ' + m.error_code : ''}  flow ${flowOf(m) ?? '-'}${who}${links}`);
+    w(`${beijingDisplay(m.received_at)}  ${m.id}  ${m.channel}/${m.service_id}  ${m.status}${m.error_code ? ' ' + m.error_code : ''}  flow ${flowOf(m) ?? '-'}${m.definitions_version ? ` (definitions ${m.definitions_version})` : ''}${who}${links}`);
     if (m.error) w(`    error: ${m.error}`);
     for (const t of steps(m)) w(`    ${t.skipped ? '·' : t.error ? '✗' : '✓'} ${t.step.padEnd(16)} ${t.skipped ? 'skipped' : t.ms + ' ms'}${t.error ? ' ' + t.error : ''}`);
     if (raw) w(`    raw: ${m.raw}`);

@@ -239,7 +239,16 @@ export interface LoadCatalogueOptions {
   commonFile?: string;
   /** the entry files to load; default every other `*.yaml` in `dir` (the lint corpus loads one at a time) */
   entries?: string[];
+  /**
+   * A reload's shortcut: entries of these files are taken from `from` as they were (already linted and
+   * compiled) instead of compiled again. Only valid when common.schema.yaml and the code tables are
+   * the same as when `from` was loaded, and `from` loaded clean (the caller checks both).
+   */
+  reuse?: { from: Catalogue; files: Set<string> };
 }
+
+/** Each loaded catalogue's compiled validators by entry file, for a reload's `reuse`. */
+const compiledEntries = new WeakMap<Catalogue, Map<string, { entry: ServiceEntry; validator: RequestValidator }>>();
 
 const isMap = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -308,7 +317,16 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
   const services = new Map<string, ServiceEntry>();
   const validators = new Map<string, RequestValidator>();
   const files = opts.entries ?? readdirSync(dir).filter((n) => n.endsWith('.yaml') && n !== 'common.schema.yaml').sort().map((n) => path.join(dir, n));
+  const compiled = new Map<string, { entry: ServiceEntry; validator: RequestValidator }>();
+  const reusable = opts.reuse && compiledEntries.get(opts.reuse.from);
   for (const file of files) {
+    const kept = opts.reuse?.files.has(file) ? reusable?.get(file) : undefined;
+    if (kept) {
+      services.set(kept.entry.service, kept.entry);
+      validators.set(kept.entry.service, kept.validator);
+      compiled.set(file, kept);
+      continue;
+    }
     const { entry, src, clean } = loadEntry(file, lint, common);
     if (!entry || !src) continue;
     services.set(entry.service, entry);
@@ -319,7 +337,9 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
     applyTextRules(entry.request);
     const id = `https://medbill.local/catalogue/${entry.service}`;
     try {
-      validators.set(entry.service, compileRequestValidator(ajv, entry.request, id, resolve));
+      const validator = compileRequestValidator(ajv, entry.request, id, resolve);
+      validators.set(entry.service, validator);
+      compiled.set(file, { entry, validator });
       // Never run (answers are built by mappings), but compiled so its mistakes stop start-up too.
       if (isMap(entry.response)) ajv.compile({ ...entry.response, $id: `${id}-response` });
     } catch (e) {
@@ -327,7 +347,7 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
     }
   }
   if (!problems) found.throwIfAny();
-  return {
+  const catalogue: Catalogue = {
     services,
     common,
     codeTables,
@@ -359,6 +379,8 @@ export function loadCatalogue(dir: string, problems?: Problems, opts: LoadCatalo
       throw new FlowError('ValidationError', RESULT.validation, message, first.field);
     },
   };
+  compiledEntries.set(catalogue, compiled);
+  return catalogue;
 }
 
 /** A field path and its Chinese title, for messages about a value that is not one Ajv error. */

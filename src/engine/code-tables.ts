@@ -101,10 +101,15 @@ export function loadCodeTable(file: string, problems: Problems): CodeTable | und
  * returned, so a catalogue field that names it is not reported as naming a missing table too.
  */
 export function loadCodeTables(dir: string, problems: Problems): CodeTables {
+  if (!existsSync(dir)) return new Map();
+  return loadCodeTableFiles(readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort().map((f) => path.join(dir, f)), problems);
+}
+
+/** The tables of these files (shipped and overlay, already merged by name). */
+export function loadCodeTableFiles(files: string[], problems: Problems): CodeTables {
   const tables: CodeTables = new Map();
-  if (!existsSync(dir)) return tables;
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
-    const t = loadCodeTable(path.join(dir, f), problems);
+  for (const f of files) {
+    const t = loadCodeTable(f, problems);
     if (t) tables.set(t.name, t);
   }
   return tables;

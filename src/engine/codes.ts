@@ -447,6 +447,13 @@ export const HIS_CODES = {
       sum: '{field} 为 {total}，与明细 {list} 之和 {sum} 不一致',
     },
   },
+  E2750: {
+    class: 'Unavailable',
+    retry: 'same',
+    title: '业务流程已停用',
+    doc: 'The flow serving this service was disabled by an operator (`medbill flows disable <flow>`, Mirth\'s undeploy); the message is stored and nothing was done. Resend the same request after the flow is enabled again.',
+    messages: { disabled: '服务 {serviceId} 对应的业务流程 {flow} 已被管理员停用，本次请求已记录但未处理，请在流程重新启用后用相同业务流水号重试' },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',
@@ -536,7 +543,7 @@ export function hisMessage<C extends HisCode, M extends HisMessage<C>>(code: C, 
 
 export interface LintCodeSpec {
   /** which files the code is about */
-  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor';
+  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor' | 'overlay' | 'reload';
   message: string;
   /** optional fixed hint template (dynamic hints such as suggestions come from HINTS) */
   hint?: string;
@@ -645,6 +652,10 @@ export const LINT_CODES = {
   CONFIG_PRODUCTION: { area: 'config', message: '生产模式不允许演示设置：{detail}', doc: 'Production mode refuses demo keys, passwords, accounts and certificates.' },
 
   CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
+
+  OVERLAY_MISSING: { area: 'overlay', message: '覆盖目录 {home} 不存在', hint: '检查 MEDBILL_HOME 或配置项 home，或先建立该目录', doc: 'The overlay directory named by MEDBILL_HOME (or config `home`) does not exist: none of the hospital\'s own files would be read.' },
+  OVERLAY_UNKNOWN_ENTRY: { area: 'overlay', message: '覆盖目录中的 “{entry}” 不会被读取（只读取 {known}）', doc: 'Severity warning. A file or folder in the overlay directory that is not one of flows/, mappings/, config/catalogue/, config/codes/ — usually a misspelt folder name whose files would silently be ignored.' },
+  RELOAD_REFUSED: { area: 'reload', message: '定义重新加载被拒绝：{errors} 个错误，继续使用版本 {version}', hint: '运行 medbill validate 查看全部问题，改正后再次 medbill reload', doc: 'A reload (SIGHUP, `medbill reload`, file watch) found errors in the new files: the running definitions stay as they were; each problem is logged with its file:line:col.' },
 } as const satisfies Record<string, LintCodeSpec>;
 
 export type LintCode = keyof typeof LINT_CODES;

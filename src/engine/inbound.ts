@@ -102,6 +102,7 @@ export async function handleInbound(services: Services, router: Router, req: Inb
       noise: req.noise,
       raw: storedRaw(req),
       replayOf: req.replayOf,
+      definitionsVersion: router.version,
     });
   } catch (e) {
     // Not stored → not processed: the HIS gets an error and retries; nothing half-done exists.
@@ -134,7 +135,7 @@ export async function handleInbound(services: Services, router: Router, req: Inb
     // Unknown serviceIds never become label values: 20,000 random ids must not grow /metrics.
     messagesTotal.inc({ channel: req.channel, service: flow ? req.serviceId : '(unknown)', result: code });
     flowSeconds.observe({ service: flow ? req.serviceId : '(unknown)' }, ms / 1000);
-    const line = { msgId, busNo, channel: req.channel, service: req.serviceId.slice(0, 60), appid: req.appid, result: code, ms, flow: flow?.name, field: err?.field };
+    const line = { msgId, busNo, channel: req.channel, service: req.serviceId.slice(0, 60), appid: req.appid, result: code, ms, flow: flow?.name, definitions: router.version || undefined, field: err?.field };
     if (err?.errorClass === 'Internal') log().error(err.message, { ...line, cause: String((err.cause as Error)?.stack ?? err.cause) });
     else log().info(err ? err.message : 'ok', line);
     return { msgId, result: code, response: err ? undefined : response, error: err };
@@ -142,6 +143,8 @@ export async function handleInbound(services: Services, router: Router, req: Inb
 
   if (req.refusal) return finish(req.refusal, true);
   if (!flow) return finish(hisError('E0004', 'unknownService', { serviceId: req.serviceId.slice(0, 60) }, 'serviceId'), true);
+  // A disabled flow (medbill flows disable) answers at once; the message is kept for replay once it is enabled.
+  if (services.flowSwitches?.disabled(flow.name)) return finish(hisError('E2750', 'disabled', { serviceId: req.serviceId.slice(0, 60), flow: flow.name }), true);
   const run = newRun(flow, input ?? {}, {
     msg: { id: msgId, channel: req.channel, serviceId: req.serviceId, appid: req.appid ?? '', receivedAt: t0, busNo, batchNo: req.batchNo },
     services,

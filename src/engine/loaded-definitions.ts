@@ -2,67 +2,61 @@
  * Which definitions a process runs: the flow version of every service and a hash of every file that
  * shapes an answer (catalogue, mappings, flows). A server reports its own (GET …/admin/flows); the
  * replay CLI compares them with the files on disk, so it never replays on definitions that are no
- * longer the files' without saying so. Paths are project-relative and nothing here is secret.
+ * longer the files' without saying so. Paths are relative to their tree and nothing here is secret.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Router } from './router';
+import { DefinitionRoots, definitionLabel, definitionsVersion, fileHash, servedDefinitionFiles } from './definition-files';
 
 export interface LoadedFlow {
   channel: string;
   service: string;
   flow: string;
   version: string;
-  /** project-relative, '/'-separated */
+  /** where the flow came from: project-relative ('/'-separated), or $MEDBILL_HOME/… for an overlay file */
   file: string;
 }
 
 export interface LoadedDefinitions {
   /** epoch ms */
   loadedAt: number;
+  /** hash over every served file's name and content (definitionsVersion): recorded on each message */
+  version: string;
   flows: LoadedFlow[];
-  /** project-relative file → first 12 hex of the SHA-256 of its bytes */
+  /** served file (its name relative to either tree) → first 12 hex of the SHA-256 of its bytes */
   files: Record<string, string>;
+  /** the files an overlay directory supplies, by name (the rest are shipped) */
+  overlay: string[];
 }
-
-/** The definition folders and which of their files a running server reads. */
-const DEFINITION_DIRS: { dir: string; keep(name: string): boolean }[] = [
-  { dir: 'config/catalogue', keep: (n) => n.endsWith('.yaml') },
-  { dir: 'mappings', keep: (n) => n.endsWith('.map.yaml') },
-  { dir: 'flows', keep: (n) => n.endsWith('.flow.yaml') },
-];
-
-const rel = (root: string, file: string) => path.relative(root, file).split(path.sep).join('/');
 
 /**
- * Hashes of the definition files. Taken before the files are loaded: a file changed in between then
- * shows as a difference (the safe mistake), never as a match that is not one.
+ * Hashes of the definition files, shipped and overlay merged. Taken before the files are loaded: a file
+ * changed in between then shows as a difference (the safe mistake), never as a match that is not one.
  */
-export function definitionFileHashes(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, keep: (n: string) => boolean): void => {
-    let entries;
+export function definitionFileHashes(roots: DefinitionRoots): { files: Record<string, string>; overlay: string[] } {
+  const files: Record<string, string> = {};
+  const overlay: string[] = [];
+  for (const f of servedDefinitionFiles(roots)) {
     try {
-      entries = readdirSync(d, { withFileTypes: true });
+      files[f.key] = fileHash(f.file);
     } catch {
-      return; // a missing folder has no files; the loaders report what that means
+      continue; // gone since the folder was listed; the loaders report what that means
     }
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p, keep);
-      else if (keep(e.name)) out[rel(root, p)] = createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 12);
-    }
+    if (f.origin === 'overlay') overlay.push(f.key);
+  }
+  return { files, overlay };
+}
+
+export function describeDefinitions(roots: DefinitionRoots, router: Router, hashes: { files: Record<string, string>; overlay: string[] }, loadedAt = Date.now()): LoadedDefinitions {
+  return {
+    loadedAt,
+    version: definitionsVersion(hashes.files),
+    files: hashes.files,
+    overlay: hashes.overlay,
+    flows: router.table().map((t) => ({ channel: t.channel, service: t.service, flow: t.flow, version: t.version, file: definitionLabel(roots, t.file) })),
   };
-  for (const { dir, keep } of DEFINITION_DIRS) walk(path.join(root, dir), keep);
-  return out;
 }
 
-export function describeDefinitions(root: string, router: Router, files: Record<string, string>, loadedAt = Date.now()): LoadedDefinitions {
-  return { loadedAt, files, flows: router.table().map((r) => ({ channel: r.channel, service: r.service, flow: r.flow, version: r.version, file: rel(root, r.file) })) };
-}
-
-const CURE = 'restart it, or replay with --local to use the files';
+const CURE = 'reload it (medbill reload), or replay with --local to use the files';
 
 /**
  * Why replaying these services on that server would not use the files on disk; [] when it would.

@@ -71,14 +71,17 @@ export function findGoldenFiles(dir: string): GoldenFile[] {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.map.test.yaml')) {
-        const y = parse(readFileSync(p, 'utf8')) as { target?: string; cases?: GoldenCase[] };
-        out.push({ file: p, target: path.resolve(path.dirname(p), y.target ?? e.name.replace('.test.yaml', '.yaml')), cases: y.cases ?? [] });
-      }
+      else if (e.name.endsWith('.map.test.yaml')) out.push(...loadGoldenFile(p));
     }
   };
   if (existsSync(dir)) walk(dir);
   return out;
+}
+
+/** One *.map.test.yaml: its cases and the mapping it targets (beside it unless `target` says otherwise). */
+export function loadGoldenFile(p: string): GoldenFile[] {
+  const y = parse(readFileSync(p, 'utf8')) as { target?: string; cases?: GoldenCase[] };
+  return [{ file: p, target: path.resolve(path.dirname(p), y.target ?? path.basename(p).replace('.test.yaml', '.yaml')), cases: y.cases ?? [] }];
 }
 
 /** Mappings without a golden test file: each mapping must have one. */

@@ -263,8 +263,13 @@ export function mappingFiles(dir: string): Map<string, string> {
 
 /** All mappings under a folder, their problems added to `problems`; broken ones come back marked `broken`. */
 export function loadMappings(dir: string, problems: Problems, context: MappingContext): Map<string, Mapping> {
+  return loadMappingFiles(mappingFiles(dir), problems, context);
+}
+
+/** The mappings of these files, keyed as mappingFiles keys them (shipped and overlay already merged). */
+export function loadMappingFiles(files: Map<string, string>, problems: Problems, context: MappingContext): Map<string, Mapping> {
   const out = new Map<string, Mapping>();
-  for (const [key, file] of mappingFiles(dir)) {
+  for (const [key, file] of files) {
     const name = path.basename(file).replace(/\.map\.yaml$/, '');
     out.set(key, loadMapping(file, problems, context) ?? brokenMapping(name, file, { input: { type: 'Json' }, output: 'Json' }, false));
   }

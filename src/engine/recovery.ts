@@ -74,7 +74,8 @@ async function resume(services: Services, router: Router, row: BillRow): Promise
   for (const r of flow.recovery.restore) run.slots[r.index] = restored(r.source, row);
   try {
     await runFlow(flow, run, { from: flow.recovery.resumeAt });
-    log().warn('reservation completed by recovery', idsOf(row));
+    // The set serving now completes it (the one it started on went with the process that died).
+    log().warn('reservation completed by recovery', { ...idsOf(row), definitions: router.version || undefined, startedOn: msg!.definitions_version ?? undefined });
     return 'completed';
   } catch (e) {
     const fe = asFlowError(e);

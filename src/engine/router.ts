@@ -4,6 +4,8 @@ import type { Problems } from './lint';
 
 export class Router {
   private readonly byService = new Map<string, Flow>();
+  /** the version of the definition set this table was built from (definitionsVersion); '' when not from files */
+  version = '';
 
   /** Two flows for one service are a lint problem (FLOW_DUPLICATE_SERVICE); the first one wins. */
   constructor(

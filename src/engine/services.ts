@@ -8,6 +8,7 @@ import type { MessageStore } from '../store/messages';
 import type { StockStore } from '../store/stock';
 import type { PaperStore } from '../store/paper';
 import type { FeedbackStore } from '../store/feedback';
+import type { FlowSwitchStore } from '../store/flow-switches';
 import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
 import type { ReportStore } from '../store/reports';
@@ -23,6 +24,8 @@ export interface Services {
   catalogue: Catalogue;
   mappings: Map<string, Mapping>;
   messages: MessageStore;
+  /** flows an operator disabled (medbill flows disable); absent = every flow enabled */
+  flowSwitches?: FlowSwitchStore;
   bills: BillStore;
   batches: BatchStore;
   stock: StockStore;

@@ -30,6 +30,8 @@ export interface MessageRow {
   trace: string | null;
   replay_of: string | null;
   replayed_by: string | null;
+  /** the definition set the message was routed with (migration 018) */
+  definitions_version: string | null;
   updated_at: number;
 }
 
@@ -43,6 +45,8 @@ export interface NewMessage {
   noise?: string;
   raw: string;
   replayOf?: string;
+  /** the version of the definition set this message is routed with */
+  definitionsVersion?: string;
 }
 
 export interface MessageOutcome {
@@ -111,6 +115,7 @@ export class MessageStore {
         status: 'received',
         attempts: 1,
         replay_of: m.replayOf ?? null,
+        definitions_version: m.definitionsVersion || null,
         updated_at: m.receivedAt,
       });
       if (m.replayOf) await tx.run('UPDATE messages SET status = ?, replayed_by = ?, updated_at = ? WHERE id = ?', ['replayed', m.id, m.receivedAt, m.replayOf]);

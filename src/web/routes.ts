@@ -6,6 +6,7 @@ import express from 'express';
 import { sameSecret } from '../crypto';
 import type { Services } from '../engine/services';
 import type { LoadedDefinitions } from '../engine/loaded-definitions';
+import type { ReloadOutcome } from '../engine/live-definitions';
 import type { OutboxWorker } from '../engine/outbox';
 import { isoBeijing } from '../domain/time';
 import { BillAccessGuard, sendTooManyText } from './bill-access';
@@ -27,6 +28,8 @@ export interface WebDeps {
   ready(): boolean;
   /** the definitions this process serves (a reload, when there is one, changes what this returns) */
   definitions?(): LoadedDefinitions;
+  /** how the last reload went (none since start: undefined) */
+  lastReload?(): ReloadOutcome | undefined;
   /** rate limit and check-code lockout of the bill download; default: from services.config */
   billAccess?: BillAccessGuard;
   /** false when /metrics has its own listener (metrics.listen) */
@@ -68,6 +71,21 @@ export function webRoutes(deps: WebDeps): express.Router {
   const r = express.Router();
   const { services } = deps;
 
+  // Which definition set answers now, and whether the last reload took: what on-call staff check after
+  // `medbill reload` (a refused reload leaves the old version serving, with the errors in the log).
+  const definitionsSummary = () => {
+    const d = deps.definitions?.();
+    if (!d) return undefined;
+    const last = deps.lastReload?.();
+    return {
+      version: d.version,
+      loadedAt: isoBeijing(d.loadedAt, 'ms'),
+      overlayFiles: d.overlay.length,
+      disabledFlows: services.flowSwitches?.disabledFlows().map((f) => f.flow) ?? [],
+      lastReload: last && { ok: last.ok, at: isoBeijing(last.at, 'ms'), trigger: last.trigger, version: last.version, errors: last.ok ? 0 : last.problems.length },
+    };
+  };
+
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -96,7 +114,7 @@ export function webRoutes(deps: WebDeps): express.Router {
       }),
     );
     const degraded = Object.values(peers).some((p) => p.status !== 'ok');
-    res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers });
+    res.status(ok ? 200 : 503).json({ status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready', checks, peers, definitions: definitionsSummary() });
   });
 
   // What `medbill replay` compares with the files before it replays through this server: flow versions
@@ -107,7 +125,9 @@ export function webRoutes(deps: WebDeps): express.Router {
       res.status(404).json({ error: 'definitions not reported by this process' });
       return;
     }
-    res.json({ loadedAt: isoBeijing(d.loadedAt, 'ms'), flows: d.flows, files: d.files });
+    const disabled = new Map((services.flowSwitches?.disabledFlows() ?? []).map((f) => [f.flow, f]));
+    const flows = d.flows.map((f) => (disabled.has(f.flow) ? { ...f, disabled: { reason: disabled.get(f.flow)!.reason, changedBy: disabled.get(f.flow)!.changedBy, at: isoBeijing(disabled.get(f.flow)!.changedAt, 'ms') } } : f));
+    res.json({ loadedAt: isoBeijing(d.loadedAt, 'ms'), version: d.version, overlay: d.overlay, flows, files: d.files, lastReload: definitionsSummary()?.lastReload });
   });
 
   if (deps.metricsHere !== false) r.get('/metrics', metricsHandler(services.config.metrics?.token ?? '', () => deps.outboxMonitor?.refresh()));

@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import { definitionDrift, LoadedDefinitions } from '../../src/engine/loaded-definitions';
 
-const CURE = 'restart it, or replay with --local to use the files';
+const CURE = 'reload it (medbill reload), or replay with --local to use the files';
 
 function defs(over: { flows?: Partial<Record<string, string>>; files?: Record<string, string> } = {}): LoadedDefinitions {
   const versions: Record<string, string | undefined> = { invoiceEBillOutpatient: 'aaaaaaaaaaaa', getEBillByBusNo: 'bbbbbbbbbbbb', ...over.flows };
   const names: Record<string, string> = { invoiceEBillOutpatient: 'outpatient-issue', getEBillByBusNo: 'query-get-ebill-by-busno' };
   return {
     loadedAt: 0,
+    version: '',
+    overlay: [],
     flows: Object.entries(versions)
       .filter((e): e is [string, string] => e[1] !== undefined)
       .map(([service, version]) => ({ channel: 'his', service, flow: names[service] ?? service, version, file: `flows/${service}.flow.yaml` })),

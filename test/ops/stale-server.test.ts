@@ -41,7 +41,7 @@ describe('replay through a server that runs other definitions than the files', f
 
     const r = await copy.medbill(['replay', '--bus-no', 'STALE-1'], env);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.equal(r.stderr, `server runs outpatient-issue@${running.version}, files are @${files.version}: restart it, or replay with --local to use the files\nnothing replayed: the server at http://127.0.0.1:${app.port} does not run the definitions in the files\n`);
+    assert.equal(r.stderr, `server runs outpatient-issue@${running.version}, files are @${files.version}: reload it (medbill reload), or replay with --local to use the files\nnothing replayed: the server at http://127.0.0.1:${app.port} does not run the definitions in the files\n`);
     assert.equal(r.stdout, '');
     assert.equal((await app.services.messages.find({ busNo: 'STALE-1' })).length, 1);
     assert.equal((await app.services.messages.get(original.id))!.status, 'done');

@@ -34,7 +34,8 @@ import { xmlText } from './xml';
 export const CHANNEL = 'his-soap';
 export interface SoapChannelDeps {
   config: Pick<Config, 'projectRoot' | 'server'>;
-  catalogue: Catalogue;
+  /** read on every call: a reload may swap it (the operations follow) */
+  readonly catalogue: Catalogue;
   callers: Map<string, CallerConfig>;
   handle(req: InboundRequest): Promise<InboundResult>;
   /** rate limits and max in-flight; absent = unlimited */
@@ -204,28 +205,48 @@ export function answerXml(op: SoapOperation, r: InboundResult, req: InboundReque
 
 export class SoapEndpoint {
   readonly path: string;
-  readonly wsdl: string;
-  readonly ops: Map<string, SoapOperation>;
   private readonly noises = new NoiseWindow();
   private readonly nonces = new NoiseWindow();
+  /** operations and WSDL of the catalogue they were built from: rebuilt when a reload swaps it */
+  private built?: { catalogue: Catalogue; ops: Map<string, SoapOperation>; wsdl: string };
 
   constructor(private readonly deps: SoapChannelDeps) {
-    const { server, projectRoot } = deps.config;
-    this.path = `/${server.servicePath}/ws/${SERVICE_NAME}`;
-    this.ops = new Map(soapOperations(deps.catalogue).map((o) => [o.name, o]));
-    const generated = generateWsdl(deps.catalogue);
+    this.path = `/${deps.config.server.servicePath}/ws/${SERVICE_NAME}`;
+    this.build();
+  }
+
+  get ops(): Map<string, SoapOperation> {
+    return this.build().ops;
+  }
+
+  get wsdl(): string {
+    return this.build().wsdl;
+  }
+
+  private build(): { ops: Map<string, SoapOperation>; wsdl: string } {
+    const catalogue = this.deps.catalogue;
+    if (this.built?.catalogue === catalogue) return this.built;
+    const { server, projectRoot } = this.deps.config;
+    const ops = new Map(soapOperations(catalogue).map((o) => [o.name, o]));
+    const generated = generateWsdl(catalogue);
     const file = path.join(projectRoot, 'wsdl', `${SERVICE_NAME}.wsdl`);
-    let committed: string;
+    let served: string;
     try {
-      committed = readFileSync(file, 'utf8');
+      served = readFileSync(file, 'utf8');
     } catch {
       log().warn('WSDL file missing: serving a freshly generated one (run `medbill wsdl` and commit it)', { file });
-      committed = generated;
+      served = generated;
     }
-    // Dispatch follows the live catalogue; a stale file would describe other operations than we serve.
-    if (committed !== generated) log().warn('WSDL file differs from the catalogue: run `medbill wsdl` and commit it', { file });
+    // Dispatch follows the live catalogue (an overlay's entries, a reload's changes): a file that
+    // describes other operations than we serve is not served; the generated WSDL is.
+    if (served !== generated) {
+      log().warn('WSDL file differs from the catalogue (overlay or reloaded entries, or a stale file): serving the generated WSDL; run `medbill wsdl` if the shipped catalogue changed', { file });
+      served = generated;
+    }
     const address = `${server.publicBaseUrl.replace(/\/+$/, '')}${this.path}`;
-    this.wsdl = committed.split(`location="${ADDRESS_PLACEHOLDER}"`).join(`location="${xmlText(address).replace(/"/g, '&quot;')}"`);
+    const wsdl = served.split(`location="${ADDRESS_PLACEHOLDER}"`).join(`location="${xmlText(address).replace(/"/g, '&quot;')}"`);
+    this.built = { catalogue, ops, wsdl };
+    return this.built;
   }
 
   private reply(d: Decoded, r: InboundResult): SoapReply {

@@ -16,8 +16,11 @@ export const validateStep = defineStep<{ catalogue: string }, typeof reads, Reco
   writes: {},
   prepare(o, env) {
     if (!env.catalogue.services.has(o.catalogue)) env.fail('FLOW_UNKNOWN_SERVICE', ['catalogue'], { service: o.catalogue });
+    // The catalogue the flow was loaded with, not the one current when a message runs: a hot reload
+    // between two steps of a message must not give it another version's rules (live-definitions.ts).
+    const catalogue = env.catalogue;
     return async (io) => {
-      io.ctx.services.catalogue.validate(o.catalogue, io.in.input);
+      catalogue.validate(o.catalogue, io.in.input);
     };
   },
 });
