@@ -137,3 +137,9 @@ export const stockLow = new client.Gauge({
   labelNames: ['place', 'medium', 'bill_kind'] as const,
   registers: [registry],
 });
+
+export const financeReconcileDifferences = new client.Gauge({
+  name: 'medbill_finance_reconcile_differences',
+  help: "Differences the last daily reconciliation with finance's totals found (0 = the ledger and finance agree)",
+  registers: [registry],
+});

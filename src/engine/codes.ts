@@ -447,6 +447,18 @@ export const HIS_CODES = {
       sum: '{field} 为 {total}，与明细 {list} 之和 {sum} 不一致',
     },
   },
+  // ── the finance exchange: base information, stock from finance, reconciliation, E2630–E2669 ──
+  E2630: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '收费项目不在财政收费项目目录中',
+    doc: "A chargeDetail line's chargeCode is not in the charge-item catalogue last downloaded from finance (`medbill finance sync`, schedule finance-sync), is not allowed on this bill kind, or is outside its validity. Before any catalogue was downloaded nothing is checked.",
+    messages: {
+      unknown: '字段 {field}（收费项目编码）{chargeCode} 不在财政下发的收费项目目录（版本 {version}）中',
+      notForKind: '字段 {field}（收费项目编码）{chargeCode}（{name}）按财政收费项目目录（版本 {version}）只能用于票据种类 {billCodes}，不能开在 {billCode} 票据上',
+      notValid: '字段 {field}（收费项目编码）{chargeCode}（{name}）在财政收费项目目录（版本 {version}）中的有效期为 {validFrom} 至 {validTo}，今天不可使用',
+    },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',

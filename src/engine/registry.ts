@@ -3,6 +3,7 @@ import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
 import { batchAcceptStep } from './steps/batch-accept';
 import { batchStatusStep } from './steps/batch-status';
+import { chargeCodesStep } from './steps/charge-codes';
 import { dedupeStep } from './steps/dedupe';
 import { dialectStep } from './steps/dialect';
 import { fiscalXmlStep } from './steps/fiscal-xml';
@@ -28,6 +29,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     validateStep,
     mapStep,
     rulesStep,
+    chargeCodesStep,
     dedupeStep,
     allocateStep,
     redDedupeStep,
