@@ -459,6 +459,30 @@ export const HIS_CODES = {
       notValid: '字段 {field}（收费项目编码）{chargeCode}（{name}）在财政收费项目目录（版本 {version}）中的有效期为 {validFrom} 至 {validTo}，今天不可使用',
     },
   },
+  E2631: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '财政拒绝票据申领',
+    doc: 'Finance refused the stock application (applyBillStock): e.g. the same applicationId was used for another application. The reason finance gave is in the message.',
+    messages: { refused: '财政拒绝申领单 {applicationId}（{code}）：{reason}' },
+  },
+  E2632: {
+    class: 'Unavailable',
+    retry: 'same',
+    title: '财政系统暂不可用',
+    doc: 'Finance did not answer the stock application. medbill kept it: resend the same applicationId later (or let the finance-stock-poll schedule send it); finance counts it once.',
+    messages: { unavailable: '财政系统暂不可用，申领单 {applicationId} 已保存，请稍后用相同申领单号重试' },
+  },
+  E2633: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '申领的票据种类或介质无效',
+    doc: 'applyBillStock names a billCode that is no bill kind medbill issues, or a billType other than 1 (e-bill) or 2 (paper).',
+    messages: {
+      billCode: '字段 billCode（票据种类编码）{billCode} 不是本平台开具的票据种类（0601 门诊、0602 住院、0603 挂号、0604 体检、0605 预交金、0101、0201、0501）',
+      billType: '字段 billType（票据介质）{billType} 应为 1（电子票据）或 2（纸质票据）',
+    },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',

@@ -6,6 +6,7 @@ import { batchStatusStep } from './steps/batch-status';
 import { chargeCodesStep } from './steps/charge-codes';
 import { dedupeStep } from './steps/dedupe';
 import { dialectStep } from './steps/dialect';
+import { financeStockStep } from './steps/finance-stock';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { arrearsFeedbackStep } from './steps/arrears-feedback';
 import { listDetailStep } from './steps/list-detail';
@@ -39,6 +40,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     persistStep,
     lookupStep,
     stockStep,
+    financeStockStep,
     arrearsFeedbackStep,
     listDetailStep,
     batchAcceptStep,

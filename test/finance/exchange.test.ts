@@ -47,7 +47,7 @@ function repositoryChargeCodes(): Set<string> {
 
 async function his(baseUrl: string, serviceId: string, body: Record<string, unknown>): Promise<{ code: string; text: string }> {
   const data = Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
-  const noise = `n-${String(body.busNo)}`;
+  const noise = `n-${String(body.busNo ?? body.applicationId)}`;
   const res = await fetch(`${baseUrl}/medical-web/api/medical/${serviceId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -164,6 +164,11 @@ for (const kind of dbKinds()) {
 
       const again = await desk.apply({ applicationId: id, billKind: 'outpatient', medium: 'ebill', quantity: 50, applicant: 'tester', reason: '门诊票据不足' });
       assert.equal(again.kind === 'ok' && again.row.start_no, '0010000001');
+      // The flow the staff console will call, here over the HIS JSON channel: approved at once, the next range of the code.
+      const viaHis = await his(app.baseUrl, 'applyBillStock', { applicationId: `A-${kind}-his`, billCode: '0601', billType: '1', copyNum: 10, operator: '李四', remark: '门诊窗口补充' });
+      assert.equal(viaHis.code, 'S0000', viaHis.text);
+      assert.deepEqual(JSON.parse(viaHis.text), { applicationId: `A-${kind}-his`, state: 'approved', billBatchCode: code, billBgnNo: '0010000051', billEndNo: '0010000060' });
+
       const other = await app.services.finance!.applyStock({ applicationId: id, billKind: 'outpatient', billCode: '0601', medium: 'ebill', quantity: 51, applicant: 'tester' });
       assert.equal(other.kind, 'refused');
       assert.equal(other.kind === 'refused' && other.code, 'conflict');
@@ -201,7 +206,7 @@ for (const kind of dbKinds()) {
 
       const polled = await desk.poll();
       assert.equal(polled.failed, 0);
-      assert.equal(polled.received, 1);
+      assert.equal(polled.received, 2, 'the one approved by hand, and the one applied over the HIS channel and approved at once');
       const rejected = await new FinanceApplicationStore(app.services.db, app.services.writer, app.services.stock).get(noId);
       assert.equal(rejected?.state, 'rejected');
       assert.equal(rejected?.reject_reason, '本季度纸质票据已足额发放');
