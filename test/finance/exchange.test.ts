@@ -261,3 +261,22 @@ for (const kind of dbKinds()) {
     });
   });
 }
+
+describe('finance.binding selects the finance protocol', () => {
+  it('simulator is the binding that ships; another name is a configuration error naming the key and the allowed value', async () => {
+    const { readConfig } = await import('../../src/config');
+    const { Problems } = await import('../../src/engine/lint');
+    const { createFinance } = await import('../../adapters/finance/bindings');
+    const ok = new Problems();
+    const cfg = readConfig({ ...process.env, MEDBILL_CONFIG: '' }, {}, ok);
+    assert.equal(ok.errors.length, 0);
+    assert.equal(cfg?.finance.binding, 'simulator');
+    assert.equal(createFinance(cfg!).name, 'finance-http');
+    const bad = new Problems();
+    assert.equal(readConfig({ ...process.env, MEDBILL_CONFIG: '' }, { finance: { binding: 'guangdong' } }, bad), undefined);
+    assert.deepEqual(
+      bad.errors.map((e) => [e.code, e.where]),
+      [['CONFIG_ENUM', 'finance.binding']],
+    );
+  });
+});
