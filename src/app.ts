@@ -273,7 +273,7 @@ function financeSchedules(cfg: Config, services: Services, finance: Finance, sql
   return [
     ...at('finance-sync', async () => logOutcome('finance-sync')(await syncBaseInfo(finance, new BaseInfoStore(services.db), services.chargeCatalogue))),
     ...at('finance-stock-poll', () => stock.poll()),
-    ...at('finance-reconcile', async () => logOutcome('finance-reconcile')(await reconcileDay(finance, recon, beijingDayBefore(cfg.finance.reconcile.daysBack), 'schedule'))),
+    ...at('finance-reconcile', async () => logOutcome('finance-reconcile')(await reconcileDay(finance, recon, services.reports, beijingDayBefore(cfg.finance.reconcile.daysBack), 'schedule'))),
   ];
 }
 

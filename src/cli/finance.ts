@@ -20,6 +20,7 @@ import type { FinanceRefused, FinanceTransient } from '../engine/finance';
 import { configureLogging, log } from '../log';
 import { BaseInfoStore } from '../store/finance-base-info';
 import { FinanceReconcileStore } from '../store/finance-reconcile';
+import { ReportStore } from '../store/reports';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
@@ -92,7 +93,7 @@ export function registerFinance(program: Command): void {
       const cfg = loadConfig();
       const store = await openStore(cfg);
       try {
-        const r = await reconcileDay(createFinance(cfg), new FinanceReconcileStore(store.db, store.sql), o.date, 'cli');
+        const r = await reconcileDay(createFinance(cfg), new FinanceReconcileStore(store.db, store.sql), new ReportStore(store.writer, store.sql), o.date, 'cli');
         if (r.kind !== 'ok') return financeFailed('finance reconcile', r);
         process.stdout.write(o.format === 'csv' ? comparisonCsv(o.date, r.report) : JSON.stringify({ ...r.report, reportId: r.reportId }, null, 2) + '\n');
         if (!r.report.equal) {

@@ -1,19 +1,12 @@
 /**
- * medbill's ledger of one day as finance counts it (docs/finance-exchange.md#daily-reconciliation), and
- * the stored reconciliation reports (migration 016). The day is Beijing's: bills by create_time (the
- * issue time in the signed document), paper conversions and voids by their paper_bills times, blank
- * voids by the stock movement's time. Plain SQL both SQLite and MariaDB accept; sums in fen happen in
+ * medbill's events of one day as finance counts them (docs/finance-exchange.md#daily-reconciliation), and
+ * the stored reconciliation reports (migration 016). The bills of the day are ReportStore.dayBills' (by
+ * create_time, the issue time in the signed document); here paper conversions and voids by their
+ * paper_bills times and blank voids by the stock movement's time, the day being Beijing's. Plain SQL both SQLite and MariaDB accept; sums in fen happen in
  * the domain.
  */
 import type { Knex } from 'knex';
 import type { SqlDb } from './sql';
-
-export interface LedgerBillRow {
-  kind: 'blue' | 'red';
-  place_code: string | null;
-  bill_batch_code: string;
-  total_amt: string | null;
-}
 
 export interface LedgerCountRow {
   what: 'paperConvert' | 'paperVoid' | 'blankVoid';
@@ -29,16 +22,6 @@ export class FinanceReconcileStore {
     private readonly db: Knex,
     private readonly sql: SqlDb,
   ) {}
-
-  /** The issued bills (blue and red) of a day, yyyyMMdd, by their issue time. */
-  bills(day: string): Promise<LedgerBillRow[]> {
-    return this.sql.withConnection((tx) =>
-      tx.all<LedgerBillRow>(
-        "SELECT kind, place_code, bill_batch_code, total_amt FROM bills WHERE state = 'issued' AND create_time >= ? AND create_time <= ?",
-        [`${day}000000000`, `${day}235959999`],
-      ),
-    );
-  }
 
   /** Paper conversions, paper voids and blank voids of a day, counted per place and code. */
   async events(day: string): Promise<LedgerCountRow[]> {
