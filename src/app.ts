@@ -11,6 +11,7 @@ import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinance } from '../adapters/finance/bindings';
+import { baseInfoDir, checkBaseInfo } from '../adapters/finance/simulator/base-info';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { openApiText } from '../adapters/his/json/openapi';
@@ -126,6 +127,7 @@ export function loadDefinitions(cfg: Config, problems = new Problems()) {
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
   checkBillKinds(catalogue, cfg, problems);
   if (catalogueOk) checkSoapForm(catalogue, path.join(root, 'config', 'catalogue'), problems);
+  checkBaseInfo(baseInfoDir(root), problems);
   const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
   const router = new Router(flows, problems, aliases);
   return { catalogue, mappings, flows, router, problems, loaded: describeDefinitions(root, router, hashes) };

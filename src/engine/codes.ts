@@ -572,7 +572,7 @@ export function hisMessage<C extends HisCode, M extends HisMessage<C>>(code: C, 
 
 export interface LintCodeSpec {
   /** which files the code is about */
-  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor';
+  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor' | 'finance';
   message: string;
   /** optional fixed hint template (dynamic hints such as suggestions come from HINTS) */
   hint?: string;
@@ -681,6 +681,8 @@ export const LINT_CODES = {
   CONFIG_PRODUCTION: { area: 'config', message: '生产模式不允许演示设置：{detail}', doc: 'Production mode refuses demo keys, passwords, accounts and certificates.' },
 
   CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
+
+  FINB_BASE_INFO: { area: 'finance', message: '财政模拟系统基础信息数据文件错误：{detail}', hint: '收费项目编码等代码请加引号，例如 code: "01"', doc: "A mistake in adapters/finance/simulator/data/*.yaml (bill kinds, charge-item catalogue, code tables): the simulator would refuse to start." },
 } as const satisfies Record<string, LintCodeSpec>;
 
 export type LintCode = keyof typeof LINT_CODES;

@@ -290,3 +290,26 @@ describe('finance.binding selects the finance protocol', () => {
     );
   });
 });
+
+describe('the simulator base-information data files under medbill validate', () => {
+  it('a charge code written unquoted (a number) is FINB_BASE_INFO at its file; the shipped files are clean', async () => {
+    const { cpSync, mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { baseInfoDir, checkBaseInfo } = await import('../../adapters/finance/simulator/base-info');
+    const { Problems } = await import('../../src/engine/lint');
+    const clean = new Problems();
+    checkBaseInfo(baseInfoDir(ROOT), clean);
+    assert.deepEqual(clean.errors, []);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-baseinfo-'));
+    try {
+      cpSync(baseInfoDir(ROOT), dir, { recursive: true });
+      writeFileSync(path.join(dir, 'charge-items.yaml'), 'chargeItems:\n  - { code: 01, name: 床位费 }\n');
+      const p = new Problems();
+      checkBaseInfo(dir, p);
+      assert.deepEqual(p.errors.map((e) => [e.code, path.basename(e.loc.file)]), [['FINB_BASE_INFO', 'charge-items.yaml']]);
+      assert.match(p.errors[0].message, /chargeItems\[0\] needs code and name/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -10,6 +10,7 @@ import path from 'node:path';
 import express from 'express';
 import { parse } from 'yaml';
 import type { FinanceBaseInfo, FinanceBillKind, FinanceChargeItem } from '../../../src/engine/finance';
+import type { Problems } from '../../../src/engine/lint';
 
 const FILES = ['bill-kinds.yaml', 'charge-items.yaml', 'code-tables.yaml'] as const;
 
@@ -56,6 +57,20 @@ export function loadBaseInfo(dir: string): FinanceBaseInfo {
     codeTables[name] = Object.fromEntries(Object.entries(table ?? {}).map(([k, v]) => [k, String(v)]));
   }
   return { version: hash.digest('hex').slice(0, 16), billKinds, chargeItems, codeTables };
+}
+
+/**
+ * The data files as `medbill validate` sees them: each mistake one FINB_BASE_INFO problem at its file,
+ * so a broken catalogue is caught before the simulator refuses to start on it.
+ */
+export function checkBaseInfo(dir: string, problems: Problems): void {
+  try {
+    loadBaseInfo(dir);
+  } catch (e) {
+    const message = (e as Error).message;
+    const file = FILES.map((f) => path.join(dir, f)).find((f) => message.startsWith(f)) ?? path.join(dir, FILES[0]);
+    problems.add({ file, line: 1, col: 1 }, 'FINB_BASE_INFO', '', { detail: message.replace(`${file}: `, '') });
+  }
 }
 
 export function baseInfoRoutes(info: FinanceBaseInfo): express.Router {
