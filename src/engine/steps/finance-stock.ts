@@ -29,12 +29,13 @@ export const financeStockStep = defineStep<{ op: 'apply' }, typeof reads, typeof
       if (billType !== '1' && billType !== '2') throw hisError('E2633', 'billType', { billType }, 'billType');
       const finance = ctx.services.finance;
       const applicationId = r.applicationId || newApplicationId(ctx.msg.receivedAt);
-      if (!finance) throw hisError('E2632', 'unavailable', { applicationId });
+      if (!finance) throw hisError('E2632', 'unavailable', { applicationId }, 'applicationId');
       const s = ctx.services;
       const desk = new FinanceStockDesk(finance, new FinanceApplicationStore(s.db, s.writer, s.stock));
       const res = await desk.apply({ applicationId, billKind: kind, medium: billType === '1' ? 'ebill' : 'paper', quantity: Number(r.copyNum), applicant: String(r.operator ?? ''), reason: r.remark });
-      if (res.kind === 'transient') throw hisError('E2632', 'unavailable', { applicationId });
-      if (res.kind === 'refused') throw hisError('E2631', 'refused', { applicationId, code: res.code, reason: res.message });
+      if (res.kind === 'transient') throw hisError('E2632', 'unavailable', { applicationId }, 'applicationId');
+      if (res.kind === 'refused') throw hisError('E2631', 'refused', { applicationId, code: res.code, reason: res.message }, 'applicationId');
+      // invalid (the quantity; the catalogue bounds it first) or a ledger refusal, which apply never returns
       if (res.kind !== 'ok') throw hisError('E2633', 'billCode', { billCode }, 'billCode');
       const a = res.row;
       out.application = {
