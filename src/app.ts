@@ -263,7 +263,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
  * The finance exchange's schedules: base information, stock applications, daily reconciliation. Each
  * run is one attempt; a failure is logged and the next run tries again (the work is idempotent).
  */
-function financeSchedules(cfg: Config, services: Services, finance: Finance, sql: SqlDb): ScheduledTask[] {
+function financeSchedules(cfg: Config, services: Services, finance: Finance, sql: SqlDb, baseInfo: BaseInfoStore): ScheduledTask[] {
   const run = (name: string, fn: () => Promise<unknown>) => () =>
     void fn().catch((e) => log().error(`schedule ${name} failed`, { error: (e as Error).message }));
   const at = (name: string, fn: () => Promise<unknown>): ScheduledTask[] => (cfg.schedules[name] ? [schedule(cfg.schedules[name], run(name, fn))] : []);
@@ -273,7 +273,7 @@ function financeSchedules(cfg: Config, services: Services, finance: Finance, sql
     if (r.kind !== 'ok') log().warn(`schedule ${name}: finance did not answer`, { outcome: r.kind, reason: r.reason ?? r.code });
   };
   return [
-    ...at('finance-sync', async () => logOutcome('finance-sync')(await syncBaseInfo(finance, new BaseInfoStore(services.db), services.chargeCatalogue))),
+    ...at('finance-sync', async () => logOutcome('finance-sync')(await syncBaseInfo(finance, baseInfo, services.chargeCatalogue))),
     ...at('finance-stock-poll', () => stock.poll()),
     ...at('finance-reconcile', async () => logOutcome('finance-reconcile')(await reconcileDay(finance, recon, services.reports, beijingDayBefore(cfg.finance.reconcile.daysBack), 'schedule'))),
   ];
@@ -389,7 +389,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
         }),
       );
     chargeCatalogue.start();
-    tasks.push(...financeSchedules(cfg, services, finance, sql));
+    tasks.push(...financeSchedules(cfg, services, finance, sql, baseInfo));
   }
 
   let ready = false;
