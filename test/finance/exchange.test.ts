@@ -226,6 +226,14 @@ for (const kind of dbKinds()) {
         [[null, '0010000001', '0010000500']],
       );
       assert.equal((await desk.poll()).checked, 0, 'nothing is left open once received and confirmed');
+      // A decision stands: a rejected application is not approved later, a received one not rejected.
+      const admin = (id: string, act: string, body: unknown) =>
+        fetch(`${sim.url}/admin/stock/applications/${id}/${act}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+      for (const [id, act] of [[noId, 'approve'], [waitId, 'reject']] as const) {
+        const r = await admin(id, act, { reason: '改变主意' });
+        assert.equal(r.status, 409);
+        assert.equal(((await r.json()) as { code: string }).code, 'application-state');
+      }
     });
 
     it('reconciles a day: equal after the uploads; a bill missing at finance is found, reported, stored and raised as a metric', async () => {
@@ -311,5 +319,29 @@ describe('the simulator base-information data files under medbill validate', () 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the charge catalogue issuance checks against', () => {
+  it('no catalogue: nothing is checked; then unknown, not for this kind, out of validity, and a valid code', async () => {
+    const { ChargeCatalogue } = await import('../../src/engine/charge-catalogue');
+    const cat = new ChargeCatalogue({ currentVersion: async () => undefined, current: async () => undefined } as never); // use() only
+    assert.equal(cat.problem('ZZ99', '0601', '20261202'), undefined);
+    cat.use({
+      version: 'v1',
+      billKinds: [],
+      codeTables: {},
+      chargeItems: [
+        { code: '02', name: '诊察费', billCodes: [] },
+        { code: 'JZ01', name: '公益事业捐赠', billCodes: ['0501'] },
+        { code: '30', name: '旧项目', billCodes: [], validFrom: '20200101', validTo: '20251231' },
+      ],
+    });
+    assert.deepEqual(cat.problem('ZZ99', '0601', '20261202'), { kind: 'unknown' });
+    assert.deepEqual(cat.problem('JZ01', '0601', '20261202'), { kind: 'notForKind', name: '公益事业捐赠', billCodes: '0501' });
+    assert.equal(cat.problem('JZ01', '0501', '20261202'), undefined);
+    assert.deepEqual(cat.problem('30', '0601', '20261202'), { kind: 'notValid', name: '旧项目', validFrom: '20200101', validTo: '20251231' });
+    assert.equal(cat.problem('30', '0601', '20251231'), undefined);
+    assert.equal(cat.problem('02', undefined, '20261202'), undefined);
   });
 });
