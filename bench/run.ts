@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   // group commit, the default; by SQLite in COMMIT) and without.
   await section('issuance, SQLite power-safe (full) vs the old normal, in-process signer', 'issuance.js', { turns: quick ? 1 : 3, seconds: quick ? 5 : 10, clients: 100, signer: 'in-process' }, 'durability');
   await section('batch issuance (20 × 200) beside single bills, same run', 'reconcile.js', { seconds: quick ? 5 : 10, clients: 100, batches: 20, size: 200 }, 'batch');
+  await section('finance exchange: charge-codes check per bill, daily totals and their comparison', 'finance-exchange.js', { bills: quick ? 10_000 : 50_000 });
   await section('getEBillByBusNo and checkTotalData while issuance runs at full speed', 'reconcile.js', { seconds: quick ? 5 : 15, clients: 100 }, 'underLoad');
 }
 

@@ -10,7 +10,8 @@ import { schedule, ScheduledTask } from 'node-cron';
 import { InProcessSigner } from '../adapters/ca/in-process-signer';
 import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import { SvsSigner } from '../adapters/ca/svs-signer';
-import { FinanceClient } from '../adapters/finance/client';
+import { createFinance } from '../adapters/finance/bindings';
+import { baseInfoDir, checkBaseInfo } from '../adapters/finance/simulator/base-info';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { openApiText } from '../adapters/his/json/openapi';
@@ -20,8 +21,12 @@ import { type Catalogue, loadCatalogue } from './engine/catalogue';
 import { loadCodeTableFiles } from './engine/code-tables';
 import { checkOverlay, DefinitionFile, DefinitionRoots, definitionFiles, definitionsVersion } from './engine/definition-files';
 import { suggestionHint } from './engine/codes';
+import { ChargeCatalogue } from './engine/charge-catalogue';
 import { CpuPool } from './engine/cpu-pool';
 import type { Finance } from './engine/finance';
+import { beijingDayBefore, reconcileDay } from './engine/finance-reconcile';
+import { FinanceStockDesk } from './engine/finance-stock';
+import { syncBaseInfo } from './engine/finance-sync';
 import { Flow, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
@@ -48,6 +53,9 @@ import { BatchStore } from './store/batches';
 import { BillStore } from './store/bills';
 import { FeedbackStore } from './store/feedback';
 import { FlowSwitchStore } from './store/flow-switches';
+import { FinanceApplicationStore } from './store/finance-applications';
+import { BaseInfoStore } from './store/finance-base-info';
+import { FinanceReconcileStore } from './store/finance-reconcile';
 import { NoticeStore } from './store/notices';
 import { RedStore } from './store/red';
 import { ReportStore } from './store/reports';
@@ -155,6 +163,7 @@ export function loadDefinitions(cfg: Config, problems = new Problems(), previous
   if (flows.length === files.length) checkCatalogueFlows(catalogue, flows, problems);
   checkBillKinds(catalogue, cfg, problems);
   if (catalogueOk) checkSoapForm(catalogue, catalogueDir, problems);
+  checkBaseInfo(baseInfoDir(roots.root), problems);
   const aliases = new Map([...catalogue.services.values()].flatMap((e) => (e.aliasOf ? [[e.service, e.aliasOf] as const] : [])));
   const router = new Router(flows, problems, aliases);
   const loaded = describeDefinitions(roots, router, hashes);
@@ -264,14 +273,14 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
  * The store alone (migrated), for commands that only read or list what a server wrote: no worker
  * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
  */
-export async function openStore(cfg: Config): Promise<{ db: Db; messages: MessageStore; stock: StockStore; paper: PaperStore; close(): Promise<void> }> {
+export async function openStore(cfg: Config): Promise<{ db: Db; sql: SqlDb; writer: GroupCommit; messages: MessageStore; stock: StockStore; paper: PaperStore; close(): Promise<void> }> {
   configureLogging({ ...cfg.log, stdout: false });
   const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
   await migrate(db);
   const sql = new SqlDb(db, dialectOf(cfg.db.url));
   const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
   const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
-  return { db, messages: new MessageStore(db, writer), stock, paper: new PaperStore(db, writer, sql, stock), close: () => db.destroy() };
+  return { db, sql, writer, messages: new MessageStore(db, writer), stock, paper: new PaperStore(db, writer, sql, stock), close: () => db.destroy() };
 }
 
 /**
@@ -297,6 +306,26 @@ function listen(server: http.Server, port: number, host: string): Promise<number
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * The finance exchange's schedules: base information, stock applications, daily reconciliation. Each
+ * run is one attempt; a failure is logged and the next run tries again (the work is idempotent).
+ */
+function financeSchedules(cfg: Config, services: Services, finance: Finance, sql: SqlDb, baseInfo: BaseInfoStore): ScheduledTask[] {
+  const run = (name: string, fn: () => Promise<unknown>) => () =>
+    void fn().catch((e) => log().error(`schedule ${name} failed`, { error: (e as Error).message }));
+  const at = (name: string, fn: () => Promise<unknown>): ScheduledTask[] => (cfg.schedules[name] ? [schedule(cfg.schedules[name], run(name, fn))] : []);
+  const stock = new FinanceStockDesk(finance, new FinanceApplicationStore(services.db, services.writer, services.stock));
+  const recon = new FinanceReconcileStore(services.db, sql);
+  const logOutcome = (name: string) => (r: { kind: string; reason?: string; code?: string }) => {
+    if (r.kind !== 'ok') log().warn(`schedule ${name}: finance did not answer`, { outcome: r.kind, reason: r.reason ?? r.code });
+  };
+  return [
+    ...at('finance-sync', async () => logOutcome('finance-sync')(await syncBaseInfo(finance, baseInfo, services.chargeCatalogue))),
+    ...at('finance-stock-poll', () => stock.poll()),
+    ...at('finance-reconcile', async () => logOutcome('finance-reconcile')(await reconcileDay(finance, recon, services.reports, beijingDayBefore(cfg.finance.reconcile.daysBack), 'schedule'))),
+  ];
 }
 
 export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App> {
@@ -344,6 +373,10 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       : [],
   );
   const signer = opts.signer ?? (unitKey ? new InProcessSigner(pool, unitKey.id, unitKey.serialHex) : SvsSigner.fromConfig(cfg));
+  const finance = createFinance(cfg);
+  const baseInfo = new BaseInfoStore(db);
+  const chargeCatalogue = new ChargeCatalogue(baseInfo);
+  await chargeCatalogue.refresh();
   const services: Services = {
     config: cfg,
     db,
@@ -367,8 +400,9 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     reports: new ReportStore(writer, sql),
     pool,
     signer,
+    finance,
+    chargeCatalogue,
   };
-  const finance = new FinanceClient(cfg.finance.url, cfg.finance.uploadTimeoutMs);
   // Batch items are issued by this process's own flows, never by a peer outside the hospital: their
   // handler is there even when a test replaces the others (it needs `handle`, defined below).
   const handlers = new Map(opts.outboxHandlers ?? defaultOutboxHandlers(services, finance));
@@ -416,6 +450,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
           void recoverReservations(services, current().router, 60_000).catch((e) => log().error('recovery failed', { error: (e as Error).message }));
         }),
       );
+    chargeCatalogue.start();
+    tasks.push(...financeSchedules(cfg, services, finance, sql, baseInfo));
   }
 
   let ready = false;
@@ -515,6 +551,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       for (const t of tasks) t.stop();
       watcher?.close();
       flowSwitches.stop();
+      chargeCatalogue.stop();
       if (metricsServer) {
         metricsServer.closeAllConnections();
         await new Promise<void>((r) => metricsServer!.close(() => r()));

@@ -211,6 +211,12 @@ export interface Config {
   svs: SvsConfig;
   ca: CaClientConfig;
   finance: {
+    /** which protocol medbill speaks to finance (adapters/finance/bindings.ts); `simulator` is the one that ships */
+    binding: 'simulator';
+    /** the embedded simulator's own behaviour (a stand-in for the bureau's people and policies) */
+    simulator: { approval: { autoMaxQuantity: number } };
+    /** daily reconciliation with finance's totals (medbill finance reconcile, schedule finance-reconcile) */
+    reconcile: { daysBack: number };
     port: number;
     start: boolean;
     /** where the simulator listens */

@@ -144,3 +144,9 @@ export const definitionReloads = new client.Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+export const financeReconcileDifferences = new client.Gauge({
+  name: 'medbill_finance_reconcile_differences',
+  help: "Differences the last daily reconciliation with finance's totals found (0 = the ledger and finance agree)",
+  registers: [registry],
+});

@@ -20,7 +20,8 @@ export async function createScratchApp(overrides: Record<string, unknown> = {}):
     log: { level: 'error', dir: '', stdout: false },
     signer: { mode: 'in-process', keyFile: '' },
     svs: { start: false },
-    finance: { start: false },
+    // Never a real finance: port 9 (discard) refuses at once, so a flow that calls finance answers its outage code.
+    finance: { start: false, url: 'http://127.0.0.1:9' },
     ...overrides,
   });
   const app = await createApp(cfg, { listen: false, background: false, recover: false, outboxHandlers: new Map() });

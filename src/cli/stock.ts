@@ -1,24 +1,30 @@
 /**
- * `medbill stock`: the bill administrator's commands. Places are registered, ranges received from
- * finance into the unit's store, distributed to places, returned from them, blanks voided with a
+ * `medbill stock`: the bill administrator's commands. Places are registered, stock applied for from
+ * finance (apply; receive --application takes the approved range in and confirms it), ranges received
+ * into the unit's store, distributed to places, returned from them, blanks voided with a
  * reason, and the ledger of a number or range shown. Each movement is one ledger row; balances are
  * computed from the ledger. Opens the store alone (no key, no listener), so it runs beside a live
- * medbill, whose next takeNumber sees the new ranges. Exit codes: 0 done, 1 refused (nothing changed).
+ * medbill, whose next takeNumber sees the new ranges. Exit codes: 0 done, 1 refused (nothing changed), 2 finance
+ * unreachable (apply, receive --application: run it again later, every step is idempotent).
  */
 import type { Command } from 'commander';
 import { openStore } from '../app';
 import { loadConfig } from '../config';
 import { billKindLabel, billKindOf, Medium, MOVEMENT_ZH, PLACE_TYPES } from '../domain/stock';
 import { beijingDisplay } from '../domain/time';
+import { createFinance } from '../../adapters/finance/bindings';
+import { FinanceStockDesk, newApplicationId, type StockStepResult } from '../engine/finance-stock';
 import { stockRefusalError } from '../engine/stock-errors';
+import { FinanceApplicationStore } from '../store/finance-applications';
+import { financeFailed } from './finance';
 import type { StockOutcome, StockStore } from '../store/stock';
 
 class StockMiss extends Error {}
 
-async function withStock(fn: (stock: StockStore) => Promise<void>): Promise<void> {
-  const store = await openStore(loadConfig());
+async function withStock(fn: (stock: StockStore, store: Awaited<ReturnType<typeof openStore>>) => Promise<void>, cfg = loadConfig()): Promise<void> {
+  const store = await openStore(cfg);
   try {
-    await fn(store.stock);
+    await fn(store.stock, store);
   } catch (e) {
     if (!(e instanceof StockMiss)) throw e;
     process.stderr.write(`medbill stock: ${e.message}\n`);
@@ -26,6 +32,29 @@ async function withStock(fn: (stock: StockStore) => Promise<void>): Promise<void
   } finally {
     await store.close();
   }
+}
+
+/** The finance side of stock (apply, receive an application): the store, the stock ledger and the finance binding. */
+async function withFinanceStock(fn: (desk: FinanceStockDesk) => Promise<void>): Promise<void> {
+  const cfg = loadConfig();
+  return withStock((stock, store) => fn(new FinanceStockDesk(createFinance(cfg), new FinanceApplicationStore(store.db, store.writer, stock))), cfg);
+}
+
+const STATE_ZH: Record<string, string> = { new: '未送达财政', pending: '待财政审批', approved: '财政已批准', rejected: '财政已驳回', received: '已入库' };
+
+/** Prints where an application stands; refusals and outages set the exit code (1 refused, 2 unreachable). */
+function report(what: string, r: StockStepResult): void {
+  if (r.kind === 'invalid') throw new StockMiss(r.message);
+  if (r.kind === 'ledger') throw new StockMiss(`申领单 ${r.row.application_id} 的号段未能入库：${stockRefusalError(r.refusal).message}`);
+  if (r.kind !== 'ok') return financeFailed(what, r);
+  const a = r.row;
+  out(
+    `application ${a.application_id}: ${a.state} (${STATE_ZH[a.state] ?? a.state}) — ${a.bill_kind} ${a.medium} ×${a.quantity}` +
+      (a.bill_batch_code ? `, range ${a.bill_batch_code} ${a.start_no}-${a.end_no}` : '') +
+      (a.reject_reason ? `, 驳回原因：${a.reject_reason}` : '') +
+      (r.confirmed ? ', receipt confirmed to finance' : ''),
+  );
+  if (a.state === 'rejected') process.exitCode = 1;
 }
 
 function done<T>(r: StockOutcome<T>): T {
@@ -112,14 +141,53 @@ export function registerStock(program: Command): void {
       }),
     );
 
-  rangeOptions(stock.command('receive').description("receive a range from finance into the unit's store"), 'e-bill (default) or paper stock')
+  stock
+    .command('apply')
+    .description('apply to finance for stock (申领); finance approves it by policy or by hand, then `stock receive --application` takes it in')
     .requiredOption('--kind <billKind>', 'outpatient, inpatient, … (or its billCode, 0601)')
-    .action((o: RangeOpts & { kind: string }) =>
-      withStock(async (s) => {
-        const r = done(await s.receive({ ...range(o), medium: medium(o.medium) ?? 'ebill', billKind: kind(o.kind) }, who(o)));
-        out(`received ${o.code} ${o.from}-${o.to ?? o.from}: ${r.count} number(s) into the unit's store`);
+    .requiredOption('--medium <ebill|paper>', 'e-bill or paper stock')
+    .requiredOption('--quantity <n>', 'how many numbers')
+    .option('--reason <text>', 'why (finance sees it)')
+    .option('--id <applicationId>', 'the application id (default: a new one); applying again with one id is one application')
+    .option('--operator <name>', 'who applies (default: $USER)')
+    .action((o: { kind: string; medium: string; quantity: string; reason?: string; id?: string; operator?: string }) =>
+      withFinanceStock(async (desk) => {
+        if (!/^\d+$/.test(o.quantity) || Number(o.quantity) < 1) throw new StockMiss(`--quantity ${o.quantity}：应为正整数`);
+        const r = await desk.apply({
+          applicationId: o.id ?? newApplicationId(),
+          billKind: kind(o.kind),
+          medium: medium(o.medium)!,
+          quantity: Number(o.quantity),
+          applicant: o.operator ?? process.env.USER ?? 'admin',
+          reason: o.reason,
+        });
+        report('stock apply', r);
       }),
     );
+
+  stock
+    .command('receive')
+    .description("receive a range into the unit's store: from a stock application finance approved (--application), or one typed by hand (--code --from --to --kind)")
+    .option('--application <applicationId>', 'the approved stock application: downloads its range, receives it, confirms receipt to finance')
+    .option('--code <billBatchCode>', '票据代码, e.g. 44060126')
+    .option('--from <no>', 'first number, with its leading zeros (0000000001)')
+    .option('--to <no>', 'last number (default: --from, one number)')
+    .option('--medium <ebill|paper>', 'e-bill (default) or paper stock')
+    .option('--kind <billKind>', 'outpatient, inpatient, … (or its billCode, 0601)')
+    .option('--operator <name>', 'who does it (default: $USER)')
+    .option('--remark <text>', 'kept on the ledger row')
+    .action((o: Partial<RangeOpts> & { kind?: string; application?: string }) => {
+      if (o.application) {
+        const id = o.application;
+        return withFinanceStock(async (desk) => report('stock receive', await desk.receive(id, o.operator ?? process.env.USER ?? 'admin')));
+      }
+      return withStock(async (s) => {
+        if (!o.code || !o.from || !o.kind) throw new StockMiss('需要 --application <申领单号>，或 --code、--from 与 --kind（手工领入的号段）');
+        const ro = o as RangeOpts;
+        const r = done(await s.receive({ ...range(ro), medium: medium(o.medium) ?? 'ebill', billKind: kind(o.kind) }, who(ro)));
+        out(`received ${o.code} ${o.from}-${o.to ?? o.from}: ${r.count} number(s) into the unit's store`);
+      });
+    });
 
   rangeOptions(stock.command('distribute').description("hand a range of the unit's store to a place"))
     .requiredOption('--place <placeCode>', 'the place that will issue from it')

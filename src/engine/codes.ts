@@ -454,6 +454,42 @@ export const HIS_CODES = {
     doc: 'The flow serving this service was disabled by an operator (`medbill flows disable <flow>`, Mirth\'s undeploy); the message is stored and nothing was done. Resend the same request after the flow is enabled again.',
     messages: { disabled: '服务 {serviceId} 对应的业务流程 {flow} 已被管理员停用，本次请求已记录但未处理，请在流程重新启用后用相同业务流水号重试' },
   },
+  // ── the finance exchange: base information, stock from finance, reconciliation, E2630–E2669 ──
+  E2630: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '收费项目不在财政收费项目目录中',
+    doc: "A chargeDetail line's chargeCode is not in the charge-item catalogue last downloaded from finance (`medbill finance sync`, schedule finance-sync), is not allowed on this bill kind, or is outside its validity. Before any catalogue was downloaded nothing is checked.",
+    messages: {
+      unknown: '字段 {field}（收费项目编码）{chargeCode} 不在财政下发的收费项目目录（版本 {version}）中',
+      notForKind: '字段 {field}（收费项目编码）{chargeCode}（{name}）按财政收费项目目录（版本 {version}）只能用于票据种类 {billCodes}，不能开在 {billCode} 票据上',
+      notValid: '字段 {field}（收费项目编码）{chargeCode}（{name}）在财政收费项目目录（版本 {version}）中的有效期为 {validFrom} 至 {validTo}，今天不可使用',
+    },
+  },
+  E2631: {
+    class: 'Rejected',
+    retry: 'no',
+    title: '财政拒绝票据申领',
+    doc: 'Finance refused the stock application (applyBillStock): e.g. the same applicationId was used for another application. The reason finance gave is in the message.',
+    messages: { refused: '财政拒绝申领单 {applicationId}（{code}）：{reason}' },
+  },
+  E2632: {
+    class: 'Unavailable',
+    retry: 'same',
+    title: '财政系统暂不可用',
+    doc: 'Finance did not answer the stock application. medbill kept it: resend the same applicationId later (or let the finance-stock-poll schedule send it); finance counts it once.',
+    messages: { unavailable: '财政系统暂不可用，申领单 {applicationId} 已保存，请稍后用相同申领单号重试' },
+  },
+  E2633: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '申领的票据种类或介质无效',
+    doc: 'applyBillStock names a billCode that is no bill kind medbill issues, or a billType other than 1 (e-bill) or 2 (paper).',
+    messages: {
+      billCode: '字段 billCode（票据种类编码）{billCode} 不是本平台开具的票据种类（0601 门诊、0602 住院、0603 挂号、0604 体检、0605 预交金、0101、0201、0501）',
+      billType: '字段 billType（票据介质）{billType} 应为 1（电子票据）或 2（纸质票据）',
+    },
+  },
   E3001: {
     class: 'Unavailable',
     retry: 'same',
@@ -543,7 +579,7 @@ export function hisMessage<C extends HisCode, M extends HisMessage<C>>(code: C, 
 
 export interface LintCodeSpec {
   /** which files the code is about */
-  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor' | 'overlay' | 'reload';
+  area: 'yaml' | 'flow' | 'flow-test' | 'mapping' | 'catalogue' | 'codes' | 'config' | 'ca-vendor' | 'overlay' | 'reload' | 'finance';
   message: string;
   /** optional fixed hint template (dynamic hints such as suggestions come from HINTS) */
   hint?: string;
@@ -656,6 +692,7 @@ export const LINT_CODES = {
   OVERLAY_MISSING: { area: 'overlay', message: '覆盖目录 {home} 不存在', hint: '检查 MEDBILL_HOME 或配置项 home，或先建立该目录', doc: 'The overlay directory named by MEDBILL_HOME (or config `home`) does not exist: none of the hospital\'s own files would be read.' },
   OVERLAY_UNKNOWN_ENTRY: { area: 'overlay', message: '覆盖目录中的 “{entry}” 不会被读取（只读取 {known}）', doc: 'Severity warning. A file or folder in the overlay directory that is not one of flows/, mappings/, config/catalogue/, config/codes/ — usually a misspelt folder name whose files would silently be ignored.' },
   RELOAD_REFUSED: { area: 'reload', message: '定义重新加载被拒绝：{errors} 个错误，继续使用版本 {version}', hint: '运行 medbill validate 查看全部问题，改正后再次 medbill reload', doc: 'A reload (SIGHUP, `medbill reload`, file watch) found errors in the new files: the running definitions stay as they were; each problem is logged with its file:line:col.' },
+  FINB_BASE_INFO: { area: 'finance', message: '财政模拟系统基础信息数据文件错误：{detail}', hint: '收费项目编码等代码请加引号，例如 code: "01"', doc: "A mistake in adapters/finance/simulator/data/*.yaml (bill kinds, charge-item catalogue, code tables): the simulator would refuse to start." },
 } as const satisfies Record<string, LintCodeSpec>;
 
 export type LintCode = keyof typeof LINT_CODES;

@@ -3,8 +3,10 @@ import type { AnyStepKind } from './step';
 import { allocateStep } from './steps/allocate';
 import { batchAcceptStep } from './steps/batch-accept';
 import { batchStatusStep } from './steps/batch-status';
+import { chargeCodesStep } from './steps/charge-codes';
 import { dedupeStep } from './steps/dedupe';
 import { dialectStep } from './steps/dialect';
+import { financeStockStep } from './steps/finance-stock';
 import { fiscalXmlStep } from './steps/fiscal-xml';
 import { arrearsFeedbackStep } from './steps/arrears-feedback';
 import { listDetailStep } from './steps/list-detail';
@@ -28,6 +30,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     validateStep,
     mapStep,
     rulesStep,
+    chargeCodesStep,
     dedupeStep,
     allocateStep,
     redDedupeStep,
@@ -37,6 +40,7 @@ export const STEP_KINDS: Map<string, AnyStepKind> = new Map(
     persistStep,
     lookupStep,
     stockStep,
+    financeStockStep,
     arrearsFeedbackStep,
     listDetailStep,
     batchAcceptStep,

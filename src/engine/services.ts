@@ -13,6 +13,8 @@ import type { NoticeStore } from '../store/notices';
 import type { RedStore } from '../store/red';
 import type { ReportStore } from '../store/reports';
 import type { Catalogue } from './catalogue';
+import type { ChargeCatalogue } from './charge-catalogue';
+import type { Finance } from './finance';
 import type { CpuPool } from './cpu-pool';
 import type { Mapping } from './mapping';
 import type { Signer } from './signer';
@@ -37,4 +39,8 @@ export interface Services {
   reports: ReportStore;
   pool: CpuPool;
   signer: Signer;
+  /** the finance binding (finance.binding): steps and jobs reach finance only through this port */
+  finance?: Finance;
+  /** finance's charge-item catalogue as last downloaded (charge-codes step); absent in one-shot tools */
+  chargeCatalogue?: ChargeCatalogue;
 }

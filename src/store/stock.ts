@@ -135,8 +135,8 @@ export interface RangeRef {
 export interface Who {
   operator?: string;
   remark?: string;
-  /** who moved it: cli | his | demo */
-  source: 'cli' | 'his' | 'demo';
+  /** who moved it: cli | his | demo | finance (a stock application's allocation, received by medbill itself) */
+  source: 'cli' | 'his' | 'demo' | 'finance';
 }
 
 export interface MovementRow {
@@ -190,6 +190,17 @@ export interface LedgerEntry {
 
 const refuse = <T>(r: StockRefusal): StockOutcome<T> => ({ ok: false, ...r });
 
+/** What receive refuses before it reads anything: an unknown kind, a malformed code or range. */
+function checkReceipt(r: RangeRef & { medium: Medium; billKind: string }): ({ ok: false } & StockRefusal) | undefined {
+  const kind = billKindOf(r.billKind);
+  if (!kind) return { ok: false, kind: 'badRange', detail: `票据种类 ${r.billKind} 未定义` };
+  const codeProblem = r.medium === 'ebill' ? errorOf(parseEBillCode(r.billBatchCode, kind)) : checkPaperBillCode(r.billBatchCode);
+  if (codeProblem) return { ok: false, kind: 'badRange', detail: codeProblem };
+  const span = parseSpan(r.startNo, r.endNo);
+  if ('error' in span) return { ok: false, kind: 'badRange', detail: span.error };
+  return undefined;
+}
+
 /** Rolls a multi-range movement back (the group commit's savepoint) and carries the refusal out. */
 class Refused extends Error {
   constructor(readonly outcome: { ok: false } & StockRefusal) {
@@ -230,22 +241,29 @@ export class StockStore {
 
   /** Numbers received from finance into the unit's store (a range of one code, e-bill or paper). */
   receive(r: RangeRef & { medium: Medium; billKind: string }, who: Who): Promise<StockOutcome<{ count: number }>> {
-    const kind = billKindOf(r.billKind);
-    if (!kind) return Promise.resolve(refuse({ kind: 'badRange', detail: `票据种类 ${r.billKind} 未定义` }));
-    const codeProblem = r.medium === 'ebill' ? errorOf(parseEBillCode(r.billBatchCode, kind)) : checkPaperBillCode(r.billBatchCode);
-    if (codeProblem) return Promise.resolve(refuse({ kind: 'badRange', detail: codeProblem }));
-    const span = parseSpan(r.startNo, r.endNo);
-    if ('error' in span) return Promise.resolve(refuse({ kind: 'badRange', detail: span.error }));
-    return this.writer.run(async (tx) => {
-      const received = await this.movementsOf(tx, r.billBatchCode, r.medium, true);
-      const same = received.filter((m) => m.op === 'received');
-      if (same.some((m) => Number(m.no_len) !== span.len)) return refuse({ kind: 'badRange', detail: `票据代码 ${r.billBatchCode} 的号码为 ${same[0].no_len} 位，${r.startNo} 位数不同` });
-      if (same.some((m) => m.bill_kind !== kind)) return refuse({ kind: 'kindMismatch', billCode: r.billKind, billBatchCode: r.billBatchCode, billKind: same[0].bill_kind });
-      if (total(subtract([span], same.map(spanOf))) !== spanSize(span))
-        return refuse({ kind: 'overlap', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
-      await this.record(tx, 'received', { medium: r.medium, billKind: kind, code: r.billBatchCode, span, len: span.len, place: null, rangeId: null, reason: null }, who);
-      return { ok: true as const, count: spanSize(span) };
-    });
+    const bad = checkReceipt(r);
+    if (bad) return Promise.resolve(bad);
+    return this.writer.run((tx) => this.receiveTx(tx, r, who));
+  }
+
+  /**
+   * receive, inside the caller's transaction: a stock application from finance records its range as
+   * received in the same commit as the ledger row, so a crash between the two cannot receive it twice.
+   * A refusal writes nothing.
+   */
+  async receiveTx(tx: SqlTx, r: RangeRef & { medium: Medium; billKind: string }, who: Who): Promise<StockOutcome<{ count: number }>> {
+    const bad = checkReceipt(r);
+    if (bad) return bad;
+    const kind = billKindOf(r.billKind)!;
+    const span = parseSpan(r.startNo, r.endNo) as Span & { len: number };
+    const received = await this.movementsOf(tx, r.billBatchCode, r.medium, true);
+    const same = received.filter((m) => m.op === 'received');
+    if (same.some((m) => Number(m.no_len) !== span.len)) return refuse({ kind: 'badRange', detail: `票据代码 ${r.billBatchCode} 的号码为 ${same[0].no_len} 位，${r.startNo} 位数不同` });
+    if (same.some((m) => m.bill_kind !== kind)) return refuse({ kind: 'kindMismatch', billCode: r.billKind, billBatchCode: r.billBatchCode, billKind: same[0].bill_kind });
+    if (total(subtract([span], same.map(spanOf))) !== spanSize(span))
+      return refuse({ kind: 'overlap', billBatchCode: r.billBatchCode, startNo: r.startNo, endNo: r.endNo });
+    await this.record(tx, 'received', { medium: r.medium, billKind: kind, code: r.billBatchCode, span, len: span.len, place: null, rangeId: null, reason: null }, who);
+    return { ok: true as const, count: spanSize(span) };
   }
 
   /** A range of the unit's store handed to a place (下发): from now on its numbers are taken there, in order. */

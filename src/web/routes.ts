@@ -104,6 +104,9 @@ export function webRoutes(deps: WebDeps): express.Router {
       ok = false;
       checks.db = (e as Error).message;
     }
+    // Informational, never a reason to refuse traffic: without a catalogue charge codes are simply not checked.
+    const cat = services.chargeCatalogue;
+    if (cat) checks.chargeCatalogue = cat.loadedVersion ? `version ${cat.loadedVersion} (${cat.size} items)` : 'not downloaded: charge codes not checked (medbill finance sync)';
     const q = services.pool.queueSize;
     checks.signQueue = q > 5000 ? `backlog ${q}` : 'ok';
     if (q > 5000) ok = false;

@@ -41,7 +41,9 @@ export async function startTestApp(
     server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001', shutdownGraceMs: 200 },
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
-    finance: { start: false },
+    // Never the default finance port (another process's simulator may be there): the finance schedules
+    // (sync, stock poll, reconcile) of a background test app meet a closed port and log it.
+    finance: { start: false, url: 'http://127.0.0.1:9' },
     // Suites about other things send bursts of hundreds from one address; test/guard/ tests the limits.
     limits: { maxInFlight: 0, his: { perIp: { rate: 0, burst: 0 }, perAppid: { rate: 0, burst: 0 } } },
   }, opts.config ?? {}));

@@ -5,6 +5,8 @@
  * (`medbill finance`), so tests can stop and restart it.
  *
  *   POST /api/bills   upload (protocol in ../api.ts)
+ *   GET  /api/base-info, /api/stock/applications…, /api/reconciliation/daily   (./base-info, ./stock, ./reconciliation)
+ *   GET|POST /admin/stock/applications…   finance staff approve or reject stock applications
  *   GET|POST /billcheck   public verification, HTML or JSON
  *   GET /healthz
  */
@@ -15,7 +17,10 @@ import { loadOrCreateDemoPki } from '../../ca/key-material';
 import { ConfigError, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { BillAccessGuard } from '../../../src/web/bill-access';
+import { baseInfoDir, baseInfoRoutes, loadBaseInfo } from './base-info';
 import { billcheckRoutes } from './billcheck';
+import { reconciliationRoutes } from './reconciliation';
+import { StockDesk, stockRoutes } from './stock';
 import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
 import { refusal, uploadRoutes } from './upload';
@@ -32,7 +37,10 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
   if (cfg.mode === 'production') throw new ConfigError('production mode refuses demo settings: the finance simulator signs with the demo PKI supervisor key');
   const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
   const trust = new FinanceTrust(pki);
+  // Read before the database opens: a mistake in the data files stops the start with the file named.
+  const baseInfo = loadBaseInfo(baseInfoDir(cfg.projectRoot));
   const store = await FinanceBillStore.open(financeDbFile(cfg.dataDir));
+  const desk = new StockDesk(store.db, { autoMaxQuantity: cfg.finance.simulator.approval.autoMaxQuantity, region: cfg.unit.region });
 
   const app = express();
   app.disable('x-powered-by');
@@ -45,6 +53,9 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
     }
   });
   app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes }));
+  app.use(baseInfoRoutes(baseInfo));
+  app.use(stockRoutes(desk));
+  app.use(reconciliationRoutes(store.db));
   app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg) }));
   app.use((_req, res) => {
     res.status(404).json({ ok: false, message: '未找到' });

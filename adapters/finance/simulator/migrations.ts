@@ -101,10 +101,50 @@ const m003: Migration = {
   },
 };
 
+const m005: Migration = {
+  async up(knex) {
+    // Stock applications (申领) from units, with finance's decision and the range it allocated.
+    // content_sha256 tells a repeat of an application id from a different application under that id.
+    await knex.schema.createTable('fin_stock_applications', (t) => {
+      t.increments('id').primary();
+      t.string('application_id', 64).notNullable().unique();
+      t.string('content_sha256', 64).notNullable();
+      t.string('bill_kind', 20).notNullable();
+      t.string('bill_code', 4).notNullable();
+      t.string('medium', 8).notNullable();
+      t.integer('quantity').notNullable();
+      t.string('applicant', 60).notNullable();
+      t.string('reason', 200);
+      t.string('state', 10).notNullable(); // pending | approved | rejected | received
+      t.string('reject_reason', 200);
+      t.string('decided_by', 60);
+      t.string('bill_batch_code', 20);
+      t.string('start_no', 20);
+      t.string('end_no', 20);
+      t.string('updated_at', 14).notNullable(); // yyyyMMddHHmmss Beijing
+      t.bigInteger('created_at').notNullable();
+      t.index(['state']);
+    });
+    // The next number finance allocates under each bill code and medium: ranges never overlap, and the
+    // counter starts above the demo stock medbill seeds itself (numbers up to 0009999999).
+    await knex.schema.createTable('fin_number_counters', (t) => {
+      t.string('bill_batch_code', 20).notNullable();
+      t.string('medium', 8).notNullable();
+      t.bigInteger('next_no').notNullable();
+      t.primary(['bill_batch_code', 'medium']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('fin_number_counters');
+    await knex.schema.dropTableIfExists('fin_stock_applications');
+  },
+};
+
 const migrations: Record<string, Migration> = {
   'fin-001-bills': m001,
   'fin-002-uploads': m002,
   'fin-003-kinds-and-events': m003,
+  'fin-005-stock-applications': m005,
 };
 
 export const financeMigrationSource: Knex.MigrationSource<string> = {

@@ -41,7 +41,15 @@ export function createFinanceUploadHandler(services: Pick<Services, 'db'>, finan
     }
     if (bill.state !== 'issued' || !bill.fiscal_xml || !bill.random) throw new PermanentJobError(`bill ${p.billBatchCode}/${p.billNo} is ${bill.state}, not an issued bill with a fiscal XML`);
 
-    const outcome = await finance.upload({ billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, random: bill.random, fiscalXml: bill.fiscal_xml });
+    const outcome = await finance.upload({
+      billBatchCode: bill.bill_batch_code,
+      billNo: bill.bill_no,
+      random: bill.random,
+      fiscalXml: bill.fiscal_xml,
+      // Finance's daily totals are per place and kind (reconciliation compares them with the ledger).
+      ...(bill.place_code ? { placeCode: bill.place_code } : {}),
+      billKind: bill.bill_kind,
+    });
     if (outcome.kind === 'transient') throw new Error(outcome.reason);
     if (outcome.kind === 'refused') {
       const reason = `finance refused (HTTP ${outcome.status} ${outcome.code}): ${outcome.message}${outcome.detail ? ` — ${outcome.detail}` : ''}`;
