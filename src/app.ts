@@ -13,6 +13,11 @@ import { SvsSigner } from '../adapters/ca/svs-signer';
 import { FinanceClient } from '../adapters/finance/client';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
+import { Hl7Channel } from '../adapters/his/hl7/channel';
+import { hl7HttpHandler } from '../adapters/his/hl7/http';
+import { MllpServer, startMllp } from '../adapters/his/hl7/mllp';
+import { mountMessageService } from '../adapters/his/soap/message-service';
+import { Hl7AckStore } from './store/hl7-acks';
 import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
@@ -76,6 +81,12 @@ export interface AppOptions {
   durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
   definitions?: Definitions;
+  /**
+   * Open the HL7 MLLP listener (config hl7.mllp) beside the HTTP port. `medbill start` asks for it when
+   * hl7.mllp.enabled; tests that need it ask with port 0, so the suites running side by side never
+   * compete for one fixed port.
+   */
+  mllp?: boolean;
 }
 
 export interface App {
@@ -91,6 +102,8 @@ export interface App {
   port?: number;
   /** the port of the own /metrics listener (metrics.listen) */
   metricsPort?: number;
+  /** the HL7 MLLP listener's port, when it was opened (AppOptions.mllp) */
+  mllpPort?: number;
   /** rate limits and max in-flight of the HIS channels */
   admission?: Admission;
   handle(req: InboundRequest): Promise<InboundResult>;
@@ -362,6 +375,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   let port: number | undefined;
   let metricsPort: number | undefined;
   let admission: Admission | undefined;
+  let mllp: MllpServer | undefined;
   if (opts.listen !== false) {
     admission = new Admission(cfg);
     const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
@@ -377,6 +391,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     const web = express();
     web.disable('x-powered-by');
     mountSoapChannel(web, { config: cfg, catalogue, callers, handle, admission, original });
+    // HL7 v2 and hospital XML: decoded here, routed and run by the same door (flows with their own trigger.channel).
+    const hl7 = new Hl7Channel({
+      settings: { senders: new Map(cfg.hl7.senders.map((s) => [s.application, s.appid])), application: cfg.hl7.application, facility: cfg.hl7.facility },
+      handle,
+      acks: new Hl7AckStore(writer, sql),
+    });
+    const onHl7 = hl7HttpHandler(hl7, { bodyLimitBytes: cfg.server.bodyLimitBytes, admission });
+    web.post(`/${cfg.server.servicePath}/hl7`, (req, res) => onHl7(req, res));
+    mountMessageService(web, { config: cfg, callers, hl7, handle, admission });
+    if (opts.mllp) mllp = await startMllp(hl7, { host: cfg.hl7.mllp.host, port: cfg.hl7.mllp.port, maxBytes: cfg.hl7.mllp.maxMessageBytes });
     // The JSON channel described for HIS programmers, with this server's public URL (built once).
     const openapi = openApiText(catalogue, { serverUrl: cfg.server.publicBaseUrl.replace(/\/+$/, ''), servicePath: cfg.server.servicePath });
     web.get(`/${cfg.server.servicePath}/openapi.json`, (_req, res) => void res.type('application/json; charset=utf-8').send(openapi));
@@ -404,6 +428,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       port = await listen(server, cfg.server.port, cfg.server.host);
     } catch (e) {
       metricsServer?.close();
+      await mllp?.close();
       throw e;
     }
     log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: flows.length, signer: signer.name });
@@ -423,11 +448,13 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     server,
     port,
     metricsPort,
+    mllpPort: mllp?.port,
     admission,
     handle,
     async close() {
       ready = false;
       for (const t of tasks) t.stop();
+      await mllp?.close();
       if (metricsServer) {
         metricsServer.closeAllConnections();
         await new Promise<void>((r) => metricsServer!.close(() => r()));

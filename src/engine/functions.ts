@@ -6,6 +6,7 @@
  */
 import { decimalText, fixed, formatUnits, toUnits } from '../domain/money';
 import { isoDate } from '../domain/time';
+import { valueAt, type Hl7Segment } from './hl7-tree';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -111,6 +112,19 @@ const PURE_FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
   first: {
     doc: "$first(a, b, ..., fallback): the first argument that is present and non-empty, else the last one ($first(x, '') gives an empty element)",
     fn: ((...vs: unknown[]) => vs.find(present) ?? vs[vs.length - 1]) as Fn,
+  },
+  hl7: {
+    doc: "$hl7(segment, '7.2'): an HL7 v2 value by position — field, component, subcomponent — of a segment of the decoded message (its first repetition); absent and empty stay absent",
+    fn: ((seg: Hl7Segment | Hl7Segment[] | undefined, position: string | number) => valueAt(seg, String(position))) as Fn,
+  },
+  hl7Time: {
+    doc: '$hl7Time(x): an HL7 TS/DTM (yyyyMMdd[HHmm[ss[.S…]]][±zzzz]) → yyyyMMddHHmmssSSS, its clock time as written (the sender\'s zone, Beijing for a hospital\'s HIS); what is not one is returned as sent, for validation to name',
+    fn: ((v: unknown) => {
+      if (!present(v)) return undefined;
+      const m = /^(\d{8})(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:[+-]\d{4})?$/.exec(String(v));
+      if (!m) return v;
+      return m[1] + (m[2] ?? '00') + (m[3] ?? '00') + (m[4] ?? '00') + (m[5] ?? '').padEnd(3, '0').slice(0, 3);
+    }) as Fn,
   },
   asList: {
     doc: '$asList(x): x as an array (a single object becomes [x], absent becomes [])',

@@ -43,6 +43,8 @@ export interface NewMessage {
   noise?: string;
   raw: string;
   replayOf?: string;
+  /** the flow routed to, when known before it runs (recovery finds a content-routed message's flow by it) */
+  flow?: string;
 }
 
 export interface MessageOutcome {
@@ -111,6 +113,7 @@ export class MessageStore {
         status: 'received',
         attempts: 1,
         replay_of: m.replayOf ?? null,
+        ...(m.flow ? { flow: m.flow } : {}),
         updated_at: m.receivedAt,
       });
       if (m.replayOf) await tx.run('UPDATE messages SET status = ?, replayed_by = ?, updated_at = ? WHERE id = ?', ['replayed', m.id, m.receivedAt, m.replayOf]);

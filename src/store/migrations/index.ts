@@ -12,6 +12,7 @@ import * as m011 from './011-paper-and-print';
 import * as m012 from './012-batches';
 import * as m013 from './013-red-notice-voucher-feedback';
 import * as m014 from './014-accounting-and-reconciliation';
+import * as m017 from './017-hl7-acks';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '012-batches': m012,
   '013-red-notice-voucher-feedback': m013,
   '014-accounting-and-reconciliation': m014,
+  '017-hl7-acks': m017,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
