@@ -7,6 +7,7 @@
  */
 import { FlowError, hisError } from '../../../src/engine/errors';
 import type { Hl7Component, Hl7Field, Hl7Segment, Hl7Tree } from '../../../src/engine/hl7-tree';
+import { collapse } from './xml';
 
 export interface Delimiters {
   field: string;
@@ -88,7 +89,7 @@ function component(name: string, value: string, d: Delimiters): Hl7Component | u
   value.split(d.subcomponent).forEach((v, k) => {
     if (v !== '') subs[`${name}.${k + 1}`] = unescapeEr7(v, d);
   });
-  return Object.keys(subs).length ? subs : undefined;
+  return collapse(subs, name);
 }
 
 function field(name: string, value: string, d: Delimiters): Hl7Field | undefined {

@@ -24,6 +24,13 @@ function textOf(n: XNode): string {
   return n.text.trim();
 }
 
+/** A component whose only subcomponent is the first is that text (a TS inside DR: <DR.1><TS.1>…), as ER7 has it. */
+export function collapse(subs: Record<string, string>, name: string): Hl7Component | undefined {
+  const keys = Object.keys(subs);
+  if (!keys.length) return undefined;
+  return keys.length === 1 && keys[0] === `${name}.1` ? subs[keys[0]] : subs;
+}
+
 function componentOf(n: XNode, name: string): Hl7Component | undefined {
   if (!n.children.length) return textOf(n) || undefined;
   const subs: Record<string, string> = {};
@@ -31,7 +38,7 @@ function componentOf(n: XNode, name: string): Hl7Component | undefined {
     const k = POSITIONED.exec(s.local)?.[1];
     if (k && textOf(s)) subs[`${name}.${k}`] = textOf(s);
   }
-  return Object.keys(subs).length ? subs : undefined;
+  return collapse(subs, name);
 }
 
 function fieldOf(n: XNode, key: string): Hl7Field | undefined {
