@@ -2,7 +2,7 @@
  * ER7, HL7 v2's pipe-and-hat text, read with the delimiters the message declares in MSH-1/MSH-2 (not
  * assumed to be |^~\&) and its escapes undone (\F\ \S\ \T\ \R\ \E\ \Xhh…\ \.br\). Hand-written: the
  * maintained npm parsers either assume the default delimiters, leave escapes in the text, or need a
- * newer Node than ours (the evaluation is in docs/integration-guide.md#hl7-v2). ~0.02 ms per DFT^P03
+ * newer Node than ours (the evaluation is in docs/integration-guide.md#hl7-v2-dftp03-and-refunds). About 0.13 ms per DFT^P03
  * (bench/hl7.ts).
  */
 import { FlowError, hisError } from '../../../src/engine/errors';
