@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeHl7 } from '../../adapters/his/hl7/decode';
+import { decodeHl7, hl7Text } from '../../adapters/his/hl7/decode';
 import { escapeEr7, parseEr7, writeEr7 } from '../../adapters/his/hl7/er7';
 import { decodeHospitalXml } from '../../adapters/his/hospital-xml/decode';
 import { valueAt } from '../../src/engine/hl7-tree';
@@ -83,6 +83,19 @@ describe('HL7 v2 decoding', () => {
       assert.match(r.error.code, /^E(2701|0003)$/);
       assert.match(r.error.message, reason);
     });
+
+  it('bytes are read in the character set MSH-18 names (GB 18030), and bytes not of it are refused', () => {
+    const head = 'MSH|^~\\&|HIS|H|||||DFT^P03|C1|P|2.5||||||GB 18030-2000\rPID|1||||';
+    const gb = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd])]); // 张三 in GB 18030
+    const t = hl7Text(gb);
+    assert.ok(t.ok);
+    const r = decodeHl7(t.text);
+    assert.ok(r.ok);
+    assert.equal(valueAt(r.msg.tree.PID, '5'), '张三');
+    const bad = hl7Text(Buffer.concat([Buffer.from(head.replace('GB 18030-2000', 'UNICODE UTF-8'), 'latin1'), Buffer.from([0xd5, 0xc5])]));
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.equal(bad.error.code, 'E0003');
+  });
 
   it('a DOCTYPE is refused before any parser sees it', () => {
     const r = decodeHl7('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><HL7Message>&e;</HL7Message>');

@@ -5,6 +5,7 @@
  * the one door (handleInbound), which stores the message, routes it to an HL7 flow by MSH-9 and the
  * flow's `trigger.match`, checks the flow's pinned version against MSH-12 and runs it. Never throws.
  */
+import { createHash } from 'node:crypto';
 import { resultKind } from '../../../src/engine/codes';
 import { FlowError, hisError } from '../../../src/engine/errors';
 import { fact } from '../../../src/engine/hl7-tree';
@@ -12,7 +13,7 @@ import type { InboundRequest, InboundResult } from '../../../src/engine/inbound'
 import { log } from '../../../src/log';
 import type { Hl7AckStore } from '../../../src/store/hl7-acks';
 import { buildAck } from './ack';
-import { decodeHl7 } from './decode';
+import { decodeHl7, hl7Text } from './decode';
 import type { Hl7Encoding, Hl7Header } from '../../../src/engine/hl7-tree';
 
 export type Hl7Transport = 'http' | 'soap' | 'mllp';
@@ -56,6 +57,13 @@ export class Hl7Channel {
       log().error('HL7 refusal not stored', { error: (e as Error).message });
     }
     return { ack: buildAck({ header: {}, encoding: 'er7', msgId, at: Date.now(), result: error.code, error, application: settings.application, facility: settings.facility }), encoding: 'er7', msgId };
+  }
+
+  /** A message as bytes (HTTP, MLLP): decoded by its own character set (hl7Text), else refused and stored. */
+  async processBytes(bytes: Buffer, transport: Hl7Transport, contentType?: string): Promise<Hl7Reply> {
+    const text = hl7Text(bytes, contentType);
+    if (text.ok) return this.process(text.text, transport);
+    return this.refuse(bytes.subarray(0, 4096).toString('latin1'), text.error, transport, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
 
   async process(text: string, transport: Hl7Transport): Promise<Hl7Reply> {

@@ -6,7 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hisError } from '../../../src/engine/errors';
 import type { Admission } from '../../../src/web/admission';
 import { readBody } from '../body';
-import { decodeBody } from '../soap/channel';
 import { ackContentType, Hl7Channel } from './channel';
 
 export function hl7HttpHandler(channel: Hl7Channel, o: { bodyLimitBytes: number; admission?: Admission }): (req: IncomingMessage, res: ServerResponse) => void {
@@ -26,9 +25,7 @@ export function hl7HttpHandler(channel: Hl7Channel, o: { bodyLimitBytes: number;
     readBody(req, o.bodyLimitBytes)
       .then(async ({ body, size, sha256 }) => {
         if (sha256 !== undefined) return channel.refuse(body.toString('utf8'), hisError('E2701', 'tooLarge', { size, limit: o.bodyLimitBytes }, 'body'), 'http', { bytes: size, sha256 });
-        // The charset of an XML declaration or the Content-Type, else UTF-8 (as the SOAP channel reads).
-        const text = decodeBody(body, req.headers['content-type'] ?? '');
-        return channel.process(text.ok ? text.text : body.toString('utf8'), 'http');
+        return channel.processBytes(body, 'http', req.headers['content-type']);
       })
       .then((r) => send(res, 200, ackContentType(r.encoding), r.ack))
       .catch(() => res.destroy())

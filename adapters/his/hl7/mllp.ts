@@ -1,6 +1,6 @@
 /**
  * MLLP (HL7's Minimal Lower Layer Protocol) over TCP: each message framed as <VT> message <FS><CR>
- * (0x0B … 0x1C 0x0D), UTF-8. A frame may arrive split across packets and one packet may hold several
+ * (0x0B … 0x1C 0x0D), in the character set MSH-18 names (UTF-8 unless it says GB 18030). A frame may arrive split across packets and one packet may hold several
  * frames: the reader buffers until a frame is complete and answers the frames of one connection in the
  * order they came, one ACK frame each. Bytes outside a frame are ignored (keep-alive newlines); a frame
  * longer than the limit is answered with AR and the connection closed, so a sender that never frames
@@ -74,7 +74,7 @@ export async function startMllp(channel: Hl7Channel, o: { host: string; port: nu
       const { frames, tooLarge } = reader.push(chunk);
       for (const f of frames)
         queue = queue.then(async () => {
-          const reply = await channel.process(f.toString('utf8'), 'mllp');
+          const reply = await channel.processBytes(f, 'mllp');
           if (!socket.destroyed) socket.write(frame(reply.ack));
         });
       if (tooLarge !== undefined) {
