@@ -171,6 +171,14 @@ describe('HL7 channels: hostile messages, MLLP framing, hospital XML (sqlite)', 
       assert.equal(stored[0].error_code, result);
     });
 
+  it('two copies of one message at once: one bill, and both get the same ACK', async () => {
+    const text = variant(OUTPATIENT, 'RACE-1', [[/MZ20261202000123/g, 'MZ-RACE-1']]);
+    const [a, b] = await Promise.all([postHl7(app, text), postHl7(app, text)]);
+    assert.equal(a.code, 'AA', a.text3);
+    assert.equal(a.text, b.text);
+    assert.equal((await allBills(app)).filter((x) => x.bus_no === 'MZ-RACE-1').length, 1);
+  });
+
   it('after every hostile message the server still issues', async () => {
     const ack = await postHl7(app, variant(OUTPATIENT, 'H-OK', [[/MZ20261202000123/g, 'MZ-AFTER-HOSTILE']]));
     assert.equal(ack.code, 'AA', ack.text3);

@@ -95,8 +95,10 @@ export class Hl7Channel {
       }
       const r = await this.deps.handle({ ...base, appid, authenticated: true, input: tree, hl7Version: header.version });
       const text2 = ack(r, decoded.msg);
-      // A fault (signer down, store busy) may pass: its ACK is not kept, so a resend is processed anew.
-      if (resultKind(r.result) === 'fault') return { ack: text2, encoding: decoded.msg.encoding, msgId: r.msgId };
+      // Only a final answer is kept: AA, or a refusal the same message would get again. After a fault
+      // (signer down, store busy) or a "busNo in progress" the HIS resends, and that is processed anew.
+      const final = r.result === 'S0000' || (resultKind(r.result) === 'refusal' && r.error?.retry === 'no');
+      if (!final) return { ack: text2, encoding: decoded.msg.encoding, msgId: r.msgId };
       const kept = await this.deps.acks.keep(sender, controlId, r.msgId, text2);
       return { ack: kept.ack, encoding: decoded.msg.encoding, msgId: r.msgId };
     } catch (e) {

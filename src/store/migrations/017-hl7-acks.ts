@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
  * ACK, or its engine resends on a timeout) gets the ACK it was given the first time, byte for byte, and
  * nothing is issued again. Keyed per sending application and facility (MSH-3, MSH-4): control ids are
  * unique only within one sender. Only final answers are kept (AA, and AE/AR that the same bytes would get
- * again); an answer to a fault (signer down, store busy) is not, so a resend is processed anew.
+ * again, retry advice `no`); an answer to a fault (signer down, store busy) or to a busNo still in
+ * progress is not, so a resend is processed anew.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('hl7_acks', (t) => {
