@@ -94,6 +94,18 @@ function heldReservation(flow: Flow, run: FlowRun): number | undefined {
   return undefined;
 }
 
+/**
+ * The busNo a flow worked on, for a message whose channel could not name it (HL7, hospital XML: their
+ * mapping finds it), so `medbill trace --bus-no` finds those messages too.
+ */
+function busNoOf(run: FlowRun): string | undefined {
+  for (const v of run.slots.slice(1)) {
+    const b = v && typeof v === 'object' && !Array.isArray(v) ? (v as { busNo?: unknown }).busNo : undefined;
+    if (typeof b === 'string' && b) return b.slice(0, 64);
+  }
+  return undefined;
+}
+
 /** The field values the channel's flows match on, as the message has them: what a refusal names. */
 function routeFacts(router: Router, req: InboundRequest): string {
   const refs = router.matchRefs(req.route!.channel, req.serviceId);
@@ -105,7 +117,7 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   const t0 = Date.now();
   const msgId = messageId(t0);
   const input = req.input as Record<string, unknown> | undefined;
-  const busNo = typeof input?.busNo === 'string' || typeof input?.busNo === 'number' ? String(input.busNo) : undefined;
+  let busNo = typeof input?.busNo === 'string' || typeof input?.busNo === 'number' ? String(input.busNo) : undefined;
   const flow = router.route(req.serviceId, req.route?.channel, req.route?.facts);
   try {
     await services.messages.insert({
@@ -176,8 +188,10 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   });
   try {
     await runFlow(flow, run);
+    if (req.route) busNo ??= busNoOf(run);
     return finish(undefined, true, run.ctx.response, run.trace);
   } catch (e) {
+    if (req.route) busNo ??= busNoOf(run);
     return finish(asFlowError(e), true, undefined, run.trace, heldReservation(flow, run));
   }
 }

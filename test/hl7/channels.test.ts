@@ -88,6 +88,7 @@ for (const db of dbKinds())
       const m = (await app.services.messages.find({ limit: 10 })).find((r) => r.channel === 'hl7-http')!;
       assert.equal(m.flow, 'hl7-outpatient');
       assert.equal(m.raw, OUTPATIENT, 'stored as received');
+      assert.equal(m.bus_no, 'MZ20261202000123', 'the busNo its mapping found: medbill trace --bus-no finds it');
     });
 
     it('a repeat of the control id gets the same ACK byte for byte, issues nothing, and is stored', async () => {
