@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   await section('crypto core (in-process)', 'crypto.js');
   await section('CA: in-process and through the SOAP signature server', 'ca.js');
   await section('HIS SOAP channel', 'soap-channel.js');
+  await section('HL7 v2 channel: decode and ACK per message', 'hl7.js', { n: quick ? 1000 : 5000 });
   await section('bounded work per request: event-loop blocks of the largest legal and of hostile requests', 'validation.js', { n: quick ? 3 : 7 });
   await section('hot reload of the definitions (event-loop pause per reload)', 'reload.js', { n: quick ? 3 : 7 });
   await section('outbox backlog count (gauges, /readyz)', 'outbox.js', { done: quick ? 50_000 : 500_000 });

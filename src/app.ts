@@ -14,6 +14,11 @@ import { createFinance } from '../adapters/finance/bindings';
 import { baseInfoDir, checkBaseInfo } from '../adapters/finance/simulator/base-info';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
+import { Hl7Channel } from '../adapters/his/hl7/channel';
+import { hl7HttpHandler } from '../adapters/his/hl7/http';
+import { MllpServer, startMllp } from '../adapters/his/hl7/mllp';
+import { mountMessageService } from '../adapters/his/soap/message-service';
+import { Hl7AckStore } from './store/hl7-acks';
 import { openApiText } from '../adapters/his/json/openapi';
 import { generateWsdl } from '../adapters/his/soap/wsdl-gen';
 import { checkConfigObject, ConfigError, durationMs, effectiveSignerMode, PROJECT_ROOT, readConfig, type Config } from './config';
@@ -89,6 +94,12 @@ export interface AppOptions {
   durability?: (sql: SqlDb, o: { walSyncedByWriter?: boolean }) => Promise<DurabilityReport>;
   /** definitions already loaded and checked (`medbill start` checks them before starting its peers) */
   definitions?: DefinitionSet;
+  /**
+   * Open the HL7 MLLP listener (config hl7.mllp) beside the HTTP port. `medbill start` asks for it when
+   * hl7.mllp.enabled; tests that need it ask with port 0, so the suites running side by side never
+   * compete for one fixed port.
+   */
+  mllp?: boolean;
 }
 
 export interface App {
@@ -109,6 +120,8 @@ export interface App {
   port?: number;
   /** the port of the own /metrics listener (metrics.listen) */
   metricsPort?: number;
+  /** the HL7 MLLP listener's port, when it was opened (AppOptions.mllp) */
+  mllpPort?: number;
   /** rate limits and max in-flight of the HIS channels */
   admission?: Admission;
   handle(req: InboundRequest): Promise<InboundResult>;
@@ -460,6 +473,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   let port: number | undefined;
   let metricsPort: number | undefined;
   let admission: Admission | undefined;
+  let mllp: MllpServer | undefined;
   if (opts.listen !== false) {
     admission = new Admission(cfg);
     const callers = new Map(cfg.callers.map((c) => [c.appid, c]));
@@ -493,6 +507,16 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       res.type('application/json; charset=utf-8').send(doc.text);
     });
     web.use(adminRoutes({ servicePath: cfg.server.servicePath, token: cfg.admin.token, definitions: live, switches: flowSwitches }));
+    // HL7 v2 and hospital XML: decoded here, routed and run by the same door (flows with their own trigger.channel).
+    const hl7 = new Hl7Channel({
+      settings: { senders: new Map(cfg.hl7.senders.map((s) => [s.application, s.appid])), application: cfg.hl7.application, facility: cfg.hl7.facility },
+      handle,
+      acks: new Hl7AckStore(writer, sql),
+    });
+    const onHl7 = hl7HttpHandler(hl7, { bodyLimitBytes: cfg.server.bodyLimitBytes, admission });
+    web.post(`/${cfg.server.servicePath}/hl7`, (req, res) => onHl7(req, res));
+    mountMessageService(web, { config: cfg, callers, hl7, handle, admission });
+    if (opts.mllp) mllp = await startMllp(hl7, { host: cfg.hl7.mllp.host, port: cfg.hl7.mllp.port, maxBytes: cfg.hl7.mllp.maxMessageBytes });
     const ownMetrics = Boolean(cfg.metrics?.listen);
     web.use(webRoutes({ services, outbox, outboxMonitor, peers, ready: () => ready, definitions: () => current().loaded, lastReload: () => live.last(), metricsHere: !ownMetrics }));
     // The JSON channel is the hot path: served straight from node:http, ahead of express.
@@ -517,6 +541,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       port = await listen(server, cfg.server.port, cfg.server.host);
     } catch (e) {
       metricsServer?.close();
+      await mllp?.close();
       throw e;
     }
     log().info('medbill listening', { port, metricsPort, json: `${json.prefix}{serviceId}`, flows: current().flows.length, definitions: current().loaded.version, signer: signer.name });
@@ -544,6 +569,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
     server,
     port,
     metricsPort,
+    mllpPort: mllp?.port,
     admission,
     handle,
     async close() {
@@ -552,6 +578,7 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
       watcher?.close();
       flowSwitches.stop();
       chargeCatalogue.stop();
+      await mllp?.close();
       if (metricsServer) {
         metricsServer.closeAllConnections();
         await new Promise<void>((r) => metricsServer!.close(() => r()));

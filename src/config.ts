@@ -227,6 +227,8 @@ export interface Config {
     uploadTimeoutMs: number;
   };
   outbox: { pollMs: number; batch: number; concurrency: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
+  /** the HL7 v2 channel: who may send (MSH-3 → appid), our MSH-3/-4, the MLLP listener */
+  hl7: { senders: { application: string; appid: string }[]; application: string; facility: string; mllp: { enabled: boolean; host: string; port: number; maxMessageBytes: number } };
   /** accounting sheets (汇总单入账), see config/default.yaml */
   accounting: { dateBasis: 'ivc' | 'bus'; maxDays: number; allowEmpty: boolean; cancelBooked: boolean; numberPrefix: string };
   /** daily reconciliation (对账) */
@@ -263,6 +265,7 @@ const ENV_PATHS: Record<string, { path: string[]; type: 'string' | 'number' }> =
   MEDBILL_CA_PASSWORD: { path: ['ca', 'password'], type: 'string' },
   MEDBILL_FINANCE_PORT: { path: ['finance', 'port'], type: 'number' },
   MEDBILL_FINANCE_URL: { path: ['finance', 'url'], type: 'string' },
+  MEDBILL_HL7_MLLP_PORT: { path: ['hl7', 'mllp', 'port'], type: 'number' },
   MEDBILL_SIGNER_MODE: { path: ['signer', 'mode'], type: 'string' },
   MEDBILL_SIGNER_KEY_FILE: { path: ['signer', 'keyFile'], type: 'string' },
   MEDBILL_CHECK_CODE_SECRET: { path: ['unit', 'checkCodeSecret'], type: 'string' },

@@ -23,7 +23,7 @@ export function registerStart(program: Command): void {
         const finance = await startEmbeddedFinance(cfg);
         if (finance) peers.push(finance);
       }
-      const app = await createApp(cfg, { definitions });
+      const app = await createApp(cfg, { definitions, mllp: cfg.hl7.mllp.enabled });
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;

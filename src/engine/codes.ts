@@ -530,6 +530,57 @@ export const HIS_CODES = {
       mapping: '映射 {mapping} 执行失败：{detail}',
     },
   },
+  // ── HL7 v2 and hospital-XML channels (issue 11), E2701–E2749 ──
+  E2701: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: 'HL7 消息无法解析',
+    doc: 'The HL7 v2 message (ER7, v2.xml or Mirth XML) cannot be read: no MSH, bad delimiters, a bad segment, a required MSH field missing. Answered with ACK AR.',
+    messages: {
+      empty: 'HL7 消息为空',
+      notHl7: 'HL7 消息应以 MSH 段开始（ER7），或为根元素 <HL7Message> / urn:hl7-org:v2xml 命名空间的 XML，收到 “{head}”',
+      delimiters: 'MSH 段的分隔符无效：{detail}（MSH-1 为字段分隔符，MSH-2 为组件、重复、转义、子组件分隔符，四个字符互不相同且不是字母、数字或空白）',
+      segmentName: '第 {index} 段的段名 “{name}” 无效：段名应为三个大写字母或数字（段被截断，或分隔符与 MSH 中声明的不同？）',
+      mshMissing: '缺少 {field}（{name}），HL7 消息必须填写',
+      xmlShape: 'HL7 XML 的 {path} 无法识别：{detail}',
+      tooLarge: 'HL7 消息过大：{size} 字节，超过上限 {limit} 字节',
+      noSegment: '消息 {type} 缺少 {segment} 段',
+    },
+  },
+  E2702: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: 'HL7 发送方未登记',
+    doc: 'MSH-3 (sending application) is not one of `hl7.senders` in the configuration: who sent it decides the appid its busNo belongs to. ACK AR.',
+    messages: { unknownSender: 'MSH-3 发送应用 “{sender}” 未在配置 hl7.senders 中登记，不接受其消息' },
+  },
+  E2703: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: 'HL7 版本不符',
+    doc: 'The flow serving this message is pinned to one HL7 version (FT1 field positions differ between versions) and MSH-12 names another. ACK AR.',
+    messages: { version: 'MSH-12 版本 {got} 与流程 {flow} 固定的 HL7 版本 {want} 不同：字段位置随版本而变，不能按 {want} 解读 {got} 的消息' },
+  },
+  E2704: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '没有处理该消息的流程',
+    doc: 'No HL7 flow takes this message type with these field values (trigger.match), or no hospital-XML flow has this action. ACK AR / result E2704.',
+    messages: {
+      noHl7Flow: '没有处理 {type} 消息的流程（{facts}）',
+      noAction: '没有处理 action “{action}” 的医院 XML 流程',
+    },
+  },
+  E2705: {
+    class: 'ValidationError',
+    retry: 'no',
+    title: '医院 XML 报文无法解析',
+    doc: 'The hospital-XML channel\'s `message` is not well-formed XML (or holds a DOCTYPE), or the call lacks `action`/`message`.',
+    messages: {
+      missing: 'acceptHospitalXml 缺少 {field}',
+      xml: '医院 XML 报文 message 不是合法的 XML：{detail}',
+    },
+  },
 } as const satisfies Record<string, HisCodeSpec>;
 
 export type HisCode = keyof typeof HIS_CODES;
@@ -686,6 +737,10 @@ export const LINT_CODES = {
   CONFIG_INVALID: { area: 'config', message: '{detail}', doc: 'A value that breaks another rule of the configuration schema.' },
   CONFIG_ENV: { area: 'config', message: '环境变量 {name} 格式错误：{detail}', doc: 'An environment variable with a structure (MEDBILL_CALLERS=appid:key,…) that does not parse.' },
   CONFIG_PRODUCTION: { area: 'config', message: '生产模式不允许演示设置：{detail}', doc: 'Production mode refuses demo keys, passwords, accounts and certificates.' },
+
+  HL7_VERSION: { area: 'flow', message: '{detail}', hint: '例如 hl7: { version: "2.5" }', doc: 'An HL7 flow (trigger.channel: hl7) pins the HL7 version it reads (`hl7.version`, MSH-12); only HL7 flows have `hl7:`.' },
+  HL7_MATCH: { area: 'flow', message: '{detail}', doc: 'trigger.match of an HL7 flow: a map of field references (PV1-2, FT1-6, FT1-7.1) to the text they must equal; only HL7 flows have it.' },
+  HXML_TRIGGER: { area: 'flow', message: '{detail}', doc: 'A hospital-XML flow (trigger.channel: hospital-xml) names its action in trigger.service, a word of letters, digits, dots, underscores or hyphens.' },
 
   CA_VENDOR_MAPPING: { area: 'ca-vendor', message: '{detail}', doc: 'A config/ca-vendors/*.yaml mistake.' },
 

@@ -60,7 +60,9 @@ export interface Flow {
   name: string;
   file: string;
   version: string;
-  trigger: { channel?: string; service?: string; schedule?: string };
+  trigger: { channel?: string; service?: string; schedule?: string; match?: Record<string, string> };
+  /** HL7 flows: the version they read (MSH-12); a message of another version is refused */
+  hl7?: { version: string };
   deadlineMs: number;
   steps: FlowStep[];
   /** slot names by index; index 0 is `input` */
@@ -79,7 +81,11 @@ export interface FlowDefs {
 }
 
 const SHARED_KEYS = new Set(['id', 'when', 'timeout', 'note', 'reads', 'writes']);
-const TOP_KEYS = new Set(['version', 'flow', 'description', 'trigger', 'deadline', 'recovery', 'steps']);
+const TOP_KEYS = new Set(['version', 'flow', 'description', 'trigger', 'deadline', 'recovery', 'steps', 'hl7']);
+/** Channels with flows of their own: `his` (JSON and SOAP, by catalogue serviceId), HL7 v2 (by message type) and hospital XML (by action). */
+export const FLOW_CHANNELS = ['his', 'hl7', 'hospital-xml'] as const;
+/** An HL7 field reference of trigger.match: segment-field[.component[.subcomponent]]. */
+export const HL7_FIELD_REF = /^[A-Z][A-Z0-9]{2}-\d+(\.\d+){0,2}$/;
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 const optionsValidator = (k: AnyStepKind) => {
@@ -190,8 +196,10 @@ export function loadFlow(file: string, defs: FlowDefs, problems: Problems): Flow
   if (data.flow !== name && data.flow !== qualified) problems.add(src.loc(['flow']), 'FLOW_NAME', 'flow', { expected: qualified });
   const trigger = (data.trigger ?? {}) as Flow['trigger'];
   if (typeof trigger !== 'object' || (!trigger.service && !trigger.schedule)) problems.add(src.loc(['trigger']), 'FLOW_TRIGGER', 'trigger', {});
-  if (trigger.service && !defs.catalogue.services.has(trigger.service))
+  const channel = typeof trigger === 'object' ? (trigger.channel ?? 'his') : 'his';
+  if (channel === 'his' && trigger.service && !defs.catalogue.services.has(trigger.service))
     problems.add(src.loc(['trigger', 'service']), 'FLOW_UNKNOWN_SERVICE', 'trigger.service', { service: trigger.service }, suggestionHint(suggest(trigger.service, defs.catalogue.services.keys())));
+  const hl7 = checkChannel(src, problems, trigger, data.hl7, channel);
   let deadlineMs = 8000;
   if (data.deadline !== undefined) {
     try {
@@ -299,12 +307,51 @@ export function loadFlow(file: string, defs: FlowDefs, problems: Problems): Flow
     file,
     version: createHash('sha256').update(text).digest('hex').slice(0, 12),
     trigger,
+    hl7,
     deadlineMs,
     steps: compiled,
     slots: [...slotIndex.keys()],
     reservationSlots: [...new Set(steps.flatMap((d) => d.writes.filter((b) => b.spec.type === 'Reservation').map((b) => slotIndex.get(b.slot)!)))],
     recovery: recovery && { resumeAt: recovery.resumeAt, restore: recovery.restore.map((r) => ({ index: slotIndex.get(r.slot)!, source: r.source })) },
   };
+}
+
+/**
+ * What the HL7 and hospital-XML channels add to a trigger: an HL7 flow names its message type
+ * (`service: DFT^P03`), may match field values (`match: { PV1-2: O }`) and pins its version (`hl7:`);
+ * a hospital-XML flow names its action. Neither is a catalogue service.
+ */
+function checkChannel(src: YamlSource, problems: Problems, trigger: Flow['trigger'], hl7: unknown, channel: string): Flow['hl7'] {
+  if (typeof trigger !== 'object' || trigger === null) return undefined;
+  if (!(FLOW_CHANNELS as readonly string[]).includes(channel)) {
+    problems.add(src.loc(['trigger', 'channel']), 'FLOW_TRIGGER', 'trigger.channel', {}, `可用：${FLOW_CHANNELS.join(', ')}`);
+    return undefined;
+  }
+  if (trigger.match !== undefined) {
+    const m = trigger.match as unknown;
+    if (channel !== 'hl7') problems.add(src.loc(['trigger', 'match']), 'HL7_MATCH', 'trigger.match', { detail: '只有 HL7 流程（trigger.channel: hl7）按字段值匹配' });
+    else if (!m || typeof m !== 'object' || Array.isArray(m) || !Object.keys(m).length)
+      problems.add(src.loc(['trigger', 'match']), 'HL7_MATCH', 'trigger.match', { detail: 'match 应为 { <字段>: <值> }，如 { PV1-2: O }' });
+    else
+      for (const [ref, v] of Object.entries(m as Record<string, unknown>)) {
+        if (!HL7_FIELD_REF.test(ref)) problems.add(src.loc(['trigger', 'match', ref], true), 'HL7_MATCH', 'trigger.match', { detail: `“${ref}” 不是 HL7 字段引用（段-字段[.组件]，如 PV1-2、FT1-7.1）` });
+        else if (typeof v !== 'string' || !v) problems.add(src.loc(['trigger', 'match', ref]), 'HL7_MATCH', 'trigger.match', { detail: `${ref} 的值应为非空文本（加引号，如 "O"）` });
+      }
+  }
+  if (channel === 'hospital-xml' && trigger.service && !/^[A-Za-z0-9._-]{1,60}$/.test(trigger.service))
+    problems.add(src.loc(['trigger', 'service']), 'HXML_TRIGGER', 'trigger.service', { detail: `action “${trigger.service}” 应为字母、数字、点、下划线或连字符（至多 60 个）` });
+  if (channel !== 'hl7') {
+    if (hl7 !== undefined) problems.add(src.loc(['hl7'], true), 'HL7_VERSION', 'hl7', { detail: '只有 HL7 流程（trigger.channel: hl7）固定 HL7 版本' });
+    return undefined;
+  }
+  if (trigger.service && !/^[A-Z0-9]{3}\^[A-Z0-9]{3}$/.test(trigger.service))
+    problems.add(src.loc(['trigger', 'service']), 'HL7_MATCH', 'trigger.service', { detail: `HL7 流程的 service 应为消息类型^触发事件（MSH-9），如 DFT^P03，收到 “${trigger.service}”` });
+  const v = (hl7 as { version?: unknown } | undefined)?.version;
+  if (hl7 === undefined) problems.add(src.loc(['trigger']), 'HL7_VERSION', 'hl7', { detail: 'HL7 流程必须固定它解读的 HL7 版本（MSH-12）：FT1 等段的字段位置随版本而变' });
+  else if (typeof hl7 !== 'object' || Object.keys(hl7 as object).some((k) => k !== 'version') || typeof v !== 'string' || !/^2\.\d+(\.\d+)?$/.test(v))
+    problems.add(src.loc(['hl7']), 'HL7_VERSION', 'hl7', { detail: 'hl7 应为 { version: "2.x" }，版本号加引号（不加引号的 2.50 会被读成数字 2.5）' });
+  else return { version: v };
+  return undefined;
 }
 
 function draftStep(src: YamlSource, problems: Problems, defs: FlowDefs, raw: unknown, i: number, ids: Map<string, number>): Draft | undefined {

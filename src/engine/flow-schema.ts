@@ -5,7 +5,7 @@
  * inline errors in VS Code. The loader (flow-loader.ts) stays the authority: it also checks
  * references, gotos, the data path of every slot and the ordering rules, which a schema cannot express.
  */
-import { FLOW_FORMAT_VERSION, RESTORE_SOURCES } from './flow-loader';
+import { FLOW_CHANNELS, FLOW_FORMAT_VERSION, RESTORE_SOURCES } from './flow-loader';
 import { STEP_KINDS } from './registry';
 
 const slotList = (what: string) => ({ type: 'array', items: { type: 'string', pattern: '^[A-Za-z_]\\w*$' }, description: what });
@@ -42,7 +42,19 @@ export function flowSchema(): Record<string, unknown> {
       trigger: {
         type: 'object',
         additionalProperties: false,
-        properties: { channel: { enum: ['his'] }, service: { type: 'string', description: 'serviceId in config/catalogue/' }, schedule: { type: 'string' } },
+        properties: {
+          channel: { enum: [...FLOW_CHANNELS], description: 'his (JSON and SOAP, default) | hl7 (HL7 v2 over HTTP, SOAP acceptHL7, MLLP) | hospital-xml (SOAP acceptHospitalXml)' },
+          service: { type: 'string', description: 'his: serviceId in config/catalogue/; hl7: message type^event (MSH-9), e.g. DFT^P03; hospital-xml: the action' },
+          match: { type: 'object', additionalProperties: { type: 'string' }, description: 'hl7 only: field values the message must have, e.g. { PV1-2: O }' },
+          schedule: { type: 'string' },
+        },
+      },
+      hl7: {
+        type: 'object',
+        required: ['version'],
+        additionalProperties: false,
+        description: 'hl7 flows: the HL7 version they read (MSH-12); a message of another version gets AR',
+        properties: { version: { type: 'string', pattern: '^2\\.\\d+(\\.\\d+)?$' } },
       },
       deadline: { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' },
       recovery: {

@@ -6,6 +6,7 @@
  */
 import { decimalText, fixed, formatUnits, toUnits } from '../domain/money';
 import { isoDate } from '../domain/time';
+import { valueAt, type Hl7Segment } from './hl7-tree';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -49,6 +50,28 @@ function roundHalfAway(text: string, scale: number): string {
   const up = Number(frac[scale]) >= 5 ? 1n : 0n;
   const units = keep + up;
   return formatUnits(neg ? -units : units, scale);
+}
+
+/** Exact 2-decimal units, or undefined for what is not such an amount (the sum is then absent, for validation to name). */
+function units2(v: unknown): bigint | undefined {
+  if (!present(v)) return 0n;
+  const text = decimalText(v);
+  if (text === null) return undefined;
+  try {
+    return toUnits(text, 2);
+  } catch {
+    return undefined;
+  }
+}
+
+function sum2(values: unknown[]): string | undefined {
+  let total = 0n;
+  for (const v of values) {
+    const u = units2(v);
+    if (u === undefined) return undefined;
+    total += u;
+  }
+  return formatUnits(total, 2);
 }
 
 type UrlFn = (urls: MappingContext['urls']) => Fn;
@@ -111,6 +134,77 @@ const PURE_FUNCTIONS: Record<string, { fn: Fn; doc: string }> = {
   first: {
     doc: "$first(a, b, ..., fallback): the first argument that is present and non-empty, else the last one ($first(x, '') gives an empty element)",
     fn: ((...vs: unknown[]) => vs.find(present) ?? vs[vs.length - 1]) as Fn,
+  },
+  hl7: {
+    doc: "$hl7(segment, '7.2'): an HL7 v2 value by position — field, component, subcomponent — of a segment of the decoded message (its first repetition); absent and empty stay absent",
+    fn: ((seg: Hl7Segment | Hl7Segment[] | undefined, position: string | number) => valueAt(seg, String(position))) as Fn,
+  },
+  hl7Time: {
+    doc: '$hl7Time(x): an HL7 TS/DTM (yyyyMMdd[HHmm[ss[.S…]]][±zzzz]) → yyyyMMddHHmmssSSS, its clock time as written (the sender\'s zone, Beijing for a hospital\'s HIS); what is not one is returned as sent, for validation to name',
+    fn: ((v: unknown) => {
+      if (!present(v)) return undefined;
+      const m = /^(\d{8})(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:[+-]\d{4})?$/.exec(String(v));
+      if (!m) return v;
+      return m[1] + (m[2] ?? '00') + (m[3] ?? '00') + (m[4] ?? '00') + (m[5] ?? '').padEnd(3, '0').slice(0, 3);
+    }) as Fn,
+  },
+  hl7Where: {
+    doc: "$hl7Where(segments, '6', 'CG'): the segments whose value at that position is the text given (always a list): the charge lines of a DFT^P03",
+    fn: ((segs: unknown, position: string | number, value: unknown) =>
+      (Array.isArray(segs) ? segs : segs === undefined ? [] : [segs]).filter((g) => valueAt(g as Hl7Segment, String(position)) === String(value))) as Fn,
+  },
+  hl7Sum: {
+    doc: "$hl7Sum(segments, '11'): the exact sum of the amounts at that position, 2 decimals (absent counts 0)",
+    fn: ((segs: unknown, position: string | number) => {
+      const list = Array.isArray(segs) ? segs : segs === undefined ? [] : [segs];
+      return sum2(list.map((g) => valueAt(g as Hl7Segment, String(position))));
+    }) as Fn,
+  },
+  where: {
+    doc: "$where(list, 'Channel', '05'): the objects of a list (or a single object) whose property is the text given (always a list)",
+    fn: ((xs: unknown, key: string, value: unknown) =>
+      (Array.isArray(xs) ? xs : xs === undefined || xs === null ? [] : [xs]).filter((o) => o && typeof o === 'object' && String((o as Record<string, unknown>)[key]) === String(value))) as Fn,
+  },
+  stamp17: {
+    doc: '$stamp17(x): a date-time written with any separators ("2026-12-02 09:30:15", an HL7 TS without zone) → yyyyMMddHHmmssSSS; what has not 8 to 17 digits is returned as sent, for validation to name',
+    fn: ((v: unknown) => {
+      if (!present(v)) return undefined;
+      const d = String(v).replace(/[+-]\d{4}$/, '').replace(/\D/g, '');
+      return d.length >= 8 && d.length <= 17 ? d.padEnd(17, '0') : v;
+    }) as Fn,
+  },
+  dateOf: {
+    doc: '$dateOf(x): the yyyyMMdd of a date or date-time written with any separators (its first 8 digits); absent stays absent',
+    fn: ((v: unknown) => {
+      const d = present(v) ? String(v).replace(/\D/g, '') : '';
+      return d.length >= 8 ? d.slice(0, 8) : undefined;
+    }) as Fn,
+  },
+  ageAt: {
+    doc: '$ageAt(birth, at): the age in whole years on date `at` of someone born on `birth` (both yyyyMMdd…, any separators), as "29岁"; absent when either is',
+    fn: ((birth: unknown, at: unknown) => {
+      const b = present(birth) ? String(birth).replace(/\D/g, '') : '';
+      const a = present(at) ? String(at).replace(/\D/g, '') : '';
+      if (b.length < 8 || a.length < 8) return undefined;
+      const years = Number(a.slice(0, 4)) - Number(b.slice(0, 4)) - (a.slice(4, 8) < b.slice(4, 8) ? 1 : 0);
+      return years >= 0 ? `${years}岁` : undefined;
+    }) as Fn,
+  },
+  chargeSummary: {
+    doc: '$chargeSummary(listDetail): the chargeDetail of item lines — one line per chargeCode in first-seen order (sortNo 1, 2, …), chargeName of its first item, amt and selfAmt their exact sums, std = amt, number "1"',
+    fn: ((xs: unknown) => {
+      const items = (Array.isArray(xs) ? xs : xs === undefined ? [] : [xs]) as Record<string, unknown>[];
+      const by = new Map<string, Record<string, unknown>[]>();
+      for (const it of items) by.set(String(it.chargeCode ?? ''), [...(by.get(String(it.chargeCode ?? '')) ?? []), it]);
+      return [...by].map(([code, lines], i) => {
+        const amt = sum2(lines.map((l) => l.amt));
+        return { sortNo: i + 1, chargeCode: code, chargeName: lines[0].chargeName, std: amt, number: '1', amt, selfAmt: sum2(lines.map((l) => l.selfAmt)) };
+      });
+    }) as Fn,
+  },
+  sortNo: {
+    doc: '$sortNo(list): each object of the list with sortNo set to its position, 1, 2, …',
+    fn: ((xs: unknown) => (Array.isArray(xs) ? xs : xs === undefined ? [] : [xs]).map((o, i) => ({ sortNo: i + 1, ...(o as object) }))) as Fn,
   },
   asList: {
     doc: '$asList(x): x as an array (a single object becomes [x], absent becomes [])',

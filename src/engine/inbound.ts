@@ -37,6 +37,15 @@ export interface InboundRequest {
   replayOf?: string;
   /** an item of an accepted batch, issued by the batch job (src/engine/jobs/batch-issue.ts) */
   batchNo?: string;
+  /**
+   * Which flows serve it, when not the `his` ones by serviceId: the router channel (hl7, hospital-xml)
+   * and, for flows that declare `trigger.match`, the message's field values they match on.
+   */
+  route?: { channel: string; facts?: (ref: string) => string | undefined };
+  /** the HL7 version the message declares (MSH-12): a flow pinned to another version refuses it */
+  hl7Version?: string;
+  /** answered by the channel with the answer stored for the message it repeats (an HL7 control id): stored, not run */
+  repeatOf?: string;
 }
 
 /**
@@ -85,12 +94,31 @@ function heldReservation(flow: Flow, run: FlowRun): number | undefined {
   return undefined;
 }
 
+/**
+ * The busNo a flow worked on, for a message whose channel could not name it (HL7, hospital XML: their
+ * mapping finds it), so `medbill trace --bus-no` finds those messages too.
+ */
+function busNoOf(run: FlowRun): string | undefined {
+  for (const v of run.slots.slice(1)) {
+    const b = v && typeof v === 'object' && !Array.isArray(v) ? (v as { busNo?: unknown }).busNo : undefined;
+    if (typeof b === 'string' && b) return b.slice(0, 64);
+  }
+  return undefined;
+}
+
+/** The field values the channel's flows match on, as the message has them: what a refusal names. */
+function routeFacts(router: Router, req: InboundRequest): string {
+  const refs = router.matchRefs(req.route!.channel, req.serviceId);
+  const shown = refs.map((r) => `${r}=${req.route!.facts?.(r)?.slice(0, 20) ?? '（空）'}`);
+  return shown.length ? shown.join('，') : '没有流程的 trigger.service 为此消息类型';
+}
+
 export async function handleInbound(services: Services, router: Router, req: InboundRequest): Promise<InboundResult> {
   const t0 = Date.now();
   const msgId = messageId(t0);
   const input = req.input as Record<string, unknown> | undefined;
-  const busNo = typeof input?.busNo === 'string' || typeof input?.busNo === 'number' ? String(input.busNo) : undefined;
-  const flow = router.route(req.serviceId);
+  let busNo = typeof input?.busNo === 'string' || typeof input?.busNo === 'number' ? String(input.busNo) : undefined;
+  const flow = router.route(req.serviceId, req.route?.channel, req.route?.facts);
   try {
     await services.messages.insert({
       id: msgId,
@@ -103,6 +131,8 @@ export async function handleInbound(services: Services, router: Router, req: Inb
       raw: storedRaw(req),
       replayOf: req.replayOf,
       definitionsVersion: router.version,
+      // Recovery finds the flow of a message routed by its content (HL7) by this name.
+      flow: flow?.name,
     });
   } catch (e) {
     // Not stored → not processed: the HIS gets an error and retries; nothing half-done exists.
@@ -142,9 +172,16 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   }
 
   if (req.refusal) return finish(req.refusal, true);
-  if (!flow) return finish(hisError('E0004', 'unknownService', { serviceId: req.serviceId.slice(0, 60) }, 'serviceId'), true);
+  if (req.repeatOf) return finish(undefined, true, `重复的消息，已按原消息 ${req.repeatOf} 的应答回复，未再处理`);
+  if (!flow) {
+    if (req.route?.channel === 'hl7') return finish(hisError('E2704', 'noHl7Flow', { type: req.serviceId.slice(0, 40), facts: routeFacts(router, req) }, 'MSH-9'), true);
+    if (req.route) return finish(hisError('E2704', 'noAction', { action: req.serviceId.slice(0, 60) }, 'action'), true);
+    return finish(hisError('E0004', 'unknownService', { serviceId: req.serviceId.slice(0, 60) }, 'serviceId'), true);
+  }
   // A disabled flow (medbill flows disable) answers at once; the message is kept for replay once it is enabled.
   if (services.flowSwitches?.disabled(flow.name)) return finish(hisError('E2750', 'disabled', { serviceId: req.serviceId.slice(0, 60), flow: flow.name }), true);
+  if (flow.hl7 && req.hl7Version !== undefined && req.hl7Version !== flow.hl7.version)
+    return finish(hisError('E2703', 'version', { got: req.hl7Version.slice(0, 20), want: flow.hl7.version, flow: flow.name }, 'MSH-12'), true);
   const run = newRun(flow, input ?? {}, {
     msg: { id: msgId, channel: req.channel, serviceId: req.serviceId, appid: req.appid ?? '', receivedAt: t0, busNo, batchNo: req.batchNo },
     services,
@@ -154,8 +191,10 @@ export async function handleInbound(services: Services, router: Router, req: Inb
   });
   try {
     await runFlow(flow, run);
+    if (req.route) busNo ??= busNoOf(run);
     return finish(undefined, true, run.ctx.response, run.trace);
   } catch (e) {
+    if (req.route) busNo ??= busNoOf(run);
     return finish(asFlowError(e), true, undefined, run.trace, heldReservation(flow, run));
   }
 }

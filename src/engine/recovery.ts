@@ -59,7 +59,8 @@ function restored(source: RestoreSource, row: BillRow): unknown {
 
 async function resume(services: Services, router: Router, row: BillRow): Promise<keyof RecoveryOutcome> {
   const msg = row.message_id ? await services.messages.get(row.message_id) : undefined;
-  const flow: Flow | undefined = msg ? router.route(msg.service_id) : undefined;
+  // A message routed by its content (HL7) is found by the flow it was routed to.
+  const flow: Flow | undefined = msg ? (router.route(msg.service_id) ?? (msg.flow ? router.flow(msg.flow) : undefined)) : undefined;
   if (!flow?.recovery || !row.canonical) {
     const reason = `恢复失败：找不到原始请求或流程的 recovery 声明（消息 ${row.message_id ?? '无'}），票号作废`;
     return voided(services, row, reason, { reason });

@@ -47,6 +47,8 @@ export interface NewMessage {
   replayOf?: string;
   /** the version of the definition set this message is routed with */
   definitionsVersion?: string;
+  /** the flow routed to, when known before it runs (recovery finds a content-routed message's flow by it) */
+  flow?: string;
 }
 
 export interface MessageOutcome {
@@ -116,6 +118,7 @@ export class MessageStore {
         attempts: 1,
         replay_of: m.replayOf ?? null,
         definitions_version: m.definitionsVersion || null,
+        ...(m.flow ? { flow: m.flow } : {}),
         updated_at: m.receivedAt,
       });
       if (m.replayOf) await tx.run('UPDATE messages SET status = ?, replayed_by = ?, updated_at = ? WHERE id = ?', ['replayed', m.id, m.receivedAt, m.replayOf]);

@@ -57,11 +57,11 @@ function expectations(file: string): { expect: string[]; env: Record<string, str
   readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, i) => {
-      const header = /^#\s*expect:\s*([A-Z_]+)\s+(\S+)\s*$/.exec(line);
+      const header = /^#\s*expect:\s*([A-Z][A-Z0-9_]*)\s+(\S+)\s*$/.exec(line);
       if (header) expect.push(`${header[1]} ${header[2]}`);
       const v = /^#\s*env:\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
       if (v) env[v[1]] = v[2];
-      const inline = /#\s*expect:\s*([A-Z_]+(?:\s*,\s*[A-Z_]+)*)\s*$/.exec(line);
+      const inline = /#\s*expect:\s*([A-Z][A-Z0-9_]*(?:\s*,\s*[A-Z][A-Z0-9_]*)*)\s*$/.exec(line);
       if (inline && !/^\s*#/.test(line)) for (const c of inline[1].split(/\s*,\s*/)) expect.push(`${c} ${i + 1}`);
     });
   return { expect, env };

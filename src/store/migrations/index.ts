@@ -13,6 +13,7 @@ import * as m012 from './012-batches';
 import * as m013 from './013-red-notice-voucher-feedback';
 import * as m014 from './014-accounting-and-reconciliation';
 import * as m016 from './016-finance-base-stock-reconcile';
+import * as m017 from './017-hl7-acks';
 import * as m018 from './018-definitions-version-and-flow-switches';
 
 interface Migration {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '013-red-notice-voucher-feedback': m013,
   '014-accounting-and-reconciliation': m014,
   '016-finance-base-stock-reconcile': m016,
+  '017-hl7-acks': m017,
   '018-definitions-version-and-flow-switches': m018,
 };
 
