@@ -214,6 +214,12 @@ export interface Config {
     url: string;
     bodyLimitBytes: number;
     uploadTimeoutMs: number;
+    /** attempts a refused bill or event gets before its dead letter (a refusal may be a cause fixed meanwhile) */
+    refusalAttempts: number;
+    /** PEM files of the finance CA the supervisory signature must chain to (demo mode adds the demo finance CA) */
+    supervisorTrustRoots: string[];
+    /** the simulator's check page: a captcha after this many wrong check codes per client */
+    billcheck: { captchaAfter: number; captchaTtl: string };
   };
   outbox: { pollMs: number; batch: number; concurrency: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
   /** accounting sheets (汇总单入账), see config/default.yaml */

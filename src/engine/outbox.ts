@@ -35,6 +35,7 @@ export class OutboxWorker {
   private running = false;
   private elu = performance.eventLoopUtilization();
   private stopped = true;
+  private woken = false;
   private readonly store: OutboxStore;
   /** per topic: when this process last delivered a job (peer state in /readyz) */
   private readonly lastDelivered = new Map<string, number>();
@@ -60,6 +61,20 @@ export class OutboxWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /**
+   * New jobs were committed: poll now instead of at the next interval (a round in progress polls again
+   * when it ends). The scheduled poll stays the sweep behind this, for jobs of other processes and retries.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.woken = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   /** When this process last delivered a job of the topic (undefined: not since it started). */
@@ -99,7 +114,9 @@ export class OutboxWorker {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
       this.elu = now;
-      this.schedule(handled === this.batch && !busy ? 0 : this.pollMs);
+      const again = (handled === this.batch && !busy) || this.woken;
+      this.woken = false;
+      this.schedule(again ? 0 : this.pollMs);
     }
     return handled;
   }

@@ -34,4 +34,6 @@ export interface Services {
   reports: ReportStore;
   pool: CpuPool;
   signer: Signer;
+  /** after a commit that enqueued outbox jobs: deliver them now rather than at the next poll (app.ts sets it) */
+  wakeOutbox?: () => void;
 }
