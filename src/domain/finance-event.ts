@@ -57,10 +57,22 @@ export const eventTime = (ms = Date.now()): string => stamp17(ms).slice(0, 14);
 
 const opt = (v: string | null | undefined): string | undefined => (v ? v : undefined);
 
+/** The eventId an event's content implies (finance checks that a received event carries it). */
+export function eventIdOf(e: BillEvent): string {
+  switch (e.type) {
+    case 'paper-convert':
+      return `paper-convert:${e.billBatchCode}/${e.billNo}:${e.pBillBatchCode}/${e.pBillNo}`;
+    case 'paper-void':
+      return `paper-void:${e.pBillBatchCode}/${e.pBillNo}`;
+    case 'blank-void':
+      return `blank-void:${e.medium}:${e.billBatchCode}/${e.startNo}-${e.endNo}`;
+  }
+}
+
 export function paperConvertEvent(e: { placeCode: string; billBatchCode: string; billNo: string; pBillBatchCode: string; pBillNo: string; operator?: string | null }, at = Date.now()): PaperConvertEvent {
   return {
     type: 'paper-convert',
-    eventId: `paper-convert:${e.billBatchCode}/${e.billNo}:${e.pBillBatchCode}/${e.pBillNo}`,
+    eventId: eventIdOf({ type: 'paper-convert', ...e } as PaperConvertEvent),
     time: eventTime(at),
     placeCode: e.placeCode,
     billBatchCode: e.billBatchCode,
@@ -77,7 +89,7 @@ export function paperVoidEvent(
 ): PaperVoidEvent {
   return {
     type: 'paper-void',
-    eventId: `paper-void:${e.pBillBatchCode}/${e.pBillNo}`,
+    eventId: eventIdOf({ type: 'paper-void', ...e } as PaperVoidEvent),
     time: eventTime(at),
     placeCode: e.placeCode,
     pBillBatchCode: e.pBillBatchCode,
@@ -94,7 +106,7 @@ export function blankVoidEvent(
 ): BlankVoidEvent {
   return {
     type: 'blank-void',
-    eventId: `blank-void:${e.medium}:${e.billBatchCode}/${e.startNo}-${e.endNo}`,
+    eventId: eventIdOf({ type: 'blank-void', ...e } as BlankVoidEvent),
     time: eventTime(at),
     placeCode: e.placeCode,
     medium: e.medium,

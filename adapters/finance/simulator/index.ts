@@ -4,7 +4,8 @@
  * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
  * (`medbill finance`), so tests can stop and restart it.
  *
- *   POST /api/bills   upload (protocol in ../api.ts)
+ *   POST /api/bills   upload of a blue or red bill (protocol in ../api.ts)
+ *   POST /api/events  paper conversion, paper void, blank void (./events.ts)
  *   GET|POST /billcheck   public verification, HTML or JSON
  *   GET /healthz
  */
@@ -12,11 +13,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadOrCreateDemoPki } from '../../ca/key-material';
-import { ConfigError, type Config } from '../../../src/config';
+import { ConfigError, durationMs, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { BillAccessGuard } from '../../../src/web/bill-access';
 import { billcheckRoutes } from './billcheck';
-import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
+import { eventRoutes } from './events';
+import { RelatedWait } from './related-wait';
+import { financeDbFile, FinanceBillStore, type FinanceEventReceipt, type FinanceEventRow, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
 import { refusal, uploadRoutes } from './upload';
 
@@ -25,13 +28,19 @@ export interface FinanceSimulator {
   port: number;
   /** every upload request answered so far, in order (fin_uploads): what reached finance */
   uploads(): Promise<FinanceUploadRecord[]>;
+  /** every event accepted so far, in order of arrival (fin_events) */
+  events(): Promise<FinanceEventRow[]>;
+  /** every /api/events request answered so far (fin_event_receipts): how often each event arrived */
+  eventReceipts(): Promise<FinanceEventReceipt[]>;
   close(): Promise<void>;
 }
 
 export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulator> {
   if (cfg.mode === 'production') throw new ConfigError('production mode refuses demo settings: the finance simulator signs with the demo PKI supervisor key');
   const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
-  const trust = new FinanceTrust(pki);
+  const rv = cfg.finance.revocation;
+  const trust = new FinanceTrust(pki, { mode: rv.mode, softFail: rv.softFail, timeoutMs: rv.timeoutMs, crlUrl: rv.crlUrl || undefined, ocspUrl: rv.ocspUrl || undefined });
+  const related = new RelatedWait(durationMs(cfg.finance.relatedBillWait));
   const store = await FinanceBillStore.open(financeDbFile(cfg.dataDir));
 
   const app = express();
@@ -44,7 +53,8 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
       res.status(503).json({ status: 'error', error: (e as Error).message });
     }
   });
-  app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes }));
+  app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes, related }));
+  app.use(eventRoutes({ store, related }));
   app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg) }));
   app.use((_req, res) => {
     res.status(404).json({ ok: false, message: '未找到' });
@@ -70,6 +80,8 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
     url,
     port,
     uploads: () => store.uploads(),
+    events: () => store.events(),
+    eventReceipts: () => store.eventReceipts(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
