@@ -17,6 +17,7 @@ import { ConfigError, durationMs, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { BillAccessGuard } from '../../../src/web/bill-access';
 import { billcheckRoutes } from './billcheck';
+import { CaptchaGate } from './captcha';
 import { eventRoutes } from './events';
 import { RelatedWait } from './related-wait';
 import { financeDbFile, FinanceBillStore, type FinanceEventReceipt, type FinanceEventRow, type FinanceUploadRecord } from './store';
@@ -32,6 +33,8 @@ export interface FinanceSimulator {
   events(): Promise<FinanceEventRow[]>;
   /** every /api/events request answered so far (fin_event_receipts): how often each event arrived */
   eventReceipts(): Promise<FinanceEventReceipt[]>;
+  /** the answer of an open check-page captcha: tests only (they cannot read the image) */
+  captchaAnswer(id: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -55,7 +58,13 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
   });
   app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes, related }));
   app.use(eventRoutes({ store, related }));
-  app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg) }));
+  const captcha = new CaptchaGate({
+    after: cfg.finance.billcheck.captchaAfter,
+    windowMs: durationMs(cfg.limits.billAccess.window),
+    ttlMs: durationMs(cfg.finance.billcheck.captchaTtl),
+    maxKeys: cfg.limits.trackedKeys,
+  });
+  app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg), captcha }));
   app.use((_req, res) => {
     res.status(404).json({ ok: false, message: '未找到' });
   });
@@ -82,6 +91,7 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
     uploads: () => store.uploads(),
     events: () => store.events(),
     eventReceipts: () => store.eventReceipts(),
+    captchaAnswer: (id) => captcha.peek(id),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
