@@ -4,12 +4,18 @@
  * `finance-event`, each once, and at once (the outbox is woken by the commit; its poll is set to a
  * minute so a poll cannot be what delivered them). Then the public check page over HTTP: a red bill and
  * a paper-converted bill found and verified, and a burst of wrong check codes met by the captcha and
- * the rate limit. One simulator and one medbill for the file.
+ * the rate limit. And a supervisory signature that does not verify is never archived. One simulator
+ * and one medbill for the file.
  */
 import { strict as assert } from 'node:assert';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadOrCreateDemoPki } from '../../adapters/ca/key-material';
 import type { FinanceSimulator } from '../../adapters/finance/simulator';
+import { certificateDer, createDetachedSigner, sm2PrivateKey } from '../../src/crypto';
+import { splitFiscalXml } from '../../src/domain/fiscal-xml';
 import { callJson } from '../helpers/app';
-import { billcheck, FinanceTestApp, issueBill, Issued, suiteResources, waitFor } from './harness';
+import { billcheck, financeJob, FinanceTestApp, issueBill, Issued, suiteResources, waitFor } from './harness';
 
 const PLACE = 'MZSF01';
 const now = (): string => {
@@ -143,6 +149,36 @@ describe('bill events to finance and the check page (real simulator, HIS channel
     const html = await (await fetch(`${sim.url}/billcheck?${new URLSearchParams({ billBatchCode: converted.billBatchCode, billNo: converted.billNo, random: converted.random })}`)).text();
     assert.ok(html.includes('查验通过'));
     assert.ok(html.includes(`${convertedPaper.pBillBatchCode}-${convertedPaper.pBillNo}`), 'the page names the paper bill');
+  });
+
+  it('never archives a bill whose supervisory signature does not chain to the finance CA (a forging finance stand-in signs with the hospital\'s key)', async () => {
+    // Finance's answer, forged: valid SM2 over the bill's own signed text, the signer's serial named,
+    // but made with the hospital's unit key — a certificate the hospital's CA issued, not finance's.
+    const d = suite.dir();
+    const pki = loadOrCreateDemoPki(d);
+    const sign = createDetachedSigner({ privateKey: sm2PrivateKey(pki.unitSigning.privateKey, pki.unitSigning.publicKey), certDer: certificateDer(pki.unitSigning.certificatePem) });
+    const forger = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        const up = JSON.parse(body) as { billBatchCode: string; billNo: string; fiscalXml: string };
+        const content = splitFiscalXml(Buffer.from(up.fiscalXml, 'base64').toString('utf8'))!.content;
+        const answer = { ok: true, billBatchCode: up.billBatchCode, billNo: up.billNo, supervisorSignature: sign(Buffer.from(content, 'utf8')).toString('base64'), supervisorCertSerial: pki.unitSigning.serialHex, time: now().slice(0, 14), repeated: false };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => forger.listen(0, '127.0.0.1', r));
+    suite.onCleanup(() => new Promise<void>((r) => forger.close(() => r())));
+    const other = await suite.medbill(d, `http://127.0.0.1:${(forger.address() as AddressInfo).port}`);
+    await issueBill(other.baseUrl, 'EVT-FORGED-1');
+    await other.outbox.tick();
+    const job = await financeJob(other, 'EVT-FORGED-1');
+    assert.equal(job.status, 'dead');
+    assert.match(job.last_error ?? '', /^permanent: finance's supervisory signature does not verify: /);
+    const bill = await other.services.db('bills').where({ bus_no: 'EVT-FORGED-1' }).first();
+    assert.equal(bill.finance_state, 'unverified');
+    assert.equal(bill.supervisor_signature, null);
+    assert.ok(!String(bill.fiscal_xml).includes('SupervisorPartySignature'), 'the stored document is the unit-signed one: nothing archived');
   });
 
   it('asks a client for a captcha after a few wrong check codes, then throttles the burst', async () => {
