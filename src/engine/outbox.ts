@@ -114,7 +114,9 @@ export class OutboxWorker {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
       this.elu = now;
-      const again = (handled === this.batch && !busy) || this.woken;
+      // A wake (new jobs committed) polls again at once too, but also yields to a busy event loop:
+      // at full issuance the poll interval, not every commit, paces delivery.
+      const again = (handled === this.batch || this.woken) && !busy;
       this.woken = false;
       this.schedule(again ? 0 : this.pollMs);
     }
