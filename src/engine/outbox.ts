@@ -36,6 +36,7 @@ export class OutboxWorker {
   private elu = performance.eventLoopUtilization();
   private stopped = true;
   private woken = false;
+  private busy = false;
   private readonly store: OutboxStore;
   /** per topic: when this process last delivered a job (peer state in /readyz) */
   private readonly lastDelivered = new Map<string, number>();
@@ -73,6 +74,8 @@ export class OutboxWorker {
       this.woken = true;
       return;
     }
+    // The loop was busy at the last round: the scheduled poll comes soon enough, intake goes first.
+    if (this.busy) return;
     if (this.timer) clearTimeout(this.timer);
     this.schedule(0);
   }
@@ -113,6 +116,7 @@ export class OutboxWorker {
       // serving HIS requests; then at most one batch per interval, and the backlog drains when it quietens.
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
+      this.busy = busy;
       this.elu = now;
       // A wake (new jobs committed) polls again at once too, but also yields to a busy event loop:
       // at full issuance the poll interval, not every commit, paces delivery.
