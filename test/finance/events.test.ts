@@ -15,7 +15,7 @@ import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import { certificateDer, createDetachedSigner, sm2PrivateKey } from '../../src/crypto';
 import { splitFiscalXml } from '../../src/domain/fiscal-xml';
 import { callJson } from '../helpers/app';
-import { billcheck, financeJob, FinanceTestApp, issueBill, Issued, suiteResources, waitFor } from './harness';
+import { billcheck, financeJob, FinanceTestApp, issueBill, Issued, startSimulator, suiteResources, waitFor } from './harness';
 
 const PLACE = 'MZSF01';
 const now = (): string => {
@@ -46,7 +46,8 @@ describe('bill events to finance and the check page (real simulator, HIS channel
 
   before(async () => {
     const d = suite.dir();
-    sim = await suite.sim(d);
+    sim = await startSimulator(d, 0, { finance: { billcheck: { captchaAfter: 3 } } });
+    suite.onCleanup(() => sim.close());
     app = await suite.medbill(d, sim.url, { opts: { background: true }, config: { outbox: { pollMs: 60_000 } } });
   });
   after(() => suite.cleanup());

@@ -35,7 +35,8 @@ function testConfig(dir: string, over: Record<string, unknown>): Config {
     svs: { start: false },
     // The demo certificates name a CRL on the default SVS port, which a test must not depend on: a suite
     // about revocation turns it on against its own SVS (delivery-faults.test.ts).
-    finance: { revocation: { mode: 'none' } },
+    // The check-page captcha too: suites that send wrong codes on purpose would meet it; events.test.ts turns it on.
+    finance: { revocation: { mode: 'none' }, billcheck: { captchaAfter: 0 } },
   };
   return loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, deepAssign(base, over));
 }
