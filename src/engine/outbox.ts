@@ -36,7 +36,6 @@ export class OutboxWorker {
   private elu = performance.eventLoopUtilization();
   private stopped = true;
   private woken = false;
-  private busy = false;
   private readonly store: OutboxStore;
   /** per topic: when this process last delivered a job (peer state in /readyz) */
   private readonly lastDelivered = new Map<string, number>();
@@ -55,6 +54,8 @@ export class OutboxWorker {
 
   start(): void {
     this.stopped = false;
+    // Busy-ness is judged from here on, not over the start-up that came before.
+    this.elu = performance.eventLoopUtilization();
     void this.store.resetRunning().then(() => this.schedule(0));
   }
 
@@ -74,8 +75,8 @@ export class OutboxWorker {
       this.woken = true;
       return;
     }
-    // The loop was busy at the last round: the scheduled poll comes soon enough, intake goes first.
-    if (this.busy) return;
+    // A loop busy since the last round is serving intake: the scheduled poll comes soon enough.
+    if (performance.eventLoopUtilization(performance.eventLoopUtilization(), this.elu).utilization > 0.8) return;
     if (this.timer) clearTimeout(this.timer);
     this.schedule(0);
   }
@@ -116,7 +117,6 @@ export class OutboxWorker {
       // serving HIS requests; then at most one batch per interval, and the backlog drains when it quietens.
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
-      this.busy = busy;
       this.elu = now;
       // A wake (new jobs committed) polls again at once too, but also yields to a busy event loop:
       // at full issuance the poll interval, not every commit, paces delivery.
