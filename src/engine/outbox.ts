@@ -16,6 +16,9 @@ import { nextRetry, RetryPolicy } from './retry';
 
 export type { OutboxRow } from '../store/outbox';
 
+/** Under load, woken rounds are at least this far apart (a commit's jobs wait at most this long). */
+const WAKE_PAUSE_MS = 50;
+
 export type JobHandler = (payload: unknown, job: OutboxRow) => Promise<void>;
 
 /** A failure that retrying cannot fix (e.g. the peer rejected the content): dead-letter at once. */
@@ -36,6 +39,7 @@ export class OutboxWorker {
   private elu = performance.eventLoopUtilization();
   private stopped = true;
   private woken = false;
+  private timerAt = 0;
   private readonly store: OutboxStore;
   /** per topic: when this process last delivered a job (peer state in /readyz) */
   private readonly lastDelivered = new Map<string, number>();
@@ -75,8 +79,8 @@ export class OutboxWorker {
       this.woken = true;
       return;
     }
-    // A loop busy since the last round is serving intake: the scheduled poll comes soon enough.
-    if (performance.eventLoopUtilization(performance.eventLoopUtilization(), this.elu).utilization > 0.8) return;
+    // A round already due within the pause is soon enough (many commits, one round).
+    if (this.timer && this.timerAt <= Date.now() + WAKE_PAUSE_MS) return;
     if (this.timer) clearTimeout(this.timer);
     this.schedule(0);
   }
@@ -88,6 +92,7 @@ export class OutboxWorker {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
+    this.timerAt = Date.now() + ms;
     this.timer = setTimeout(() => void this.tick(), ms);
     this.timer.unref();
   }
@@ -118,11 +123,13 @@ export class OutboxWorker {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
       this.elu = now;
-      // A wake (new jobs committed) polls again at once too, but also yields to a busy event loop:
-      // at full issuance the poll interval, not every commit, paces delivery.
-      const again = (handled === this.batch || this.woken) && !busy;
+      // Woken meanwhile (new jobs committed): again at once, or after a short pause while the loop is
+      // busy, so at full issuance a round every WAKE_PAUSE_MS carries many commits' jobs.
+      const woken = this.woken;
       this.woken = false;
-      this.schedule(again ? 0 : this.pollMs);
+      if (handled === this.batch && !busy) this.schedule(0);
+      else if (woken) this.schedule(busy ? Math.min(WAKE_PAUSE_MS, this.pollMs) : 0);
+      else this.schedule(this.pollMs);
     }
     return handled;
   }

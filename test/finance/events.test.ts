@@ -152,6 +152,30 @@ describe('bill events to finance and the check page (real simulator, HIS channel
     assert.ok(html.includes(`${convertedPaper.pBillBatchCode}-${convertedPaper.pBillNo}`), 'the page names the paper bill');
   });
 
+  it('the simulator takes an event once by eventId: repeated, conflict, bad-event, and 425 before related-bill-unknown', async () => {
+    const post = async (url: string, body: unknown) => {
+      const r = await fetch(`${url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const blank = { type: 'blank-void', eventId: 'blank-void:paper:44060126/0000009001-0000009003', time: '20261125093015', placeCode: PLACE, medium: 'paper', billBatchCode: '44060126', startNo: '0000009001', endNo: '0000009003', reason: '卡纸' };
+    assert.deepEqual(await post(sim.url, blank), { status: 200, body: { ok: true, eventId: blank.eventId, repeated: false } });
+    assert.deepEqual(await post(sim.url, { ...blank }), { status: 200, body: { ok: true, eventId: blank.eventId, repeated: true } });
+    const other = await post(sim.url, { ...blank, reason: '另一个原因' });
+    assert.deepEqual([other.status, other.body.code], [409, 'conflict']);
+    const lying = await post(sim.url, { ...blank, endNo: '0000009004' });
+    assert.deepEqual([lying.status, lying.body.code], [400, 'bad-event']);
+    assert.match(String(lying.body.detail), /eventId must be blank-void:paper:44060126\/0000009001-0000009004/);
+    const orphan = { type: 'paper-convert', eventId: 'paper-convert:44060126/0000099999:44060126/0000099999', time: '20261125093015', placeCode: PLACE, billBatchCode: '44060126', billNo: '0000099999', pBillBatchCode: '44060126', pBillNo: '0000099999' };
+    const early = await post(sim.url, orphan);
+    assert.deepEqual([early.status, early.body.code], [425, 'related-bill-unknown'], 'not yet: the e-bill may still be on its way');
+    // A finance whose patience is over at once refuses it.
+    const impatient = await startSimulator(suite.dir(), 0, { finance: { relatedBillWait: '0s' } });
+    suite.onCleanup(() => impatient.close());
+    const late = await post(impatient.url, orphan);
+    assert.deepEqual([late.status, late.body.code], [422, 'related-bill-unknown']);
+    assert.match(String(late.body.message), /[\u4e00-\u9fff]/);
+  });
+
   it('never archives a bill whose supervisory signature does not chain to the finance CA (a forging finance stand-in signs with the hospital\'s key)', async () => {
     // Finance's answer, forged: valid SM2 over the bill's own signed text, the signer's serial named,
     // but made with the hospital's unit key — a certificate the hospital's CA issued, not finance's.
