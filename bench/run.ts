@@ -25,6 +25,7 @@ async function section(name: string, file: string, opts: Record<string, unknown>
 async function main(): Promise<void> {
   await section('crypto core (in-process)', 'crypto.js');
   await section('CA: in-process and through the SOAP signature server', 'ca.js');
+  await section('finance supervisory signature check: worker pool vs event loop', 'finance-verify.js', { n: quick ? 100 : 400 });
   await section('HIS SOAP channel', 'soap-channel.js');
   await section('HL7 v2 channel: decode and ACK per message', 'hl7.js', { n: quick ? 1000 : 5000 });
   await section('bounded work per request: event-loop blocks of the largest legal and of hostile requests', 'validation.js', { n: quick ? 3 : 7 });

@@ -12,6 +12,7 @@ import { loadUnitSigningKey } from '../adapters/ca/key-material';
 import { SvsSigner } from '../adapters/ca/svs-signer';
 import { createFinance } from '../adapters/finance/bindings';
 import { baseInfoDir, checkBaseInfo } from '../adapters/finance/simulator/base-info';
+import { supervisorTrustPem } from '../adapters/finance/supervisor-trust';
 import { createJsonChannel } from '../adapters/his/json/channel';
 import { mountSoapChannel } from '../adapters/his/soap/channel';
 import { Hl7Channel } from '../adapters/his/hl7/channel';
@@ -36,6 +37,7 @@ import { Flow, loadFlow } from './engine/flow-loader';
 import { mappingContext } from './engine/functions';
 import { handleInbound, InboundRequest, InboundResult } from './engine/inbound';
 import { BATCH_ISSUE_TOPIC, createBatchIssueHandler } from './engine/jobs/batch-issue';
+import { createFinanceEventHandler, FINANCE_EVENT_TOPIC } from './engine/jobs/finance-event';
 import { createFinanceUploadHandler, FINANCE_UPLOAD_TOPIC } from './engine/jobs/finance-upload';
 import { BILL_NOTICE_TOPIC, createBillNoticeHandler } from './engine/jobs/bill-notice';
 import { RecordingNoticeChannel } from '../adapters/notice/recording';
@@ -129,7 +131,7 @@ export interface App {
 }
 
 /** Outbox topics medbill delivers (flows may enqueue only these). */
-export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, BATCH_ISSUE_TOPIC, BILL_NOTICE_TOPIC]);
+export const OUTBOX_TOPICS = new Set([FINANCE_UPLOAD_TOPIC, FINANCE_EVENT_TOPIC, BATCH_ISSUE_TOPIC, BILL_NOTICE_TOPIC]);
 
 /**
  * Every definition file, checked together: code tables, catalogue, mappings, flows, and what ties them
@@ -276,7 +278,8 @@ export function loadAll(env: NodeJS.ProcessEnv = process.env): { config?: Config
 /** The jobs medbill delivers itself; tests replace the whole map through AppOptions.outboxHandlers. */
 export function defaultOutboxHandlers(services: Services, finance: Finance): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
-    [FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance)],
+    [FINANCE_UPLOAD_TOPIC, createFinanceUploadHandler(services, finance, { supervisorTrustPem: supervisorTrustPem(services.config), refusalAttempts: services.config.finance.refusalAttempts })],
+    [FINANCE_EVENT_TOPIC, createFinanceEventHandler(finance, { refusalAttempts: services.config.finance.refusalAttempts })],
     // Notices go to the recording channel until SMS/e-mail gateways are configured (adapters/notice/).
     [BILL_NOTICE_TOPIC, createBillNoticeHandler(services, new RecordingNoticeChannel(services.notices))],
   ]);
@@ -421,6 +424,8 @@ export async function createApp(cfg: Config, opts: AppOptions = {}): Promise<App
   const handlers = new Map(opts.outboxHandlers ?? defaultOutboxHandlers(services, finance));
   if (!handlers.has(BATCH_ISSUE_TOPIC)) handlers.set(BATCH_ISSUE_TOPIC, createBatchIssueHandler(services, (req) => handle(req)));
   const outbox = new OutboxWorker(db, handlers, retryPolicy(cfg.outbox.retry), cfg.outbox.pollMs, cfg.outbox.batch, cfg.outbox.concurrency);
+  // Bill events go out at once: the step that committed them wakes the worker; its poll is the sweep behind.
+  services.wakeOutbox = () => outbox.wake();
   const outboxMonitor = new OutboxMonitor(db, OUTBOX_TOPICS, monitorSettings(cfg.outbox.monitor));
   const peers = [signerPeer(signer), outboxPeer('finance', FINANCE_UPLOAD_TOPIC, outbox, outboxMonitor)].filter((p): p is Peer => p !== undefined);
   // Requests in flight, so a stop lets them finish and answer instead of cutting them off mid-bill.

@@ -225,6 +225,16 @@ export interface Config {
     url: string;
     bodyLimitBytes: number;
     uploadTimeoutMs: number;
+    /** attempts a refused bill or event gets before its dead letter (a refusal may be a cause fixed meanwhile) */
+    refusalAttempts: number;
+    /** PEM files of the finance CA the supervisory signature must chain to (demo mode adds the demo finance CA) */
+    supervisorTrustRoots: string[];
+    /** the simulator's check of an upload's unit certificate */
+    revocation: { mode: 'none' | 'crl' | 'ocsp' | 'ocsp-then-crl' | 'crl-then-ocsp'; softFail: boolean; timeoutMs: number; crlUrl: string; ocspUrl: string };
+    /** the simulator: how long a red bill or paper event naming an unknown blue bill gets 425 before it is refused */
+    relatedBillWait: string;
+    /** the simulator's check page: a captcha after this many wrong check codes per client */
+    billcheck: { captchaAfter: number; captchaTtl: string };
   };
   outbox: { pollMs: number; batch: number; concurrency: number; retry: RetryPolicyConfig; monitor: OutboxMonitorConfig };
   /** the HL7 v2 channel: who may send (MSH-3 → appid), our MSH-3/-4, the MLLP listener */

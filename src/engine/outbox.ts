@@ -16,6 +16,9 @@ import { nextRetry, RetryPolicy } from './retry';
 
 export type { OutboxRow } from '../store/outbox';
 
+/** Under load, woken rounds are at least this far apart (a commit's jobs wait at most this long). */
+const WAKE_PAUSE_MS = 50;
+
 export type JobHandler = (payload: unknown, job: OutboxRow) => Promise<void>;
 
 /** A failure that retrying cannot fix (e.g. the peer rejected the content): dead-letter at once. */
@@ -35,6 +38,8 @@ export class OutboxWorker {
   private running = false;
   private elu = performance.eventLoopUtilization();
   private stopped = true;
+  private woken = false;
+  private timerAt = 0;
   private readonly store: OutboxStore;
   /** per topic: when this process last delivered a job (peer state in /readyz) */
   private readonly lastDelivered = new Map<string, number>();
@@ -53,6 +58,8 @@ export class OutboxWorker {
 
   start(): void {
     this.stopped = false;
+    // Busy-ness is judged from here on, not over the start-up that came before.
+    this.elu = performance.eventLoopUtilization();
     void this.store.resetRunning().then(() => this.schedule(0));
   }
 
@@ -62,6 +69,22 @@ export class OutboxWorker {
     while (this.running) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /**
+   * New jobs were committed: poll now instead of at the next interval (a round in progress polls again
+   * when it ends). The scheduled poll stays the sweep behind this, for jobs of other processes and retries.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.woken = true;
+      return;
+    }
+    // A round already due within the pause is soon enough (many commits, one round).
+    if (this.timer && this.timerAt <= Date.now() + WAKE_PAUSE_MS) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   /** When this process last delivered a job of the topic (undefined: not since it started). */
   lastDeliveredAt(topic: string): number | undefined {
     return this.lastDelivered.get(topic);
@@ -69,6 +92,7 @@ export class OutboxWorker {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
+    this.timerAt = Date.now() + ms;
     this.timer = setTimeout(() => void this.tick(), ms);
     this.timer.unref();
   }
@@ -99,7 +123,13 @@ export class OutboxWorker {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, this.elu).utilization > 0.8;
       this.elu = now;
-      this.schedule(handled === this.batch && !busy ? 0 : this.pollMs);
+      // Woken meanwhile (new jobs committed): again at once, or after a short pause while the loop is
+      // busy, so at full issuance a round every WAKE_PAUSE_MS carries many commits' jobs.
+      const woken = this.woken;
+      this.woken = false;
+      if (handled === this.batch && !busy) this.schedule(0);
+      else if (woken) this.schedule(busy ? Math.min(WAKE_PAUSE_MS, this.pollMs) : 0);
+      else this.schedule(this.pollMs);
     }
     return handled;
   }

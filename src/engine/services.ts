@@ -43,4 +43,6 @@ export interface Services {
   finance?: Finance;
   /** finance's charge-item catalogue as last downloaded (charge-codes step); absent in one-shot tools */
   chargeCatalogue?: ChargeCatalogue;
+  /** after a commit that enqueued outbox jobs: deliver them now rather than at the next poll (app.ts sets it) */
+  wakeOutbox?: () => void;
 }

@@ -5,7 +5,8 @@
 import type { Knex } from 'knex';
 import type { BillRow } from './bills';
 
-export type FinanceState = 'uploaded' | 'rejected';
+/** uploaded: archived with both signatures; rejected: finance refused it; unverified: finance's signature did not verify */
+export type FinanceState = 'uploaded' | 'rejected' | 'unverified';
 
 export interface BillFinanceColumns {
   supervisor_signature: string | null;
@@ -47,9 +48,9 @@ export function recordSupervisorSignature(db: Knex, billId: number, previousXml:
   });
 }
 
-export function recordFinanceRefusal(db: Knex, billId: number, reason: string): Promise<number> {
+export function recordFinanceRefusal(db: Knex, billId: number, reason: string, state: Exclude<FinanceState, 'uploaded'> = 'rejected'): Promise<number> {
   return db('bills')
     .where({ id: billId })
     .andWhere((q) => q.whereNull('finance_state').orWhereNot('finance_state', 'uploaded'))
-    .update({ finance_state: 'rejected', finance_error: reason.slice(0, 500), finance_updated_at: Date.now() });
+    .update({ finance_state: state, finance_error: reason.slice(0, 500), finance_updated_at: Date.now() });
 }

@@ -9,6 +9,7 @@
  * resumes the reservation, and start-up recovery completes it or voids the number with a reason.
  */
 import type { Knex } from 'knex';
+import { eventJob, paperConvertEvent } from '../domain/finance-event';
 import { isUniqueViolation } from './db';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
@@ -256,6 +257,14 @@ export class BillStore {
           const paper = red.paperLinked ? 'paper_no IS NOT NULL' : 'paper_no IS NULL';
           const { changes } = await tx.run(`UPDATE bills SET scarlet = ?, updated_at = ? WHERE id = ? AND scarlet = ? AND account_state = ? AND ${paper}`, ['1', now, red.blueId, '0', '0']);
           if (changes !== 1) throw new BlueChanged();
+          if (red.paperLinked) {
+            // writeOffEBillToPaper: the red bill is printed on a paper red bill, finance's paper-convert event.
+            const r = await tx.get<BillRow>('SELECT * FROM bills WHERE id = ?', [billId]);
+            if (r?.paper_batch_code && r.paper_no) {
+              const e = paperConvertEvent({ placeCode: r.place_code ?? '', billBatchCode: r.bill_batch_code, billNo: r.bill_no, pBillBatchCode: r.paper_batch_code, pBillNo: r.paper_no, operator: r.operator }, now);
+              await insertJob(tx, eventJob(e, r.message_id), now);
+            }
+          }
         }
         for (const j of jobs) await insertJob(tx, j, now);
         return 'issued';

@@ -12,7 +12,8 @@ import { decideLink, linkState, type LinkEvent } from '../domain/paper-link-stat
 import { decidePaper, type PaperEvent, type PaperState } from '../domain/paper-state';
 import type { Refusal } from '../domain/state-machine';
 import { stamp17 } from '../domain/time';
-import type { BillRow } from './bills';
+import { eventJob, paperConvertEvent, paperVoidEvent } from '../domain/finance-event';
+import { type BillRow, insertJob } from './bills';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
 import { peekNumberOf, StockStore, takeNumber } from './stock';
@@ -155,6 +156,8 @@ export interface BlankVoid {
 }
 
 export interface LinkedVoid {
+  /** the request's message, kept on the finance event's outbox row */
+  messageId?: string;
   pBillBatchCode: string;
   pBillNo: string;
   author: string;
@@ -268,6 +271,12 @@ export class PaperStore {
       // paper_time is the conversion's business time (the request's busDateTime), as writeOffEBillToPaper
       // keeps it on a red row: getBillByBusDate lists paper rows by it, beside the bills' busDateTime.
       await tx.run('UPDATE bills SET paper_batch_code = ?, paper_no = ?, paper_time = ?, updated_at = ? WHERE id = ?', [r.pBillBatchCode, r.pBillNo, r.busDateTime, now, bill.id]);
+      // Finance hears of both in this transaction: the events are durable exactly when the change is.
+      if (voided) {
+        const reason = `重新换开为纸质票据 ${p}`;
+        await insertJob(tx, eventJob(paperVoidEvent({ placeCode: voided.place_code, pBillBatchCode: voided.paper_batch_code, pBillNo: voided.paper_no, billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, reason, operator: r.operator }, now), r.messageId), now);
+      }
+      await insertJob(tx, eventJob(paperConvertEvent({ placeCode: r.placeCode, billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, pBillBatchCode: r.pBillBatchCode, pBillNo: r.pBillNo, operator: r.operator }, now), r.messageId), now);
       const paper = { ...row, id: lastId, reason: null, voided_time: null, replaced_by_id: null } as PaperRow;
       return { paper, voided, repeated: false };
     });
@@ -317,6 +326,8 @@ export class PaperStore {
       const time = stamp17(now);
       await tx.run('UPDATE paper_bills SET state = ?, reason = ?, operator = ?, voided_time = ?, updated_at = ? WHERE id = ?', ['voided', v.reason.slice(0, 250), v.author.slice(0, 60), time, now, paper!.id]);
       await tx.run('UPDATE bills SET paper_batch_code = NULL, paper_no = NULL, paper_time = NULL, updated_at = ? WHERE id = ?', [now, bill.id]);
+      const event = paperVoidEvent({ placeCode: paper!.place_code, pBillBatchCode: v.pBillBatchCode, pBillNo: v.pBillNo, billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, reason: v.reason, operator: v.author }, now);
+      await insertJob(tx, eventJob(event, v.messageId), now);
       return { paper: { ...paper!, state: 'voided', reason: v.reason, voided_time: time }, billId: bill.id, resumed: false };
     });
   }

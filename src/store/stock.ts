@@ -32,6 +32,9 @@ import {
   total,
   unitHoldings,
 } from '../domain/stock';
+import { blankVoidEvent, eventJob } from '../domain/finance-event';
+// bills.ts imports this module too: insertJob is only called inside a transaction, long after both loaded.
+import { insertJob } from './bills';
 import type { GroupCommit } from './group-commit';
 import { insertRow, SqlDb, SqlTx } from './sql';
 
@@ -435,6 +438,12 @@ export class StockStore {
       remark: who.remark?.slice(0, 200) ?? null,
       source: who.source,
     });
+    // A blank void is a bill event finance hears of (空白作废): enqueued with the movement, in its transaction.
+    if (op === 'voided') {
+      const no = (n: number) => String(n).padStart(m.len, '0');
+      const event = blankVoidEvent({ placeCode: m.place ?? '', medium: m.medium, billBatchCode: m.code, startNo: no(m.span.start), endNo: no(m.span.end), reason: m.reason ?? '', operator: who.operator });
+      await insertJob(tx, eventJob(event));
+    }
   }
 
   private async tellLevel(tx: SqlTx, placeCode: string, medium: Medium, billKind: string): Promise<void> {

@@ -33,6 +33,10 @@ function testConfig(dir: string, over: Record<string, unknown>): Config {
     server: { port: 0, host: '127.0.0.1', publicBaseUrl: 'http://127.0.0.1:17001' },
     log: { level: 'error', dir: '', stdout: false },
     svs: { start: false },
+    // The demo certificates name a CRL on the default SVS port, which a test must not depend on: a suite
+    // about revocation turns it on against its own SVS (delivery-faults.test.ts).
+    // The check-page captcha too: suites that send wrong codes on purpose would meet it; events.test.ts turns it on.
+    finance: { revocation: { mode: 'none' }, billcheck: { captchaAfter: 0 } },
   };
   return loadConfig({ ...process.env, MEDBILL_CONFIG: '' }, deepAssign(base, over));
 }

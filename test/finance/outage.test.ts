@@ -1,7 +1,8 @@
 /**
  * An outage strands nothing (docs/architecture.md#invariants): the real finance simulator is stopped for longer
  * than the old policy's give-up time while the HIS keeps issuing bills, then started again on the same
- * port and data; every bill reaches finance exactly once, as the simulator's own upload records show.
+ * port and data; every bill and every paper event reaches finance exactly once, as the simulator's own
+ * upload and event records show.
  * Time is accelerated by configuration: the default policy's shape (doubling, capped) in milliseconds.
  * Real servers on sockets, medbill's own worker polling in the background.
  */
@@ -10,6 +11,7 @@ import { rmSync } from 'node:fs';
 import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import type { App } from '../../src/app';
 import { backoffDelay, retryPolicy } from '../../src/engine/retry';
+import { callJson } from '../helpers/app';
 import { financeJob, issueBill, Issued, metric, readyz, startMedbill, startSimulator, tempDir, waitFor } from './harness';
 
 const RETRY = { initialInterval: '10ms', backoffCoefficient: 2, maximumInterval: '80ms', jitter: 0.2, horizon: '10m' };
@@ -51,6 +53,15 @@ describe('finance outage longer than the old give-up time (real simulator stoppe
     const downAt = Date.now();
     const during: Issued[] = [];
     for (let i = 0; i < 12; i++) during.push(await issueBill(app.baseUrl, `OUT-DOWN-${i}`));
+    // Paper conversions of bills finance already holds happen meanwhile too: their events wait in the outbox.
+    const eventIds: string[] = [];
+    for (const b of before.slice(0, 2)) {
+      const next = await callJson(app.baseUrl, 'getPaperBillNo', { placeCode: 'MZSF01', pBillBatchCode: '' });
+      const p = { pBillBatchCode: String(next.body!.pBillBatchCode), pBillNo: String(next.body!.pBillNo) };
+      const r = await callJson(app.baseUrl, 'turnPaper', { billBatchCode: b.billBatchCode, billNo: b.billNo, ...p, busDateTime: '20261125093015123', placeCode: 'MZSF01', operator: '张三' });
+      assert.equal(r.result, 'S0000', r.text);
+      eventIds.push(`paper-convert:${b.billBatchCode}/${b.billNo}:${p.pBillBatchCode}/${p.pBillNo}`);
+    }
 
     // Long past the old give-up: every job has been tried more often than the old limit allowed, and
     // none is dead.
@@ -100,6 +111,10 @@ describe('finance outage longer than the old give-up time (real simulator stoppe
       );
     }
     assert.equal(uploads.length, all.length, 'no other upload reached finance');
+    await waitFor('the paper events delivered', async () => Number((await app!.services.db('outbox').where({ topic: 'finance-event', status: 'done' }).count({ n: '*' }))[0].n) === eventIds.length, 10_000);
+    const receipts = await sim.eventReceipts();
+    for (const id of eventIds) assert.deepEqual(receipts.filter((r) => r.event_id === id).map((r) => r.outcome), ['accepted'], `${id} reached finance exactly once`);
+    assert.equal(receipts.length, eventIds.length, 'no other event reached finance');
     const bills = await app.services.db('bills').whereIn('bus_no', all.map((b) => b.busNo)).select('finance_state', 'supervisor_signature');
     assert.equal(bills.length, all.length);
     assert.ok(bills.every((b: { finance_state: string; supervisor_signature: string | null }) => b.finance_state === 'uploaded' && !!b.supervisor_signature));

@@ -84,10 +84,10 @@ describe('outbox under faults (finance simulator, or a closed port for finance d
     assert.ok(job.next_attempt_at - job.updated_at <= 5, 'backoff capped at maximumInterval');
   });
 
-  it('dead-letters a refusal at once even with days of horizon left, and counts it in the dead gauge', async () => {
+  it('dead-letters a refusal at its last attempt (finance.refusalAttempts 1: at once) even with days of horizon left, and counts it in the dead gauge', async () => {
     // A finance simulator with its own demo PKI does not trust this hospital's CA: 422 unit-cert-untrusted.
     const s = await sim(dir());
-    const app = await medbill(dir(), s.url, { outbox: { retry: { horizon: '7d' } } });
+    const app = await medbill(dir(), s.url, { outbox: { retry: { horizon: '7d' } }, finance: { refusalAttempts: 1 } });
     await issueBill(app.baseUrl, 'FLT-REF-1');
     assert.equal(metric(await scrape(app), 'medbill_outbox_pending', { topic: 'finance-upload' }), 1);
     assert.equal(await app.outbox.tick(), 1);

@@ -24,8 +24,9 @@ describe('finance-upload outbox job', function () {
   this.timeout(60_000);
   const suite = suiteResources();
   const { dir, sim } = suite;
-  const medbill = (d: string, url: string, dbFile?: string, handlers?: Map<string, JobHandler>): Promise<TestApp> =>
-    suite.medbill(d, url, { dbFile, opts: handlers ? { outboxHandlers: handlers } : {} });
+  // One attempt per refusal unless a test says otherwise: the refusal's reason is what these tests read.
+  const medbill = (d: string, url: string, dbFile?: string, handlers?: Map<string, JobHandler>, refusalAttempts = 1): Promise<TestApp> =>
+    suite.medbill(d, url, { dbFile, opts: handlers ? { outboxHandlers: handlers } : {}, config: { finance: { refusalAttempts } } });
   after(() => suite.cleanup());
 
   it('uploads an issued bill and stores a supervisory signature that verifies, signed text unchanged', async () => {
@@ -137,16 +138,23 @@ describe('finance-upload outbox job', function () {
     assert.match(job.last_error ?? '', /HTTP 503: 维护中/);
   });
 
-  it('dead-letters at once when finance refuses the bill (untrusted unit certificate), with the reason', async () => {
+  it('dead-letters a refused bill (untrusted unit certificate) after finance.refusalAttempts attempts, with the reason', async () => {
     // A finance simulator with its own demo PKI does not trust this hospital's CA.
     const s = await sim(dir());
-    const app = await medbill(dir(), s.url);
+    const app = await medbill(dir(), s.url, undefined, undefined, 3);
     const issued = await issueBill(app.baseUrl, 'FIN-OB-0004');
     await app.outbox.tick();
+    for (const attempt of [1, 2]) {
+      const waiting = await financeJob(app, 'FIN-OB-0004');
+      assert.equal(waiting.status, 'pending', `a refusal is tried again (attempt ${attempt} of 3)`);
+      assert.match(waiting.last_error ?? '', new RegExp(`unit-cert-untrusted.*attempt ${attempt} of 3; tried again`));
+      assert.equal((await billOf(app, issued.billNo)).finance_state, null, 'not marked rejected before the last attempt');
+      await tickWhenDue(app, 'FIN-OB-0004');
+    }
     const job = await financeJob(app, 'FIN-OB-0004');
     assert.equal(job.status, 'dead');
-    assert.equal(job.attempts, 1, 'no retry of a refusal');
-    assert.match(job.last_error ?? '', /^permanent: finance refused \(HTTP 422 unit-cert-untrusted\): 开票单位签名证书不可信/);
+    assert.equal(job.attempts, 3);
+    assert.match(job.last_error ?? '', /^permanent: finance refused \(HTTP 422 unit-cert-untrusted\): 开票单位签名证书不可信.*\(attempt 3 of 3\)$/);
     const bill = await billOf(app, issued.billNo);
     assert.equal(bill.finance_state, 'rejected');
     assert.match(bill.finance_error ?? '', /unit-cert-untrusted/);

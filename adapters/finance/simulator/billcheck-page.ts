@@ -26,13 +26,14 @@ export function renderBillcheckPage(q: BillcheckQuery, result?: BillcheckResult)
     `<title>财政电子票据查验</title><style>${STYLE}</style></head><body><main>` +
     '<h1>财政电子票据查验</h1>' +
     (result ? renderResult(result) : '') +
-    renderForm(q) +
+    renderForm(q, result) +
     '<small>本页面为 medbill 内置财政电子票据模拟系统，仅用于演示和测试。</small>' +
     '</main></body></html>'
   );
 }
 
-function renderForm(q: BillcheckQuery): string {
+function renderForm(q: BillcheckQuery, result?: BillcheckResult): string {
+  const asked = result && !result.found && result.captcha ? result.captcha : undefined;
   const field = (name: keyof BillcheckQuery, label: string, extra = '') =>
     `<label for="${name}">${label}</label><input id="${name}" name="${name}" value="${esc(q[name])}" autocomplete="off"${extra}>`;
   return (
@@ -41,6 +42,10 @@ function renderForm(q: BillcheckQuery): string {
     field('billBatchCode', '票据代码', ' inputmode="numeric" required') +
     field('billNo', '票据号码', ' inputmode="numeric" required') +
     field('random', '校验码', ' required') +
+    (asked
+      ? `<label for="captcha">验证码</label><img src="${esc(asked.image)}" alt="验证码图片" width="150" height="50">` +
+        `<input type="hidden" name="captchaId" value="${esc(asked.id)}"><input id="captcha" name="captcha" autocomplete="off" required>`
+      : '') +
     '<button type="submit">查验</button></form>'
   );
 }
@@ -63,6 +68,9 @@ function renderResult(r: BillcheckResult): string {
     row('金额合计', `¥${b.totalAmount}`) +
     row('交款人', b.payer + (b.payerMasked ? '（输入交款人姓名可显示全名）' : '')) +
     row('开票单位', b.invoicingParty) +
+    (b.kind === 'red' ? row('票据性质', '红字票据（冲红）') + (b.relatedBill ? row('原票据', `${b.relatedBill.billBatchCode}-${b.relatedBill.billNo}`) : '') : '') +
+    (b.redFlushed ? row('票据状态', `已冲红${b.redBill ? `（红票 ${b.redBill.billBatchCode}-${b.redBill.billNo}）` : ''}`) : '') +
+    (b.paper ? row('换开纸质票据', `${b.paper.pBillBatchCode}-${b.paper.pBillNo}`) : '') +
     '</dl></section><section><dl>' +
     signatureRows('开票单位签名', r.signatures.unit) +
     signatureRows('财政监制签名', r.signatures.supervisor) +

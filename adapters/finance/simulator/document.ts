@@ -22,6 +22,9 @@ export interface FiscalFields {
   payerCode: string;
   invoicingPartyName: string;
   invoicingPartyCode: string;
+  /** a red bill's blue bill (MainExt RelatedInvoiceCode/Number); empty on a blue bill */
+  relatedBillBatchCode: string;
+  relatedBillNo: string;
 }
 
 export interface FiscalDocument {
@@ -103,6 +106,8 @@ export function readFiscalDocument(xml: string): DocumentResult {
         payerCode: text('PayerParty', 'PayerPartyCode') ?? '',
         invoicingPartyName: text('InvoicingParty', 'InvoicingPartyName') ?? '',
         invoicingPartyCode: text('InvoicingParty', 'InvoicingPartyCode') ?? '',
+        relatedBillBatchCode: text('MainExt', 'RelatedInvoiceCode') ?? '',
+        relatedBillNo: text('MainExt', 'RelatedInvoiceNumber') ?? '',
       },
     },
   };

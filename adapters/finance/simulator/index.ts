@@ -4,7 +4,8 @@
  * signature, and serves the public check page. Runs beside medbill (`medbill start`) or alone
  * (`medbill finance`), so tests can stop and restart it.
  *
- *   POST /api/bills   upload (protocol in ../api.ts)
+ *   POST /api/bills   upload of a blue or red bill (protocol in ../api.ts)
+ *   POST /api/events  paper conversion, paper void, blank void (./events.ts)
  *   GET  /api/base-info, /api/stock/applications…, /api/reconciliation/daily   (./base-info, ./stock, ./reconciliation)
  *   GET|POST /admin/stock/applications…   finance staff approve or reject stock applications
  *   GET|POST /billcheck   public verification, HTML or JSON
@@ -14,14 +15,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadOrCreateDemoPki } from '../../ca/key-material';
-import { ConfigError, type Config } from '../../../src/config';
+import { ConfigError, durationMs, type Config } from '../../../src/config';
 import { log } from '../../../src/log';
 import { BillAccessGuard } from '../../../src/web/bill-access';
 import { baseInfoDir, baseInfoRoutes, loadBaseInfo } from './base-info';
 import { billcheckRoutes } from './billcheck';
 import { reconciliationRoutes } from './reconciliation';
 import { StockDesk, stockRoutes } from './stock';
-import { financeDbFile, FinanceBillStore, type FinanceUploadRecord } from './store';
+import { CaptchaGate } from './captcha';
+import { eventRoutes } from './events';
+import { RelatedWait } from './related-wait';
+import { financeDbFile, FinanceBillStore, type FinanceEventReceipt, type FinanceEventRow, type FinanceUploadRecord } from './store';
 import { FinanceTrust } from './trust';
 import { refusal, uploadRoutes } from './upload';
 
@@ -30,13 +34,21 @@ export interface FinanceSimulator {
   port: number;
   /** every upload request answered so far, in order (fin_uploads): what reached finance */
   uploads(): Promise<FinanceUploadRecord[]>;
+  /** every event accepted so far, in order of arrival (fin_events) */
+  events(): Promise<FinanceEventRow[]>;
+  /** every /api/events request answered so far (fin_event_receipts): how often each event arrived */
+  eventReceipts(): Promise<FinanceEventReceipt[]>;
+  /** the answer of an open check-page captcha: tests only (they cannot read the image) */
+  captchaAnswer(id: string): string | undefined;
   close(): Promise<void>;
 }
 
 export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulator> {
   if (cfg.mode === 'production') throw new ConfigError('production mode refuses demo settings: the finance simulator signs with the demo PKI supervisor key');
   const pki = loadOrCreateDemoPki(cfg.dataDir, cfg.svs.port);
-  const trust = new FinanceTrust(pki);
+  const rv = cfg.finance.revocation;
+  const trust = new FinanceTrust(pki, { mode: rv.mode, softFail: rv.softFail, timeoutMs: rv.timeoutMs, crlUrl: rv.crlUrl || undefined, ocspUrl: rv.ocspUrl || undefined });
+  const related = new RelatedWait(durationMs(cfg.finance.relatedBillWait));
   // Read before the database opens: a mistake in the data files stops the start with the file named.
   const baseInfo = loadBaseInfo(baseInfoDir(cfg.projectRoot));
   const store = await FinanceBillStore.open(financeDbFile(cfg.dataDir));
@@ -52,11 +64,18 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
       res.status(503).json({ status: 'error', error: (e as Error).message });
     }
   });
-  app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes }));
+  app.use(uploadRoutes({ store, trust, bodyLimitBytes: cfg.finance.bodyLimitBytes, related }));
   app.use(baseInfoRoutes(baseInfo));
   app.use(stockRoutes(desk));
   app.use(reconciliationRoutes(store.db));
-  app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg) }));
+  app.use(eventRoutes({ store, related }));
+  const captcha = new CaptchaGate({
+    after: cfg.finance.billcheck.captchaAfter,
+    windowMs: durationMs(cfg.limits.billAccess.window),
+    ttlMs: durationMs(cfg.finance.billcheck.captchaTtl),
+    maxKeys: cfg.limits.trackedKeys,
+  });
+  app.use(billcheckRoutes({ store, trust, guard: new BillAccessGuard(cfg), captcha }));
   app.use((_req, res) => {
     res.status(404).json({ ok: false, message: '未找到' });
   });
@@ -81,6 +100,9 @@ export async function startFinanceSimulator(cfg: Config): Promise<FinanceSimulat
     url,
     port,
     uploads: () => store.uploads(),
+    events: () => store.events(),
+    eventReceipts: () => store.eventReceipts(),
+    captchaAnswer: (id) => captcha.peek(id),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -101,6 +101,25 @@ const m003: Migration = {
   },
 };
 
+const m004: Migration = {
+  async up(knex) {
+    // One row per /api/events request answered, repeats and refusals included, as fin_uploads is for
+    // bills: fin_events holds each event once, this shows how often it arrived.
+    await knex.schema.createTable('fin_event_receipts', (t) => {
+      t.increments('id').primary();
+      t.string('event_id', 200);
+      t.string('outcome', 12).notNullable(); // accepted | repeated | refused
+      t.string('code', 40);
+      t.integer('status').notNullable();
+      t.bigInteger('received_at').notNullable();
+      t.index(['event_id']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('fin_event_receipts');
+  },
+};
+
 const m005: Migration = {
   async up(knex) {
     // Stock applications (申领) from units, with finance's decision and the range it allocated.
@@ -144,6 +163,7 @@ const migrations: Record<string, Migration> = {
   'fin-001-bills': m001,
   'fin-002-uploads': m002,
   'fin-003-kinds-and-events': m003,
+  'fin-004-event-receipts': m004,
   'fin-005-stock-applications': m005,
 };
 

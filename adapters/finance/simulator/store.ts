@@ -60,6 +60,15 @@ export interface FinanceUploadRecord {
   received_at: number;
 }
 
+/** One answered /api/events request (fin_event_receipts). */
+export interface FinanceEventReceipt {
+  event_id: string | null;
+  outcome: 'accepted' | 'repeated' | 'refused';
+  code: string | null;
+  status: number;
+  received_at: number;
+}
+
 export function financeDbFile(dataDir: string): string {
   return path.join(dataDir, 'finance.sqlite');
 }
@@ -94,6 +103,47 @@ export class FinanceBillStore {
       if (!existing) throw e;
       return { inserted: false, row: existing };
     }
+  }
+
+  /** The live red bill of a blue bill, if finance holds one. */
+  redOf(billBatchCode: string, billNo: string): Promise<FinanceBillRow | undefined> {
+    return this.db<FinanceBillRow>('fin_bills').where({ kind: 'red', related_bill_batch_code: billBatchCode, related_bill_no: billNo }).first();
+  }
+
+  eventById(eventId: string): Promise<FinanceEventRow | undefined> {
+    return this.db<FinanceEventRow>('fin_events').where({ event_id: eventId }).first();
+  }
+
+  /** Inserts unless the eventId is taken; then returns the row that holds it (one row wins a race). */
+  async insertEventOrGet(row: Omit<FinanceEventRow, 'id'>): Promise<{ inserted: boolean; row: FinanceEventRow }> {
+    try {
+      const [id] = await this.db('fin_events').insert(row);
+      return { inserted: true, row: { ...row, id: Number(id) } };
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      const existing = await this.eventById(row.event_id);
+      if (!existing) throw e;
+      return { inserted: false, row: existing };
+    }
+  }
+
+  /** The paper events of an e-bill, oldest first (the check page shows its current paper). */
+  paperEventsOf(billBatchCode: string, billNo: string): Promise<FinanceEventRow[]> {
+    return this.db<FinanceEventRow>('fin_events').whereIn('type', ['paper-convert', 'paper-void']).where({ bill_batch_code: billBatchCode, bill_no: billNo }).orderBy('id');
+  }
+
+  /** Every accepted event, in order of arrival (tests prove exactly-once delivery with it). */
+  events(): Promise<FinanceEventRow[]> {
+    return this.db<FinanceEventRow>('fin_events').orderBy('id');
+  }
+
+  async recordEventReceipt(r: FinanceEventReceipt): Promise<void> {
+    await this.db('fin_event_receipts').insert(r);
+  }
+
+  async eventReceipts(): Promise<FinanceEventReceipt[]> {
+    const rows: FinanceEventReceipt[] = await this.db('fin_event_receipts').select('event_id', 'outcome', 'code', 'status', 'received_at').orderBy('id');
+    return rows.map((r) => ({ ...r, status: Number(r.status), received_at: Number(r.received_at) }));
   }
 
   async recordUpload(r: FinanceUploadRecord): Promise<void> {

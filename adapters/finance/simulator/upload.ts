@@ -13,6 +13,7 @@ import { log } from '../../../src/log';
 import type { RefusalCode, UploadAccepted, UploadRefused } from '../api';
 import { readFiscalDocument } from './document';
 import type { FinanceBillRow, FinanceBillStore } from './store';
+import type { RelatedWait } from './related-wait';
 import type { FinanceTrust } from './trust';
 
 export const REFUSAL_MESSAGES: Record<RefusalCode, string> = {
@@ -52,6 +53,7 @@ export interface UploadDeps {
   store: FinanceBillStore;
   trust: FinanceTrust;
   bodyLimitBytes: number;
+  related: RelatedWait;
 }
 
 export function uploadRoutes(deps: UploadDeps): express.Router {
@@ -97,12 +99,29 @@ async function accept(deps: UploadDeps, body: unknown): Promise<Outcome> {
   if (f.billBatchCode !== req.billBatchCode || f.billNo !== req.billNo || f.random !== req.random) {
     return refusal('identity-mismatch', `the document is ${f.billBatchCode}/${f.billNo} with check code of length ${f.random.length}`);
   }
-  const unit = await deps.trust.verifyUnit(doc.content, doc.unitSignature, new Date());
+  const unit = await deps.trust.verifyUnitUpload(doc.content, doc.unitSignature, new Date());
+  if (unit.unavailable) return { status: 503, body: { ok: false, code: 'unit-cert-untrusted', message: '暂时无法查询开票单位证书的吊销状态，请稍后重试', detail: unit.detail } };
   if (!unit.verified) return refusal(unit.code ?? 'unit-signature-invalid', unit.detail);
 
   const sha = createHash('sha256').update(doc.content, 'utf8').digest('hex');
   const held = await deps.store.byNumber(req.billBatchCode, req.billNo);
   if (held) return answerRepeat(held, sha);
+
+  // A red bill (RelatedInvoiceCode/Number): negative, and its blue bill must be here first.
+  const red = Boolean(f.relatedBillBatchCode || f.relatedBillNo);
+  if (red) {
+    if (!f.relatedBillBatchCode || !f.relatedBillNo) return refusal('fields-missing', 'a red bill needs both RelatedInvoiceCode and RelatedInvoiceNumber');
+    if (!/^-\d+(\.\d+)?$/.test(f.totalAmount) || /^-0+(\.0+)?$/.test(f.totalAmount)) return refusal('fields-missing', 'a red bill\'s TotalAmount must be negative');
+    const blue = await deps.store.byNumber(f.relatedBillBatchCode, f.relatedBillNo);
+    if (!blue || blue.kind !== 'blue') {
+      const wait = deps.related.notYet(`red:${req.billBatchCode}/${req.billNo}`);
+      const detail = `blue bill ${f.relatedBillBatchCode}/${f.relatedBillNo} ${blue ? 'is itself a red bill' : 'is not held by finance'}`;
+      if (wait !== undefined && !blue) return { status: 425, body: { ok: false, code: 'related-bill-unknown', message: '关联的原电子票据尚未上传到财政系统，请稍后重试', detail: `${detail}; retry within ${wait} s` } };
+      return refusal('related-bill-unknown', detail);
+    }
+    const other = await deps.store.redOf(f.relatedBillBatchCode, f.relatedBillNo);
+    if (other) return refusal('conflict', `blue bill ${f.relatedBillBatchCode}/${f.relatedBillNo} already has red bill ${other.bill_batch_code}/${other.bill_no}`);
+  }
 
   const now = Date.now();
   const sup = deps.trust.signSupervisor(doc.content, now);
@@ -121,12 +140,11 @@ async function accept(deps: UploadDeps, body: unknown): Promise<Outcome> {
     supervisor_cert_serial: sup.certSerial,
     supervisor_time: sup.time,
     received_at: now,
-    // TODO(wave 3, events): red bills are recognised from the document (RelatedInvoiceCode/Number).
-    kind: 'blue',
+    kind: red ? 'red' : 'blue',
     place_code: typeof b.placeCode === 'string' ? b.placeCode.slice(0, 50) : null,
     bill_kind: typeof b.billKind === 'string' ? b.billKind.slice(0, 20) : null,
-    related_bill_batch_code: null,
-    related_bill_no: null,
+    related_bill_batch_code: red ? f.relatedBillBatchCode.slice(0, 20) : null,
+    related_bill_no: red ? f.relatedBillNo.slice(0, 20) : null,
   });
   return inserted ? { status: 200, body: accepted(row, false) } : answerRepeat(row, sha);
 }

@@ -1,13 +1,16 @@
 /**
- * Outbox job of topic `finance-upload` (enqueued by the persist step with the issued bill): uploads the
- * bill's fiscal XML through the Finance port (src/engine/finance.ts) and stores the supervisory
- * signature it gets back, spliced into the fiscal XML beside the unit signature.
+ * Outbox job of topic `finance-upload` (enqueued by the persist step with the issued bill, blue or red):
+ * uploads the bill's fiscal XML through the Finance port (src/engine/finance.ts), verifies the
+ * supervisory signature it gets back in the worker pool (SM2 off the event loop) against the finance
+ * CA (`finance.supervisorTrustRoots`, in demo mode also the demo finance CA), and only then archives
+ * the bill: the stored fiscal_xml becomes the document with both signatures, spliced beside the unit's.
  *
  * Failure kinds (the outbox does the retrying, src/engine/outbox.ts):
- *   transient (unreachable, timeout, overload, server fault) → Error: retried until the horizon
- *   refused (bad signature, conflict…)                        → PermanentJobError: dead letter at once,
- *                                                              and the bill is marked finance_state = 'rejected'
- *   the job or the bill itself makes no sense                → PermanentJobError
+ *   transient (unreachable, timeout, overload, server fault, 425 "blue bill not there yet") → retried
+ *   refused (bad signature, revoked certificate, conflict…) → retried `finance.refusalAttempts` times,
+ *            then a dead letter with finance's reason, the bill marked finance_state = 'rejected'
+ *   a supervisory signature that does not verify → dead letter, bill marked 'unverified', nothing archived
+ *   the job or the bill itself makes no sense → PermanentJobError
  * Idempotent: a bill already marked uploaded is not sent again; finance answers a repeat upload
  * with the same signature anyway.
  */
@@ -18,6 +21,7 @@ import { BillWithFinance, billWithFinance, recordFinanceRefusal, recordSuperviso
 import type { Finance, FinanceAccepted } from '../finance';
 import { JobHandler, OutboxRow, PermanentJobError } from '../outbox';
 import type { Services } from '../services';
+import { refusalError } from './finance-outcome';
 
 export const FINANCE_UPLOAD_TOPIC = 'finance-upload';
 
@@ -27,7 +31,13 @@ export interface FinanceUploadPayload {
   billNo: string;
 }
 
-export function createFinanceUploadHandler(services: Pick<Services, 'db'>, finance: Finance): JobHandler {
+export interface FinanceUploadOptions {
+  /** PEM bundle of the finance CA(s) the supervisory signature must chain to; empty = nothing verifies */
+  supervisorTrustPem: string;
+  refusalAttempts: number;
+}
+
+export function createFinanceUploadHandler(services: Pick<Services, 'db' | 'pool'>, finance: Finance, o: FinanceUploadOptions): JobHandler {
   return async (payload: unknown, job: OutboxRow): Promise<void> => {
     const p = readPayload(payload);
     const ctx = { jobId: job.id, msgId: job.message_id, busNo: job.bus_no, billBatchCode: p.billBatchCode, billNo: p.billNo, attempt: job.attempts + 1 };
@@ -52,11 +62,12 @@ export function createFinanceUploadHandler(services: Pick<Services, 'db'>, finan
     });
     if (outcome.kind === 'transient') throw new Error(outcome.reason);
     if (outcome.kind === 'refused') {
-      const reason = `finance refused (HTTP ${outcome.status} ${outcome.code}): ${outcome.message}${outcome.detail ? ` — ${outcome.detail}` : ''}`;
-      await recordFinanceRefusal(services.db, bill.id, reason);
-      log().warn('finance upload refused', { ...ctx, status: outcome.status, code: outcome.code });
-      throw new PermanentJobError(reason);
+      const { error, final } = refusalError(outcome, job, o.refusalAttempts);
+      if (final) await recordFinanceRefusal(services.db, bill.id, error.message);
+      log().warn('finance upload refused', { ...ctx, status: outcome.status, code: outcome.code, final });
+      throw error;
     }
+    await verifySupervisor(services, bill, outcome, o.supervisorTrustPem);
     await storeSupervisorSignature(services, bill, outcome);
     log().info('finance upload accepted', { ...ctx, supervisorCertSerial: outcome.certSerial, repeated: outcome.repeated });
   };
@@ -97,11 +108,33 @@ async function storeSupervisorSignature(services: Pick<Services, 'db'>, bill: Bi
 }
 
 /**
- * A structural check only: one detached GM/T 0010 signer whose certificate serial is the one finance
- * named. The cryptographic check (an SM2 verification, ~2.5 ms measured) is left to verifiers such as
- * the check page, so this job stays off medbill's event loop (SM2 work belongs in the worker pool,
- * so the event loop never waits on it, and the pool has no verify task yet).
+ * The supervisory signature over the bill's own signed text, verified in the worker pool (an SM2
+ * verification is ~2.5 ms: never on the event loop) and chained to the finance CA at the time finance
+ * says it signed. One that does not verify is never archived: the bill is marked 'unverified' with the
+ * reason, and the job is a dead letter (requeue it once finance's certificate or our trust is fixed).
  */
+async function verifySupervisor(services: Pick<Services, 'db' | 'pool'>, bill: BillWithFinance, acc: FinanceAccepted, trustPem: string): Promise<void> {
+  const content = splitFiscalXml(bill.fiscal_xml!)?.content;
+  if (!content) throw new PermanentJobError('the stored fiscal XML has no signed text to verify the supervisory signature over');
+  const fail = async (why: string): Promise<never> => {
+    const reason = `finance's supervisory signature does not verify: ${why}`;
+    await recordFinanceRefusal(services.db, bill.id, reason, 'unverified');
+    log().error('finance supervisory signature not verified; bill not archived', { billBatchCode: bill.bill_batch_code, billNo: bill.bill_no, detail: why });
+    throw new PermanentJobError(reason);
+  };
+  if (!trustPem.trim()) return fail('no finance CA is configured (finance.supervisorTrustRoots)');
+  const { verdict } = await services.pool.run({ op: 'verifyP7Detached', content, signature: acc.supervisorSignature, trustRootsPem: trustPem, at: signedAt(acc.time) });
+  if (!verdict?.verified) return fail(verdict?.detail ?? 'no verdict from the worker');
+}
+
+/** yyyyMMddHHmmss Beijing → epoch ms (the chain is judged when finance signed, not today). */
+function signedAt(t: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(t);
+  if (!m) return Date.now();
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4] - 8, +m[5], +m[6]);
+}
+
+/** Structural: one detached GM/T 0010 signer whose certificate serial is the one finance named. */
 function supervisorSignatureProblem(acc: FinanceAccepted): string | undefined {
   const parsed = parseP7(Buffer.from(acc.supervisorSignature, 'base64'));
   if (!parsed.ok) return `not a SignedData (${parsed.detail})`;

@@ -58,12 +58,14 @@ export const paperStep = defineStep<{ op: Op; billKinds?: string[] }, PortMap, P
           const bill = inp.bill as { id: number };
           const r = await store.turn(o.op, { billId: bill.id, pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), placeCode: f('placeCode'), operator: f('operator'), busDateTime: f('busDateTime'), messageId: ctx.msg.id });
           if (!r.ok) throw paperError(r.refusal);
+          ctx.services.wakeOutbox?.(); // the finance event committed with it goes out now
           out.paper = paperView(r.value.paper);
           return;
         }
         case 'voidBlank': {
           const r = await store.voidBlanks({ placeCode: f('placeCode'), pBillBatchCode: f('pBillBatchCode'), start: f('pBillNoStart'), end: f('pBillNoEnd'), author: f('author'), reason: f('reason'), busDateTime: f('busDateTime'), messageId: ctx.msg.id });
           if (!r.ok) throw paperError(r.refusal);
+          ctx.services.wakeOutbox?.(); // the finance event committed with it goes out now
           return;
         }
         case 'voidLinked': {
@@ -77,8 +79,9 @@ export const paperStep = defineStep<{ op: Op; billKinds?: string[] }, PortMap, P
               throw hisError('E2401', 'paperWrongKind', { pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), billKind: kindName(linked.bill_kind), bill, expected: o.billKinds.map(kindName).join('、') }, 'pBillNo');
             }
           }
-          const r = await store.voidLinked({ pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), author: f('author'), reason: f('reason'), busDateTime: f('busDateTime') });
+          const r = await store.voidLinked({ pBillBatchCode: f('pBillBatchCode'), pBillNo: f('pBillNo'), author: f('author'), reason: f('reason'), busDateTime: f('busDateTime'), messageId: ctx.msg.id });
           if (!r.ok) throw paperError(r.refusal);
+          ctx.services.wakeOutbox?.(); // the finance event committed with it goes out now
           const bill = await ctx.services.bills.byId(r.value.billId);
           out.paper = paperView(r.value.paper);
           out.bill = billView(bill!);

@@ -54,6 +54,7 @@ export const persistStep = defineStep<{ enqueue?: string[] }, typeof reads, type
         const blue = await ctx.services.red.row(red!.blueId);
         throw hisError('E2401', 'blueChanged', { billBatchCode: blue?.bill_batch_code ?? '', billNo: blue?.bill_no ?? '' }, 'billNo');
       }
+      if (jobs.length) ctx.services.wakeOutbox?.();
       out.bill = issuedView(res, p, sig.qrPng);
     };
   },
