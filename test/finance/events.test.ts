@@ -14,6 +14,10 @@ import { loadOrCreateDemoPki } from '../../adapters/ca/key-material';
 import type { FinanceSimulator } from '../../adapters/finance/simulator';
 import { certificateDer, createDetachedSigner, sm2PrivateKey } from '../../src/crypto';
 import { splitFiscalXml } from '../../src/domain/fiscal-xml';
+import { beijingDayBefore, reconcileDay } from '../../src/engine/finance-reconcile';
+import { FinanceReconcileStore } from '../../src/store/finance-reconcile';
+import { dialectOf } from '../../src/store/db';
+import { SqlDb } from '../../src/store/sql';
 import { callJson } from '../helpers/app';
 import { billcheck, financeJob, FinanceTestApp, issueBill, Issued, startSimulator, suiteResources, waitFor } from './harness';
 
@@ -107,6 +111,20 @@ describe('bill events to finance and the check page (real simulator, HIS channel
     const jobs = await app.services.db('outbox').where('topic', 'finance-event').select('status');
     assert.equal(jobs.length, ids.length);
     assert.ok(jobs.every((j: { status: string }) => j.status === 'done'));
+  });
+
+  it("reconciles the day to no difference after those events: medbill's ledger and finance count red, paper and blank events alike", async () => {
+    // The two parts count each kind of event from their own records (ledger tables / fin_events): this
+    // is where a disagreement between what is sent and what is counted would show.
+    const store = new FinanceReconcileStore(app.services.db, new SqlDb(app.services.db, dialectOf(app.config.db.url)));
+    const r = await reconcileDay(app.services.finance!, store, app.services.reports, beijingDayBefore(0), 'schedule');
+    assert.equal(r.kind, 'ok');
+    assert.ok(r.kind === 'ok');
+    assert.deepEqual(r.report.differences, []);
+    const totals = (await app.services.finance!.dailyTotals(beijingDayBefore(0))) as { kind: string; totals?: { rows: Record<string, unknown>[] } };
+    const rows = totals.totals?.rows ?? [];
+    const sum = (k: string) => rows.reduce((n, row) => n + Number(row[k]), 0);
+    assert.deepEqual([sum('blueCount'), sum('redCount'), sum('paperConvertCount'), sum('paperVoidCount'), sum('blankVoidCount')], [1, 1, 2, 2, 1], 'the day holds what the test did');
   });
 
   async function finBill(b: { billBatchCode: string; billNo: string }): Promise<Record<string, unknown>> {
