@@ -1,9 +1,7 @@
-/** Operations: list flows, trace a message/busNo/bill (trace.ts), replay stored messages (replay.ts). */
+/** Operations: list flows (trace.ts traces a message/busNo/bill, replay.ts replays stored messages). */
 import type { Command } from 'commander';
 import { loadDefinitions } from '../app';
 import { loadConfig } from '../config';
-import { registerReplay } from './replay';
-import { registerTrace } from './trace';
 
 export function registerOps(program: Command): void {
   program
@@ -13,7 +11,4 @@ export function registerOps(program: Command): void {
       const { router } = loadDefinitions(loadConfig());
       for (const r of router.table()) process.stdout.write(`${r.channel}\t${r.service}\t${r.flow}@${r.version}\t${r.file}\n`);
     });
-
-  registerTrace(program);
-  registerReplay(program);
 }

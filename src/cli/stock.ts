@@ -6,7 +6,7 @@
  * medbill, whose next takeNumber sees the new ranges. Exit codes: 0 done, 1 refused (nothing changed).
  */
 import type { Command } from 'commander';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { loadConfig } from '../config';
 import { billKindLabel, billKindOf, Medium, MOVEMENT_ZH, PLACE_TYPES } from '../domain/stock';
 import { beijingDisplay } from '../domain/time';
