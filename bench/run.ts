@@ -23,6 +23,7 @@ async function section(name: string, file: string, opts: Record<string, unknown>
 }
 
 async function main(): Promise<void> {
+  await section('CLI start-up: one medbill process before it does its work', 'cli-startup.js', { runs: quick ? 1 : 3 });
   await section('crypto core (in-process)', 'crypto.js');
   await section('CA: in-process and through the SOAP signature server', 'ca.js');
   await section('finance supervisory signature check: worker pool vs event loop', 'finance-verify.js', { n: quick ? 100 : 400 });

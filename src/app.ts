@@ -285,19 +285,8 @@ export function defaultOutboxHandlers(services: Services, finance: Finance): Map
   ]);
 }
 
-/**
- * The store alone (migrated), for commands that only read or list what a server wrote: no worker
- * threads, no signing key, no recovery — `medbill trace` must work at 3 a.m. without the key's passphrase.
- */
-export async function openStore(cfg: Config): Promise<{ db: Db; sql: SqlDb; writer: GroupCommit; messages: MessageStore; stock: StockStore; paper: PaperStore; close(): Promise<void> }> {
-  configureLogging({ ...cfg.log, stdout: false });
-  const db = openDb(cfg.db.url, { sqliteSynchronous: cfg.db.sqliteSynchronous });
-  await migrate(db);
-  const sql = new SqlDb(db, dialectOf(cfg.db.url));
-  const writer = new GroupCommit(sql, cfg.db.groupCommitMaxBatch);
-  const stock = new StockStore(db, writer, sql, cfg.stock.lowThreshold);
-  return { db, sql, writer, messages: new MessageStore(db, writer), stock, paper: new PaperStore(db, writer, sql, stock), close: () => db.destroy() };
-}
+// Re-exported: the store alone lives in its own module so read-only commands do not load the server.
+export { openStore } from './store/open-store';
 
 /**
  * An S0000 is only as durable as COMMIT: production refuses a database that may lose acknowledged

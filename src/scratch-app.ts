@@ -6,10 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App, createApp } from './app';
-import { loadConfig } from './config';
+import { App, createApp, Definitions, loadDefinitionsOrThrow } from './app';
+import { Config, loadConfig } from './config';
 
-export async function createScratchApp(overrides: Record<string, unknown> = {}): Promise<App & { dir: string }> {
+/** `definitions` loads them for the scratch configuration (the flow tests share one load per process). */
+export async function createScratchApp(
+  overrides: Record<string, unknown> = {},
+  definitions: (cfg: Config) => Definitions = loadDefinitionsOrThrow,
+): Promise<App & { dir: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medbill-scratch-'));
   const env: NodeJS.ProcessEnv = { ...process.env, MEDBILL_MODE: 'demo' };
   delete env.NODE_ENV;
@@ -24,7 +28,7 @@ export async function createScratchApp(overrides: Record<string, unknown> = {}):
     finance: { start: false, url: 'http://127.0.0.1:9' },
     ...overrides,
   });
-  const app = await createApp(cfg, { listen: false, background: false, recover: false, outboxHandlers: new Map() });
+  const app = await createApp(cfg, { listen: false, background: false, recover: false, outboxHandlers: new Map(), definitions: definitions(cfg) });
   const close = app.close.bind(app);
   return Object.assign(app, {
     dir,

@@ -5,7 +5,7 @@
  * Times are Beijing time (+08:00), typed or printed.
  */
 import type { Command } from 'commander';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { durationMs, loadConfig } from '../config';
 import { isoBeijing, parseBeijingTime } from '../domain/time';
 import { log } from '../log';

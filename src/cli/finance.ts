@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { createFinance } from '../../adapters/finance/bindings';
 import { startFinanceSimulator } from '../../adapters/finance/simulator';
 import { simulatorAdmin } from '../../adapters/finance/simulator-admin';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { loadConfig } from '../config';
 import { comparisonCsv } from '../domain/finance-reconcile';
 import { dayBounds } from '../domain/reconcile';

@@ -1,41 +1,12 @@
 /** The `medbill` command. */
 import { Command } from 'commander';
-import { registerCall } from './call';
-import { registerDlq } from './dlq';
-import { registerDocs } from './docs';
-import { registerFinance } from './finance';
-import { registerFlowRun } from './flow-run';
-import { registerOps } from './ops';
-import { registerPaper } from './paper';
-import { registerSchema } from './schema';
-import { registerStart } from './start';
-import { registerStock } from './stock';
-import { registerSvs } from './svs';
-import { registerTest } from './test';
-import { registerTestMappings } from './test-mappings';
-import { registerValidate } from './validate';
-import { registerWsdl } from './wsdl';
-import { registerOpenApi } from './openapi';
+import { registerCommands } from './commands';
 
 const program = new Command();
 program.name('medbill').description('medbill — 医疗电子票据管理平台 (hospital medical fiscal e-bill platform)').version(require('../../../package.json').version);
-registerStart(program);
-registerValidate(program);
-registerTestMappings(program);
-registerTest(program);
-registerFlowRun(program);
-registerSchema(program);
-registerDocs(program);
-registerOps(program);
-registerDlq(program);
-registerStock(program);
-registerPaper(program);
-registerCall(program);
-registerWsdl(program);
-registerOpenApi(program);
-registerFinance(program);
-registerSvs(program);
-program.parseAsync(process.argv).catch((e: Error) => {
-  process.stderr.write(`medbill: ${e.message}\n`);
-  process.exit(1);
-});
+registerCommands(program, process.argv.slice(2))
+  .then(() => program.parseAsync(process.argv))
+  .catch((e: Error) => {
+    process.stderr.write(`medbill: ${e.message}\n`);
+    process.exit(1);
+  });

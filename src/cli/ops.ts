@@ -1,10 +1,11 @@
 /**
  * Operations: the router table and which file serves each flow (`flows`), switching a flow off and on
- * (`flows disable|enable`), reloading a running server's definitions (`reload`), tracing (trace.ts)
- * and replaying (replay.ts) stored messages.
+ * (`flows disable|enable`), reloading a running server's definitions (`reload`). trace.ts and replay.ts
+ * register their own commands.
  */
 import type { Command } from 'commander';
-import { definitionRoots, loadDefinitions, openStore } from '../app';
+import { definitionRoots, loadDefinitions } from '../app';
+import { openStore } from '../store/open-store';
 import { type Config, loadConfig } from '../config';
 import { definitionFiles, definitionLabel } from '../engine/definition-files';
 import { formatIssue, suggest } from '../engine/lint';
@@ -12,8 +13,6 @@ import type { LoadedFlow } from '../engine/loaded-definitions';
 import { FlowSwitch, FlowSwitchStore } from '../store/flow-switches';
 import { localServerBase, postAdmin } from './local-server';
 import { usage } from './on-call-args';
-import { registerReplay } from './replay';
-import { registerTrace } from './trace';
 
 interface FlowsView {
   version: string;
@@ -151,7 +150,4 @@ export function registerOps(program: Command): void {
         process.exitCode = 1;
       }
     });
-
-  registerTrace(program);
-  registerReplay(program);
 }

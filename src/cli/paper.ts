@@ -5,7 +5,7 @@
  * Exit codes: 0 done, 1 refused (the reason on stderr, nothing changed).
  */
 import type { Command } from 'commander';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { loadConfig, type Config } from '../config';
 import { isoBeijing } from '../domain/time';
 import { mayApply, mayDecide, type StaffCheck } from '../domain/reprint';

@@ -8,7 +8,7 @@
  * unreachable (apply, receive --application: run it again later, every step is idempotent).
  */
 import type { Command } from 'commander';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { loadConfig } from '../config';
 import { billKindLabel, billKindOf, Medium, MOVEMENT_ZH, PLACE_TYPES } from '../domain/stock';
 import { beijingDisplay } from '../domain/time';

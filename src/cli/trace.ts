@@ -4,7 +4,7 @@
  * messages only: the raw request (names, ID numbers) is printed only with --raw, job payloads never.
  */
 import { Command } from 'commander';
-import { openStore } from '../app';
+import { openStore } from '../store/open-store';
 import { loadConfig } from '../config';
 import { beijingDisplay, isoBeijing, parseStamp17 } from '../domain/time';
 import type { Db } from '../store/db';

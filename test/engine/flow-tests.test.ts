@@ -8,12 +8,17 @@ import { DEMO_APPID } from '../helpers/app';
 import { flowTestFiles, loadFlowTest, runFlowTestCase } from '../../src/engine/flow-tests';
 import { formatIssue, Problems } from '../../src/engine/lint';
 import { createScratchApp } from '../../src/scratch-app';
+import { sharedDefinitions } from '../helpers/definitions';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 describe('flow tests (flows/**/*.flow.test.yaml)', function () {
   this.timeout(60_000);
   const files = flowTestFiles(path.join(ROOT, 'flows'));
+  // The flows the cases are read against (each file's app runs them on its own store and definitions).
+  const { loadDefinitions } = require('../../src/app') as typeof import('../../src/app');
+  const { loadConfig } = require('../../src/config') as typeof import('../../src/config');
+  const projectFlows = loadDefinitions(loadConfig({})).flows;
 
   it('every shipped flow has a flow test beside it', () => {
     const flows = flowTestFiles(path.join(ROOT, 'flows')).map((f) => f.replace('.flow.test.yaml', '.flow.yaml'));
@@ -26,7 +31,7 @@ describe('flow tests (flows/**/*.flow.test.yaml)', function () {
       let app: Awaited<ReturnType<typeof createScratchApp>>;
       const problems = new Problems();
       before(async () => {
-        app = await createScratchApp();
+        app = await createScratchApp({}, sharedDefinitions);
       });
       after(async () => app?.close());
 
@@ -37,9 +42,7 @@ describe('flow tests (flows/**/*.flow.test.yaml)', function () {
 
       // Cases of one file share one store and run in order (a case may build on an earlier one).
       const probe = new Problems();
-      const { loadDefinitions } = require('../../src/app') as typeof import('../../src/app');
-      const { loadConfig } = require('../../src/config') as typeof import('../../src/config');
-      const t = loadFlowTest(file, loadDefinitions(loadConfig({})).flows, probe);
+      const t = loadFlowTest(file, projectFlows, probe);
       for (const c of t?.cases ?? [])
         it(c.name, async () => {
           const r = await runFlowTestCase(t!, c, app.flows, app.services, DEMO_APPID);

@@ -12,6 +12,7 @@ import { Envelope, md5Sign } from '../../adapters/his/json/envelope';
 export type { Envelope };
 import { App, AppOptions, createApp } from '../../src/app';
 import { deepMerge, loadConfig } from '../../src/config';
+import { sharedDefinitions } from './definitions';
 
 process.env.MEDBILL_QUIET = '1';
 
@@ -30,7 +31,14 @@ export interface TestApp extends App {
 
 /** A medbill with its own temp data dir and database; `stop()` closes it and removes both. */
 export async function startTestApp(
-  opts: AppOptions & { db?: DbKind; dir?: string; dbUrl?: string; config?: Record<string, unknown> } = {},
+  opts: AppOptions & {
+    db?: DbKind;
+    dir?: string;
+    dbUrl?: string;
+    config?: Record<string, unknown>;
+    /** definitions of its own, for a suite that changes a loaded flow in place (no other app may see that) */
+    ownDefinitions?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'medbill-test-'));
   const db = opts.dbUrl ? { url: opts.dbUrl, drop: async () => undefined } : await freshDb(opts.db ?? 'sqlite', dir);
@@ -49,7 +57,7 @@ export async function startTestApp(
   }, opts.config ?? {}));
   // No outbox delivery unless a suite asks for it: otherwise every test app would post finance uploads
   // to whatever listens on the default finance port.
-  const app = await createApp(cfg, { outboxHandlers: new Map(), ...opts });
+  const app = await createApp(cfg, { outboxHandlers: new Map(), definitions: opts.ownDefinitions ? undefined : sharedDefinitions(cfg), ...opts });
   return Object.assign(app, {
     baseUrl: `http://127.0.0.1:${app.port}`,
     dir,

@@ -73,9 +73,12 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
     it('--msg-id and --bill (both spellings) tell the same story as --bus-no', async () => {
       const m = await one('CLI-OK');
       const bill = (await app.services.db('bills').where({ bus_no: 'CLI-OK' }))[0] as { bill_batch_code: string; bill_no: string };
-      const byMsg = await cli('trace', '--msg-id', m.id.toLowerCase());
-      const byBill = await cli('trace', '--bill', `${bill.bill_batch_code}-${bill.bill_no}`);
-      const byParts = await cli('trace', '--bill-batch-code', bill.bill_batch_code, '--bill-no', bill.bill_no);
+      // Read-only commands, run side by side (each CLI process is start-up bound, one core each).
+      const [byMsg, byBill, byParts] = await Promise.all([
+        cli('trace', '--msg-id', m.id.toLowerCase()),
+        cli('trace', '--bill', `${bill.bill_batch_code}-${bill.bill_no}`),
+        cli('trace', '--bill-batch-code', bill.bill_batch_code, '--bill-no', bill.bill_no),
+      ]);
       for (const r of [byMsg, byBill, byParts]) {
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, busTrace);
@@ -87,8 +90,9 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
         [['--msg-id', '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /^no message 01ARZ3NDEKTSV4RRFFQ69G5FAV\n$/],
         [['--bill', '44060126-9999999999'], /^no bill 44060126-9999999999\n$/],
       ];
-      for (const [args, err] of cases) {
-        const r = await cli('trace', ...args);
+      const runs = await Promise.all(cases.map(([args]) => cli('trace', ...args)));
+      for (const [i, [args, err]] of cases.entries()) {
+        const r = runs[i];
         assert.equal(r.code, 1, args.join(' '));
         assert.equal(r.stdout, '');
         assert.match(r.stderr, err);
@@ -100,8 +104,9 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
         [['--bill', '44060126/0000000001'], /not a bill number: <billBatchCode>-<billNo>/],
         [['--bogus'], /unknown option '--bogus'/],
       ];
-      for (const [args, err] of cases) {
-        const r = await cli('trace', ...args);
+      const runs = await Promise.all(cases.map(([args]) => cli('trace', ...args)));
+      for (const [i, [args, err]] of cases.entries()) {
+        const r = runs[i];
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, err);
       }
@@ -116,8 +121,9 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
         [['--status', 'failed', '--code', 'E3009'], /unknown result code E3009 \(codes: E0001, .*E9999\)/],
         [['--from', '2026-11-25 10:00', '--to', '2026-11-25 09:00'], /--from 2026-11-25 10:00:00.000 \+08:00 is after --to 2026-11-25 09:00:00.000 \+08:00/],
       ];
-      for (const [args, err] of cases) {
-        const r = await cli('replay', ...args);
+      const runs = await Promise.all(cases.map(([args]) => cli('replay', ...args)));
+      for (const [i, [args, err]] of cases.entries()) {
+        const r = runs[i];
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         assert.match(r.stderr, err, args.join(' '));
       }
@@ -127,17 +133,20 @@ describe('medbill trace and replay (the real CLI against a running server)', fun
     it('--dry-run: --status failed takes faults only and says which refusals it left out; --status rejected takes refusals; nothing matched is exit 1 (each filter: on-call-args.test.ts)', async () => {
       const ca = await one('CLI-CA');
       const before = await msgs();
-      const dflt = await cli('replay', '--status', 'failed', '--dry-run');
+      const ok = await one('CLI-OK');
+      // Dry runs change nothing (asserted below), so the three run side by side.
+      const [dflt, rejected, none] = await Promise.all([
+        cli('replay', '--status', 'failed', '--dry-run'),
+        cli('replay', '--status', 'failed,rejected', '--dry-run'),
+        cli('replay', '--code', 'e2003', '--id', ok.id, '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--dry-run'),
+      ]);
       assert.equal(dflt.code, 0, dflt.stderr);
       assert.match(dflt.stdout, /^1 message\(s\) selected; dry run: nothing is replayed \(a replay would run through the server at http:\/\/127\.0\.0\.1:\d+ \(its definitions are the files'\)\)\n/);
       assert.match(dflt.stdout, /left out 1 data refusal\(s\) \(E1002 ×1\): they replay to the same answer; add --refusals or --code to replay them/);
       assert.match(dflt.stdout, new RegExp(`\\[1/1\\] ${ca.id} ${BEIJING.source} his-json/invoiceEBillOutpatient busNo=CLI-CA failed E3001 → would replay`));
       assert.match(dflt.stdout, /summary: 1 selected, 1 would be replayed\n$/);
-      const rejected = await cli('replay', '--status', 'failed,rejected', '--dry-run');
       assert.match(rejected.stdout, /^3 message\(s\) selected/);
       assert.match(rejected.stdout, /busNo=- rejected E0001 → would replay/);
-      const ok = await one('CLI-OK');
-      const none = await cli('replay', '--code', 'e2003', '--id', ok.id, '01ARZ3NDEKTSV4RRFFQ69G5FAV', '--dry-run');
       assert.equal(none.code, 1);
       assert.equal(none.stdout.split('\n').slice(1).join('\n'), `  not found: 01ARZ3NDEKTSV4RRFFQ69G5FAV\n  left out by the other options: ${ok.id} (done)\nnothing to replay\n`);
       assert.match(none.stdout, /^0 message\(s\) selected/);
