@@ -38,7 +38,7 @@ export function codesArg(v: string): string[] {
   if (!out.length) throw new InvalidArgumentError('no result code given (e.g. --code E3001,E3002)');
   for (const c of out) {
     if (c === 'S0000') throw new InvalidArgumentError('S0000 is success and done messages carry no code: select them with --status done');
-    if (!(c in HIS_CODES)) throw new InvalidArgumentError(`unknown result code ${c} (codes: ${Object.keys(HIS_CODES).filter((k) => resultKind(k) !== 'ok').join(', ')})`);
+    if (!(c in HIS_CODES)) throw new InvalidArgumentError(`unknown result code ${c} (codes: ${Object.keys(HIS_CODES).filter((k) => resultKind(k) !== 'ok').sort().join(', ')})`);
   }
   return out;
 }

@@ -605,7 +605,7 @@ export function resultKind(code: string): ResultKind {
 
 /** The table's codes of one kind, in table order. */
 export function codesOfKind(kind: ResultKind): string[] {
-  return Object.keys(HIS_CODES).filter((c) => resultKind(c) === kind);
+  return Object.keys(HIS_CODES).filter((c) => resultKind(c) === kind).sort();
 }
 export type HisMessage<C extends HisCode> = keyof (typeof HIS_CODES)[C]['messages'] & string;
 

@@ -111,6 +111,7 @@ describe('the shipped catalogue applies the text rules to every string field of 
     getEBillByBusNo: () => ({ busNo: 'B1', busDateTime: '20261125093015123' }),
     getEBillStatesByBillInfo: () => ({ billBatchCode: '44060126', billNo: '0000000001' }),
     testServerConnect: () => ({ testValue: 't' }),
+    applyBillStock: () => ({ applicationId: 'APP-2026-0001', billCode: '0601', billType: '1', copyNum: 500, operator: '王五', remark: '门诊票据不足' }),
     billStockOut: () => ({ placeCode: 'MZSF01', operator: '李四', remark: '补充', billNoList: [{ billCode: '0601', billBatchCode: '44060126', copyNum: 1, billBgnNo: '0000000001', billEndNo: '0000000001' }] }),
     billStockReturn: () => ({
       placeCode: 'MZSF01',

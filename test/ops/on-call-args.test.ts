@@ -41,7 +41,7 @@ describe('on-call arguments and times', () => {
 
   it('faults and refusals split the code table by class: refusals replay to the same answer, faults may not', () => {
     // The faults are the short list that matters (they may be replayed); every other code is a refusal.
-    assert.deepEqual(codesOfKind('fault'), ['E0007', 'E3001', 'E3002', 'E3003', 'E9999']);
+    assert.deepEqual(codesOfKind('fault'), ['E0007', 'E2632', 'E2750', 'E3001', 'E3002', 'E3003', 'E9999']);
     const refusals = codesOfKind('refusal');
     for (const c of ['E0001', 'E0004', 'E1001', 'E1002', 'E2001', 'E2002', 'E2003', 'E2004']) assert.ok(refusals.includes(c), c);
     assert.ok(!refusals.some((c) => codesOfKind('fault').includes(c) || c === 'S0000'));

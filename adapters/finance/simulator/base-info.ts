@@ -64,6 +64,8 @@ export function loadBaseInfo(dir: string): FinanceBaseInfo {
  * so a broken catalogue is caught before the simulator refuses to start on it.
  */
 export function checkBaseInfo(dir: string, problems: Problems): void {
+  // A tree without the simulator (an overlay check, a copy of the definitions alone) has nothing to check.
+  if (!fs.existsSync(dir)) return;
   try {
     loadBaseInfo(dir);
   } catch (e) {
