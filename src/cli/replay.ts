@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { CHANNEL as SOAP_CHANNEL, soapReplayRequest } from '../../adapters/his/soap/channel';
 import { SERVICE_NAME } from '../../adapters/his/soap/operations';
 import { contentType as soapContentType, SOAP12_NS } from '../../adapters/his/soap/soap-xml';
+import { hl7Request } from '../../adapters/his/hl7/channel';
 import { toInbound } from '../../adapters/his/json/channel';
 import { MESSAGE_ID_HEADER, REPLAY_HEADER } from '../../adapters/his/replay-claim';
 import { App, createApp, loadDefinitions, openStore } from '../app';
@@ -241,7 +242,7 @@ async function skipReason(m: MessageRow, opts: ReplayOptions, messages: MessageS
   }
   if ((m.status === 'received' || m.status === 'processing') && Date.now() - m.received_at < IN_FLIGHT_MS)
     return { kind: 'in flight', text: `status ${m.status} since ${beijingDisplay(m.received_at)}: it may still be running; replay it after ${beijingDisplay(m.received_at + IN_FLIGHT_MS)}` };
-  if (m.channel !== SOAP_CHANNEL && !m.channel.startsWith('his-json')) return { kind: `channel ${m.channel}`, text: `medbill cannot replay channel ${m.channel}` };
+  if (m.channel !== SOAP_CHANNEL && !m.channel.startsWith('his-json') && !isHl7(m)) return { kind: `channel ${m.channel}`, text: `medbill cannot replay channel ${m.channel}` };
   return undefined;
 }
 
@@ -291,8 +292,12 @@ async function openTarget(cfg: Config, opts: ReplayOptions, s: { base: string; a
   };
 }
 
+const isHl7 = (m: MessageRow): boolean => m.channel.startsWith('hl7-');
+
 /** Through the running server: its HTTP path, its single-flight and its group commit, no second writer. */
 async function replayThroughServer(base: string, cfg: Config, m: MessageRow): Promise<{ msgId: string } | { problem: string }> {
+  // The HL7 endpoints answer ACKs and take no replay claim: such a message runs again in this process.
+  if (isHl7(m)) return { problem: 'HL7 messages replay in this process: run medbill replay --local' };
   const soap = m.channel === SOAP_CHANNEL;
   const url = soap ? `${base}/${cfg.server.servicePath}/ws/${SERVICE_NAME}` : `${base}/${cfg.server.servicePath}/api/medical/${encodeURIComponent(m.service_id)}`;
   const headers: Record<string, string> = { [REPLAY_HEADER]: m.id };
@@ -308,7 +313,12 @@ async function replayThroughServer(base: string, cfg: Config, m: MessageRow): Pr
 
 async function replayInProcess(app: App, m: MessageRow): Promise<{ msgId: string }> {
   const callers = new Map(app.config.callers.map((c) => [c.appid, c]));
-  const req = m.channel === SOAP_CHANNEL ? soapReplayRequest(m.raw, m.received_at, app.services.catalogue, callers) : toInbound(m.raw, m.service_id, callers, undefined, m.channel).req;
+  const req =
+    m.channel === SOAP_CHANNEL
+      ? soapReplayRequest(m.raw, m.received_at, app.services.catalogue, callers)
+      : isHl7(m)
+        ? hl7Request(m.raw, m.channel, new Map(app.config.hl7.senders.map((s) => [s.application, s.appid]))).req
+        : toInbound(m.raw, m.service_id, callers, undefined, m.channel).req;
   const r = await app.handle({ ...req, replayOf: m.id });
   return { msgId: r.msgId };
 }

@@ -14,6 +14,7 @@ import { MESSAGE_TNS } from '../../adapters/his/soap/message-service';
 import { PROJECT_ROOT } from '../../src/config';
 import { valueAt } from '../../src/engine/hl7-tree';
 import { dbKinds, startTestApp, type TestApp } from '../helpers/app';
+import { cliEnv, runCli } from '../helpers/cli';
 import { allBills } from '../his/his-helpers';
 import { usernameToken, wrap } from '../his-soap/soap-helpers';
 
@@ -107,6 +108,18 @@ for (const db of dbKinds())
       assert.equal(elsewhere.code, 'AA');
       assert.notEqual(elsewhere.zeb?.billNo, blue.zeb?.billNo);
     });
+
+    if (db === 'sqlite')
+      it('medbill replay runs a stored HL7 message again in process (no control-id short cut): linked to the original, the same bill', async () => {
+        const original = (await app.services.messages.find({ limit: 10 })).find((r) => r.channel === 'hl7-http' && r.bus_no === 'MZ20261202000123')!;
+        const before = (await allBills(app)).length;
+        const run = await runCli(['replay', '--id', original.id], cliEnv(app, undefined));
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        const replay = (await app.services.messages.find({ limit: 50 })).find((r) => r.replay_of === original.id);
+        assert.ok(replay, `a replay of ${original.id} is stored: ${run.stdout}`);
+        assert.deepEqual([replay.channel, replay.flow, replay.status, replay.error_code, replay.bus_no], ['hl7-http', 'hl7-outpatient', 'done', null, 'MZ20261202000123']);
+        assert.equal((await allBills(app)).length, before, 'the busNo already holds its bill: nothing new is issued');
+      });
 
     it('v2.xml over POST /hl7: an inpatient bill, answered in v2.xml', async () => {
       const res = await fetch(`${app.baseUrl}/medical-web/hl7`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: example('hl7/dft-p03-inpatient.v2.xml') });

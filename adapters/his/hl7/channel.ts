@@ -72,28 +72,22 @@ export class Hl7Channel {
     const ack = (r: InboundResult, d: { header: Hl7Header; encoding: Hl7Encoding; delimiters?: import('./er7').Delimiters }) =>
       buildAck({ ...d, msgId: r.msgId, at: Date.now(), result: r.result, error: r.error, response: r.response, application: settings.application, facility: settings.facility });
     try {
-      const decoded = decodeHl7(text);
-      if (!decoded.ok) {
-        const r = await this.deps.handle({ channel, serviceId: decoded.header.messageType ?? '-', raw: text, refusal: decoded.error, route: { channel: 'hl7' } });
-        return { ack: ack(r, decoded), encoding: decoded.encoding, msgId: r.msgId };
+      const { decoded, req } = hl7Request(text, channel, settings.senders);
+      if (!decoded.ok || req.refusal) {
+        const r = await this.deps.handle(req);
+        const d = decoded.ok ? decoded.msg : decoded;
+        return { ack: ack(r, d), encoding: d.encoding, msgId: r.msgId };
       }
-      const { tree, header } = decoded.msg;
-      const base: InboundRequest = { channel, serviceId: header.messageType!, raw: text, route: { channel: 'hl7', facts: (ref) => fact(tree, ref) } };
-      const appid = settings.senders.get(header.sendingApplication ?? '');
-      if (!appid) {
-        const refusal = hisError('E2702', 'unknownSender', { sender: (header.sendingApplication ?? '').slice(0, 60) }, 'MSH-3');
-        const r = await this.deps.handle({ ...base, refusal });
-        return { ack: ack(r, decoded.msg), encoding: decoded.msg.encoding, msgId: r.msgId };
-      }
+      const { header } = decoded.msg;
       const sender = senderKey(header);
       const controlId = header.controlId!.slice(0, 199);
       const prior = await this.deps.acks.get(sender, controlId);
       if (prior) {
         // Stored like every message, answered with the first ACK, byte for byte; nothing runs again.
-        const r = await this.deps.handle({ ...base, appid, authenticated: true, repeatOf: prior.messageId });
+        const r = await this.deps.handle({ ...req, input: undefined, hl7Version: undefined, repeatOf: prior.messageId });
         return { ack: prior.ack, encoding: decoded.msg.encoding, msgId: r.msgId };
       }
-      const r = await this.deps.handle({ ...base, appid, authenticated: true, input: tree, hl7Version: header.version });
+      const r = await this.deps.handle(req);
       const text2 = ack(r, decoded.msg);
       // Only a final answer is kept: AA, or a refusal the same message would get again. After a fault
       // (signer down, store busy) or a "busNo in progress" the HIS resends, and that is processed anew.
@@ -107,6 +101,21 @@ export class Hl7Channel {
       return { ack: buildAck({ header: {}, encoding: 'er7', msgId: '', at: Date.now(), result: error.code, error, application: settings.application, facility: settings.facility }), encoding: 'er7' };
     }
   }
+}
+
+/**
+ * The request an HL7 text makes: decoded by its own delimiters, its sender mapped to an appid
+ * (hl7.senders), else a refusal. Shared by the channel and by `medbill replay`, which runs a stored
+ * message again without the control-id repeat check (a replay is a deliberate second run).
+ */
+export function hl7Request(text: string, channel: string, senders: ReadonlyMap<string, string>): { decoded: ReturnType<typeof decodeHl7>; req: InboundRequest } {
+  const decoded = decodeHl7(text);
+  if (!decoded.ok) return { decoded, req: { channel, serviceId: decoded.header.messageType ?? '-', raw: text, refusal: decoded.error, route: { channel: 'hl7' } } };
+  const { tree, header } = decoded.msg;
+  const base: InboundRequest = { channel, serviceId: header.messageType!, raw: text, route: { channel: 'hl7', facts: (ref) => fact(tree, ref) } };
+  const appid = senders.get(header.sendingApplication ?? '');
+  if (!appid) return { decoded, req: { ...base, refusal: hisError('E2702', 'unknownSender', { sender: (header.sendingApplication ?? '').slice(0, 60) }, 'MSH-3') } };
+  return { decoded, req: { ...base, appid, authenticated: true, input: tree, hl7Version: header.version } };
 }
 
 /** Content-Type of an ACK over HTTP. */
