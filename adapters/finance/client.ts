@@ -31,7 +31,7 @@ export class FinanceClient implements Finance {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  upload(bill: FinanceBill): Promise<FinanceUploadResult> {
+  async upload(bill: FinanceBill): Promise<FinanceUploadResult> {
     const req: UploadRequest = {
       billBatchCode: bill.billBatchCode,
       billNo: bill.billNo,
@@ -40,7 +40,20 @@ export class FinanceClient implements Finance {
       ...(bill.placeCode ? { placeCode: bill.placeCode } : {}),
       ...(bill.billKind ? { billKind: bill.billKind } : {}),
     };
-    return uploadBill(this.baseUrl, req, this.timeoutMs);
+    const r = await this.call('POST', '/api/bills', req);
+    if (r.kind !== 'ok') return r;
+    const body = r.body;
+    // A 2xx we cannot read is more likely a proxy or a half-deployed peer than a verdict on the bill.
+    if (!isAccepted(body)) return { kind: 'transient', reason: 'finance answered without a valid acceptance' };
+    return {
+      kind: 'accepted',
+      billBatchCode: body.billBatchCode,
+      billNo: body.billNo,
+      supervisorSignature: body.supervisorSignature,
+      certSerial: body.supervisorCertSerial,
+      time: body.time,
+      repeated: body.repeated === true,
+    };
   }
 
   async sendEvent(event: FinanceEvent): Promise<FinanceResult<FinanceEventAccepted>> {
@@ -100,6 +113,7 @@ export class FinanceClient implements Finance {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
+      // The reason reaches /readyz: it names the failure, not where finance lives (that is config).
       return { kind: 'transient', reason: `finance unreachable: ${describeFetchError(e)}` };
     }
     const text = await res.text().catch(() => '');
@@ -127,45 +141,6 @@ function refusedOf(status: number, body: unknown, text: string): { kind: 'refuse
     message: typeof b.message === 'string' ? b.message : text.slice(0, 200),
     detail: typeof b.detail === 'string' ? b.detail : undefined,
   };
-}
-
-async function uploadBill(baseUrl: string, req: UploadRequest, timeoutMs: number): Promise<FinanceUploadResult> {
-  let res: Response;
-  try {
-    res = await fetch(`${baseUrl}/api/bills`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(req),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    // The reason reaches /readyz: it names the failure, not where finance lives (that is config).
-    return { kind: 'transient', reason: `finance unreachable: ${describeFetchError(e)}` };
-  }
-  let body: unknown;
-  const text = await res.text().catch(() => '');
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
-    return { kind: 'transient', reason: `finance answered HTTP ${res.status}${messageOf(body) ? `: ${messageOf(body)}` : ''}` };
-  }
-  if (res.status >= 400) return refusedOf(res.status, body, text);
-  if (res.status === 200 && isAccepted(body)) {
-    return {
-      kind: 'accepted',
-      billBatchCode: body.billBatchCode,
-      billNo: body.billNo,
-      supervisorSignature: body.supervisorSignature,
-      certSerial: body.supervisorCertSerial,
-      time: body.time,
-      repeated: body.repeated === true,
-    };
-  }
-  // A 2xx we cannot read is more likely a proxy or a half-deployed peer than a verdict on the bill.
-  return { kind: 'transient', reason: `finance answered HTTP ${res.status} without a valid acceptance` };
 }
 
 function isAccepted(b: unknown): b is UploadAccepted {

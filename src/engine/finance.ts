@@ -11,6 +11,8 @@
  * Whether and when to try again is the outbox's business (src/engine/jobs/), not the binding's.
  */
 
+import type { BillEvent } from '../domain/finance-event';
+
 // ── bills: blue and red e-bills, as signed documents ───────────────────────────────────────────────
 
 export interface FinanceBill {
@@ -68,50 +70,12 @@ export type FinanceResult<T> = ({ kind: 'ok' } & T) | FinanceRefused | FinanceTr
 // ── events other than a bill document ──────────────────────────────────────────────────────────────
 
 /**
- * A bill event that is not a signed document. `eventId` is its identity, derived from what happened
- * (never a random id), so a repeat after a crash or a requeue is recognised by finance as the same event:
- *   paper-convert  `paper-convert:{billBatchCode}/{billNo}:{pBillBatchCode}/{pBillNo}`
- *   paper-void     `paper-void:{pBillBatchCode}/{pBillNo}`
- *   blank-void     `blank-void:{medium}:{billBatchCode}/{startNo}-{endNo}`
- * `time` is yyyyMMddHHmmss Beijing time, when it happened at the hospital.
+ * A bill event that is not a signed document: paper conversion, paper void, blank void. Its shapes and
+ * the eventId rules live with the code that builds them (src/domain/finance-event.ts): the identity of
+ * an event is what happened, never a random id, so a repeat after a crash or a requeue is the same
+ * event to finance. `time` is yyyyMMddHHmmss Beijing time, when it happened at the hospital.
  */
-export type FinanceEvent =
-  | {
-      type: 'paper-convert';
-      eventId: string;
-      time: string;
-      placeCode: string;
-      billBatchCode: string;
-      billNo: string;
-      pBillBatchCode: string;
-      pBillNo: string;
-      operator?: string;
-    }
-  | {
-      type: 'paper-void';
-      eventId: string;
-      time: string;
-      placeCode: string;
-      pBillBatchCode: string;
-      pBillNo: string;
-      /** the e-bill the paper was converted from, when it was linked */
-      billBatchCode?: string;
-      billNo?: string;
-      reason: string;
-      operator?: string;
-    }
-  | {
-      type: 'blank-void';
-      eventId: string;
-      time: string;
-      placeCode: string;
-      medium: 'ebill' | 'paper';
-      billBatchCode: string;
-      startNo: string;
-      endNo: string;
-      reason: string;
-      operator?: string;
-    };
+export type FinanceEvent = BillEvent;
 
 export type FinanceEventType = FinanceEvent['type'];
 
