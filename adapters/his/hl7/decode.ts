@@ -2,8 +2,8 @@
  * One HL7 v2 message, in whichever encoding it came (ER7, v2.xml, Mirth XML), → the tree and its
  * header, or the refusal to answer with AR. Pure: the HTTP, SOAP and MLLP transports share it.
  */
-import { TextDecoder } from 'node:util';
 import { FlowError, hisError } from '../../../src/engine/errors';
+import { strictDecode } from '../strict-decode';
 import { DEFAULT_DELIMITERS, Delimiters, parseEr7 } from './er7';
 import { headerOf, Hl7Encoding, Hl7Header, Hl7Tree } from '../../../src/engine/hl7-tree';
 import { parseHl7Xml } from './xml';
@@ -73,15 +73,5 @@ export function hl7Text(bytes: Buffer, contentType = ''): { ok: true; text: stri
     const f18 = sep && msh.startsWith('MSH') ? msh.split(sep)[17]?.split(msh[4] ?? '^')[0]?.trim() : undefined;
     label = (f18 && CHARSETS[f18.toUpperCase()]) ?? 'utf-8';
   }
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(label, { fatal: true });
-  } catch {
-    return { ok: false, error: hisError('E0003', 'charsetUnsupported', { charset: label.slice(0, 40) }, 'encoding') };
-  }
-  try {
-    return { ok: true, text: decoder.decode(bytes) };
-  } catch {
-    return { ok: false, error: hisError('E0003', 'charsetInvalid', { charset: label }, 'encoding') };
-  }
+  return strictDecode(bytes, label);
 }

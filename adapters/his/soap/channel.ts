@@ -11,12 +11,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TextDecoder } from 'node:util';
 import { createHash } from 'node:crypto';
 import type express from 'express';
 import type { CallerConfig, Config } from '../../../src/config';
 import type { Catalogue } from '../../../src/engine/catalogue';
 import { FlowError, hisError } from '../../../src/engine/errors';
+import { strictDecode } from '../strict-decode';
 import type { InboundRequest, InboundResult, OriginalLookup } from '../../../src/engine/inbound';
 import { log } from '../../../src/log';
 import type { Admission } from '../../../src/web/admission';
@@ -100,17 +100,7 @@ export function decodeBody(buf: Buffer, ct = ''): { ok: true; text: string } | {
     const charset = /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(ct);
     label = (decl?.[1] ?? charset?.[1] ?? 'utf-8').toLowerCase();
   }
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(label, { fatal: true });
-  } catch {
-    return { ok: false, error: hisError('E0003', 'charsetUnsupported', { charset: label.slice(0, 40) }, 'encoding') };
-  }
-  try {
-    return { ok: true, text: decoder.decode(buf.subarray(start)) };
-  } catch {
-    return { ok: false, error: hisError('E0003', 'charsetInvalid', { charset: label }, 'encoding') };
-  }
+  return strictDecode(buf.subarray(start), label);
 }
 
 /**
