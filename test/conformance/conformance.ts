@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { stamp17 as beijingStamp17 } from '../../src/domain/time';
 
 /** Fixtures a file may ask for; each is prepared fresh before a case that needs it. */
 export const FIXTURES = ['bill', 'paperBill', 'batch', 'redBill', 'heldRange', 'storeRange', 'hisPush', 'accountSheet', 'inpatientBill', 'arrearsBill', 'voucher', 'voucherPaper'] as const;
@@ -90,9 +91,9 @@ export function readConformanceFile(file: string, expectedService: string): { ok
 }
 
 /** yyyyMMddHHmmssSSS in local time, as HIS send busDateTime. */
+/** yyyyMMddHHmmssSSS in Beijing time, as a HIS sends it (the machine's own zone would cross midnight 8 hours apart from the bills). */
 export function stamp17(d = new Date()): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+  return beijingStamp17(d.getTime());
 }
 
 /**
