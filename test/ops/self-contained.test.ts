@@ -21,10 +21,10 @@ const SIBLING = ['sha', 'red'].join('');
 /** What points outside the repository, and why each is wrong. */
 const OUTSIDE: { re: RegExp; why: string }[] = [
   { re: new RegExp(String.raw`\.\.[/\\]${SIBLING}\b`), why: 'a sibling checkout (the reference folder beside the clone)' },
-  { re: /['"]\.\.['"]\s*,\s*['"]shared['"]/, why: "a sibling checkout (path.join('..', 'shared'))" },
-  { re: /\bshared\/(reference|samples|vectors|seed|hooks|DESIGN)\b/, why: 'the shared reference folder' },
+  { re: new RegExp(String.raw`['"]\.\.['"]\s*,\s*['"]${SIBLING}['"]`), why: "a sibling checkout (path.join('..', <the reference folder>))" },
+  { re: new RegExp(String.raw`\b${SIBLING}\/(reference|samples|vectors|seed|hooks|DESIGN)\b`), why: 'the reference folder beside the clone' },
   { re: /\bMEDBILL_SHARED\b/, why: 'an environment variable pointing outside the repository' },
-  { re: /\/work\/(shared|main|wt|team)\b/, why: "a developer machine's absolute path" },
+  { re: new RegExp(String.raw`\/work\/(${SIBLING}|main|wt|team)\b`), why: "a developer machine's absolute path" },
   { re: /\bDESIGN(\.md)?\s*§/, why: 'a design document that is not in the repository' },
   { re: /\bstyle-anchors\b/, why: 'a reference document that is not in the repository' },
   { re: /\b(bosssoft-medical-api-v3\.2|gm-crypto-and-svs|integration-patterns|patient-channels|reports-and-console)\.md\b/, why: 'a reference document that is not in the repository' },
